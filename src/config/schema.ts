@@ -1,0 +1,98 @@
+/**
+ * @module config/schema
+ * The options of amphora-agent.conf that this agent reads: Octavia's own names and defaults
+ * (octavia/common/config.py, 11.0.0) plus this agent's additions in [amphora_agent], marked
+ * "ours". Options Octavia defines for the controller are accepted and ignored like any other
+ * unknown option. Pure data.
+ */
+import {
+  absPath,
+  bool,
+  choice,
+  float,
+  hostPortList,
+  int,
+  ipAddress,
+
+  optionalAbsPath,
+  optionalStr,
+  port,
+  str,
+  token,
+  type OptionKind,
+} from './option-types.js';
+
+export const TLS_PROTOCOLS = ['SSLv3', 'TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
+export const INIT_SYSTEMS = ['auto', 'systemd', 'sysvinit', 'upstart', 'direct'] as const;
+export const TOPOLOGIES = ['SINGLE', 'ACTIVE_STANDBY'] as const;
+
+export const SCHEMA = {
+  DEFAULT: {
+    debug: bool(false),
+    log_file: optionalAbsPath(),
+  },
+  haproxy_amphora: {
+    base_path: absPath('/var/lib/octavia'),
+    base_cert_dir: absPath('/var/lib/octavia/certs'),
+    bind_host: ipAddress('::'),
+    bind_port: port(9443),
+    haproxy_cmd: absPath('/usr/sbin/haproxy'),
+    respawn_count: int(2, 0),
+    respawn_interval: int(2, 0),
+    use_upstart: bool(true),
+    user_log_facility: int(0, 0, 7),
+    administrative_log_facility: int(1, 0, 7),
+  },
+  amphora_agent: {
+    agent_server_ca: absPath('/etc/octavia/certs/client_ca.pem'),
+    agent_server_cert: absPath('/etc/octavia/certs/server.pem'),
+    agent_server_network_dir: optionalAbsPath(),
+    agent_request_read_timeout: int(180, 1),
+    agent_tls_protocol: choice(TLS_PROTOCOLS, 'TLSv1.2'),
+    amphora_id: optionalStr(),
+    amphora_udp_driver: str('keepalived_lvs'),
+    administrative_log_facility: int(1, 0, 7),
+    user_log_facility: int(0, 0, 7),
+    // ours: how processes are supervised, and every system location, so that the whole
+    // agent can run inside a temporary root (tests, a developer's laptop).
+    init_system: choice(INIT_SYSTEMS, 'auto'),
+    network_namespace: token('amphora-haproxy'),
+    systemd_unit_dir: absPath('/usr/lib/systemd/system'),
+    sysvinit_dir: absPath('/etc/init.d'),
+    upstart_dir: absPath('/etc/init'),
+    proc_dir: absPath('/proc'),
+    haproxy_user_group_file: absPath('/var/lib/octavia/haproxy-default-user-group.conf'),
+    plugged_interfaces_file: absPath('/var/lib/octavia/plugged_interfaces'),
+    max_request_body_bytes: int(64 * 1024 * 1024, 1024),
+    command_timeout: float(120, 1),
+  },
+  health_manager: {
+    controller_ip_port_list: hostPortList([]),
+    heartbeat_interval: int(10, 1),
+    heartbeat_key: optionalStr(),
+  },
+  controller_worker: {
+    loadbalancer_topology: choice(TOPOLOGIES, 'SINGLE'),
+  },
+} satisfies Record<string, Record<string, OptionKind<unknown>>>;
+
+export type Schema = typeof SCHEMA;
+type ValueOf<K> = K extends OptionKind<infer T> ? T : never;
+
+/** The typed, validated agent configuration: `config.haproxy_amphora.bind_port` and so on. */
+export type AgentConfig = {
+  readonly [S in keyof Schema]: { readonly [O in keyof Schema[S]]: ValueOf<Schema[S][O]> };
+};
+
+/** Used by the README generator and `--help`. */
+export function describeOptions(): { section: string; option: string; default: unknown; expected: string }[] {
+  return Object.entries(SCHEMA).flatMap(([section, options]) =>
+    Object.entries(options).map(([option, kind]) => ({
+      section,
+      option,
+      default: (kind as OptionKind<unknown>).default,
+      expected: (kind as OptionKind<unknown>).expected,
+    })),
+  );
+}
+

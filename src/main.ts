@@ -1,0 +1,103 @@
+/**
+ * @module main
+ * Composition root: the only module that imports concrete `system/*` code. It loads the
+ * configuration, builds the services, creates the mutual-TLS HTTPS server and wires live
+ * configuration changes (log level, TLS material, timeouts) to the running objects.
+ */
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { createApp } from './api/app.js';
+import { loadConfig } from './config/load.js';
+import type { AgentConfig } from './config/schema.js';
+import { createLogger, type Logger } from './log.js';
+import { AgentConfigService } from './services/agent-config.js';
+import { AmphoraInfo } from './services/amphora-info.js';
+import { PackageVersions } from './services/package-versions.js';
+import { ServerCertificate } from './services/server-certificate.js';
+import { StateStore } from './services/state.js';
+import { ExecaRunner, type ProcessRunner } from './system/exec.js';
+import { LinuxHostStats } from './system/host-stats.js';
+import { createPaths } from './system/paths.js';
+import { loadServerTls } from './system/tls.js';
+
+export interface StartOptions {
+  readonly configFiles: readonly string[];
+  /** Defaults to a pino logger built from the configuration. */
+  readonly log?: Logger;
+  /** Defaults to the real execa runner. */
+  readonly runner?: ProcessRunner;
+}
+
+export interface AgentHandle {
+  readonly server: Server;
+  readonly port: number;
+  readonly config: AgentConfigService;
+  readonly log: Logger;
+  close(): Promise<void>;
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+export async function startAgent(options: StartOptions): Promise<AgentHandle> {
+  const loaded = await loadConfig(options.configFiles);
+  const config = loaded.config;
+  const log = options.log ?? createLogger({ debug: config.DEFAULT.debug, file: config.DEFAULT.log_file });
+  if (loaded.unknown.length > 0) log.debug({ options: loaded.unknown }, 'ignoring options this agent does not use');
+
+  const runner = options.runner ?? new ExecaRunner(log.child({ component: 'exec' }), config.amphora_agent.command_timeout * 1000);
+  const paths = createPaths(config);
+  const state = new StateStore(paths.stateFile);
+  await state.load();
+  const agentConfig = new AgentConfigService(options.configFiles, loaded, log.child({ component: 'config' }));
+  const current = (): AgentConfig => agentConfig.current;
+
+  const server = createServer({ ...(await loadServerTls(config)), requestCert: true, rejectUnauthorized: true });
+  const reloadTls = async (): Promise<void> => server.setSecureContext(await loadServerTls(current()));
+  const versions = new PackageVersions(runner, config.haproxy_amphora.haproxy_cmd);
+
+  const app = createApp({
+    log: log.child({ component: 'api' }),
+    info: new AmphoraInfo({ versions, host: new LinuxHostStats(runner, paths.procDir), state, paths, config: current }),
+    agentConfig,
+    certificate: new ServerCertificate({ certPath: () => current().amphora_agent.agent_server_cert, reloadTls, log: log.child({ component: 'certificate' }) }),
+  });
+  server.on('request', app);
+  server.requestTimeout = config.amphora_agent.agent_request_read_timeout * 1000;
+  server.on('tlsClientError', (err, socket) => log.info({ remote: socket.remoteAddress, reason: err.message }, 'TLS handshake refused'));
+
+  agentConfig.onChange(async (next, previous) => {
+    log.level = next.DEFAULT.debug ? 'debug' : 'info';
+    server.requestTimeout = next.amphora_agent.agent_request_read_timeout * 1000;
+    const a = previous.amphora_agent;
+    const b = next.amphora_agent;
+    if (a.agent_tls_protocol !== b.agent_tls_protocol || a.agent_server_cert !== b.agent_server_cert || a.agent_server_ca !== b.agent_server_ca) {
+      await reloadTls();
+    }
+  });
+
+  await listen(server, config.haproxy_amphora.bind_host ?? '::', config.haproxy_amphora.bind_port);
+  const port = (server.address() as AddressInfo).port;
+  log.info({ host: config.haproxy_amphora.bind_host, port, files: options.configFiles }, 'amphora agent listening');
+  // Ask the package manager now, off the request path, so that the first /info is fast.
+  setImmediate(() => void versions.get().catch((err: unknown) => log.warn({ err }, 'version discovery failed')));
+
+  return {
+    server,
+    port,
+    config: agentConfig,
+    log,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * @module model/errors
+ * The agent's error vocabulary. Services throw these; `api/errors.ts` is the only
+ * place that turns them into HTTP responses. Nothing here knows about HTTP objects.
+ */
+
+export type AgentErrorCode =
+  | 'invalid_input'
+  | 'not_found'
+  | 'conflict'
+  | 'config_rejected'
+  | 'command_failed'
+  | 'payload_too_large'
+  | 'internal';
+
+export class AgentError extends Error {
+  readonly code: AgentErrorCode;
+  readonly status: number;
+  readonly details: string | undefined;
+
+  constructor(code: AgentErrorCode, status: number, message: string, details?: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.status = status;
+    this.details = details;
+  }
+}
+
+/** 400: the request itself is wrong (shape, ids, values). */
+export class InvalidInput extends AgentError {
+  constructor(message: string, details?: string, cause?: unknown) {
+    super('invalid_input', 400, message, details, cause);
+  }
+}
+
+/** 404: the named object does not exist. */
+export class NotFound extends AgentError {
+  constructor(message: string, details?: string) {
+    super('not_found', 404, message, details);
+  }
+}
+
+/** 409: the request conflicts with what exists. */
+export class Conflict extends AgentError {
+  constructor(message: string, details?: string) {
+    super('conflict', 409, message, details);
+  }
+}
+
+/** 400: a real validator (haproxy -c, keepalived -t, the config parser) refused the content. */
+export class ConfigRejected extends AgentError {
+  constructor(message: string, validatorOutput: string, cause?: unknown) {
+    super('config_rejected', 400, message, validatorOutput, cause);
+  }
+}
+
+/** 413: the request body is larger than `[amphora_agent] max_request_body_bytes`. */
+export class PayloadTooLarge extends AgentError {
+  constructor(limit: number) {
+    super('payload_too_large', 413, 'Request body too large', `The limit is ${limit} bytes`);
+  }
+}
+
+/** 500: a command the agent ran failed. Carries the argv, exit code and output tail. */
+export class CommandFailed extends AgentError {
+  readonly argv: readonly string[];
+  readonly exitCode: number | undefined;
+  readonly output: string;
+
+  constructor(argv: readonly string[], exitCode: number | undefined, output: string, message?: string, cause?: unknown) {
+    super('command_failed', 500, message ?? `Command failed: ${argv.join(' ')}`, output, cause);
+    this.argv = argv;
+    this.exitCode = exitCode;
+    this.output = output;
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * @module services/agent-config
+ * The live agent configuration and PUT /1.0/config. An uploaded file is parsed and validated
+ * first (400 with the parse error), then replaces the first --config-file the agent was started
+ * with (the reference overwrites whichever file oslo finds first), and is applied in process:
+ * log level, topology, TLS material and timeouts at once; options that need a new listening
+ * socket or new directories are named in the answer as taking effect at the next restart.
+ */
+import type { Logger } from '../log.js';
+import { ConfigError, parseConfig, readConfigFiles, type LoadedConfig } from '../config/load.js';
+import type { AgentConfig } from '../config/schema.js';
+import { ConfigRejected } from '../model/errors.js';
+import { writeFileAtomic } from '../system/files.js';
+
+export type ConfigListener = (next: AgentConfig, previous: AgentConfig) => Promise<void> | void;
+
+/** Options applied without a restart; every other change waits for the next start. */
+const LIVE = new Set([
+  'DEFAULT.debug',
+  'controller_worker.loadbalancer_topology',
+  'amphora_agent.agent_tls_protocol',
+  'amphora_agent.agent_server_cert',
+  'amphora_agent.agent_server_ca',
+  'amphora_agent.agent_request_read_timeout',
+  'amphora_agent.max_request_body_bytes',
+  'amphora_agent.command_timeout',
+  'amphora_agent.amphora_id',
+]);
+
+export function changedOptions(a: AgentConfig, b: AgentConfig): string[] {
+  const out: string[] = [];
+  for (const section of Object.keys(a) as (keyof AgentConfig)[]) {
+    const sa = a[section] as Record<string, unknown>;
+    const sb = b[section] as Record<string, unknown>;
+    for (const option of Object.keys(sa)) {
+      if (JSON.stringify(sa[option]) !== JSON.stringify(sb[option])) out.push(`${section}.${option}`);
+    }
+  }
+  return out;
+}
+
+export class AgentConfigService {
+  private loaded: LoadedConfig;
+  private readonly listeners: ConfigListener[] = [];
+
+  constructor(
+    private readonly files: readonly string[],
+    initial: LoadedConfig,
+    private readonly log: Logger,
+  ) {
+    this.loaded = initial;
+  }
+
+  get current(): AgentConfig {
+    return this.loaded.config;
+  }
+
+  onChange(listener: ConfigListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Returns the options whose new value waits for a restart. */
+  async replace(text: string): Promise<string[]> {
+    const [target, ...others] = this.files;
+    if (target === undefined) throw new Error('the agent was started without a configuration file');
+    let next: LoadedConfig;
+    try {
+      next = parseConfig([{ path: target, text }, ...(await readConfigFiles(others))]);
+    } catch (err) {
+      if (err instanceof ConfigError) throw new ConfigRejected('Invalid configuration', err.message, err);
+      throw err;
+    }
+    await writeFileAtomic(target, text, 0o600);
+    const previous = this.loaded.config;
+    this.loaded = next;
+    for (const listener of this.listeners) await listener(next.config, previous);
+    const pending = changedOptions(previous, next.config).filter((o) => !LIVE.has(o));
+    this.log.info({ file: target, pendingRestart: pending, unknown: next.unknown }, 'configuration replaced');
+    return pending;
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * @module services/state
+ * The typed registry of what the agent was sent: LVS listeners and haproxy load balancers,
+ * saved as JSON under base_path. The agent answers from here instead of re-discovering objects
+ * by globbing files or regex-parsing configs as the reference does.
+ */
+import { z } from 'zod';
+import { readIfExists, writeFileAtomic } from '../system/files.js';
+
+const LvsListener = z.object({
+  id: z.string(),
+  /** Whether the operator or controller wants it running (false after an explicit stop). */
+  wantRunning: z.boolean(),
+});
+
+const LoadBalancer = z.object({
+  id: z.string(),
+  wantRunning: z.boolean(),
+  /** haproxy frontend (listener) ids of the combined config. */
+  listeners: z.array(z.string()),
+});
+
+const StateFile = z.object({
+  version: z.literal(1),
+  lvsListeners: z.record(z.string(), LvsListener),
+  loadBalancers: z.record(z.string(), LoadBalancer),
+});
+
+export type LvsListenerState = z.infer<typeof LvsListener>;
+export type LoadBalancerState = z.infer<typeof LoadBalancer>;
+export type AgentState = z.infer<typeof StateFile>;
+
+export const emptyState = (): AgentState => ({ version: 1, lvsListeners: {}, loadBalancers: {} });
+
+export class StateStore {
+  private state: AgentState = emptyState();
+
+  constructor(private readonly file: string) {}
+
+  /** Reads the saved registry; a missing file is an empty registry, a corrupt one an error. */
+  async load(): Promise<AgentState> {
+    const text = await readIfExists(this.file);
+    this.state = text === undefined ? emptyState() : StateFile.parse(JSON.parse(text));
+    return this.state;
+  }
+
+  get current(): Readonly<AgentState> {
+    return this.state;
+  }
+
+  async update(change: (draft: AgentState) => void): Promise<void> {
+    const draft = structuredClone(this.state);
+    change(draft);
+    await writeFileAtomic(this.file, `${JSON.stringify(draft, null, 2)}\n`, 0o600);
+    this.state = draft;
+  }
+
+  /** Sorted ids of every listener the agent manages (haproxy frontends and LVS listeners). */
+  listenerIds(): string[] {
+    const ids = new Set<string>(Object.keys(this.state.lvsListeners));
+    for (const lb of Object.values(this.state.loadBalancers)) for (const id of lb.listeners) ids.add(id);
+    return [...ids].sort();
+  }
+}

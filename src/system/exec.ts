@@ -1,0 +1,74 @@
+/**
+ * @module system/exec
+ * The ProcessRunner seam: the only file that imports execa. Commands are argv arrays, never
+ * shell strings; `netns` adds the `ip netns exec <ns>` prefix here and nowhere else; there is
+ * always a timeout; a failure becomes `CommandFailed` with the argv, exit code and output tail.
+ */
+import { execa } from 'execa';
+import type { Logger } from '../log.js';
+import { CommandFailed } from '../model/errors.js';
+
+export interface RunOptions {
+  /** Run inside this network namespace (`ip netns exec <ns> …`). */
+  readonly netns?: string;
+  readonly timeoutMs?: number;
+  /** Data written to the command's standard input. */
+  readonly input?: string;
+  /** Return a non-zero exit instead of throwing `CommandFailed`. */
+  readonly allowFailure?: boolean;
+}
+
+export interface RunResult {
+  readonly argv: readonly string[];
+  /** `undefined` when the command could not be started or was killed. */
+  readonly exitCode: number | undefined;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** stdout and stderr interleaved as the command wrote them. */
+  readonly output: string;
+}
+
+export interface ProcessRunner {
+  run(cmd: string, args: readonly string[], options?: RunOptions): Promise<RunResult>;
+}
+
+const OUTPUT_TAIL = 4000;
+
+export function outputTail(text: string, max = OUTPUT_TAIL): string {
+  return text.length <= max ? text : `…${text.slice(-max)}`;
+}
+
+export function withNetns(cmd: string, args: readonly string[], netns: string | undefined): [string, string[]] {
+  return netns ? ['ip', ['netns', 'exec', netns, cmd, ...args]] : [cmd, [...args]];
+}
+
+export class ExecaRunner implements ProcessRunner {
+  constructor(
+    private readonly log: Logger,
+    private readonly defaultTimeoutMs: number,
+  ) {}
+
+  async run(cmd: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    const [file, argv] = withNetns(cmd, args, options.netns);
+    const started = performance.now();
+    const result = await execa(file, argv, {
+      reject: false,
+      all: true,
+      timeout: options.timeoutMs ?? this.defaultTimeoutMs,
+      stripFinalNewline: false,
+      ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
+      env: { LC_ALL: 'C' },
+    });
+    const full = [file, ...argv];
+    // A command that could not start (ENOENT) or was killed has no output of its own: say why.
+    const why = result.failed && result.exitCode === undefined ? (result.shortMessage ?? 'failed to run') : '';
+    const output = String(result.all ?? '') || why;
+    const exitCode = result.exitCode;
+    this.log.debug({ argv: full, exitCode, ms: Math.round(performance.now() - started) }, 'command');
+    const run: RunResult = { argv: full, exitCode, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? ''), output };
+    if (exitCode !== 0 && !options.allowFailure) {
+      throw new CommandFailed(full, exitCode, outputTail(output || (result.shortMessage ?? '')));
+    }
+    return run;
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * @module system/paths
+ * Every location the agent reads or writes, derived from the configuration. Nothing else
+ * builds absolute paths. Names that become file names are checked against anchored patterns
+ * here, so no request can name a path outside these directories.
+ */
+import { join } from 'node:path';
+import type { AgentConfig } from '../config/schema.js';
+import type { Uuid } from '../model/uuid.js';
+
+const UNIT_NAME = /^[a-z][a-z0-9-]{0,126}$/;
+
+function checked(name: string, pattern: RegExp, what: string): string {
+  if (!pattern.test(name)) throw new Error(`invalid ${what}: ${JSON.stringify(name)}`);
+  return name;
+}
+
+export interface Paths {
+  /** `[haproxy_amphora] base_path`, /var/lib/octavia on an amphora. */
+  readonly base: string;
+  readonly certDir: string;
+  readonly serverCert: string;
+  readonly serverCa: string;
+  /** Octavia's interface files (`agent_server_network_dir`, default /etc/octavia/interfaces). */
+  readonly interfacesDir: string;
+  readonly pluggedInterfaces: string;
+  readonly haproxyUserGroup: string;
+  /** The agent's typed registry of what it was sent (services/state). */
+  readonly stateFile: string;
+  readonly procDir: string;
+  proc(pid: number): string;
+  /** keepalived's main pid file for an LVS listener (Octavia's name, §5 of the contract). */
+  lvsPidFile(listenerId: Uuid): string;
+  /** haproxy's pid file for a load balancer. */
+  haproxyPidFile(lbId: Uuid): string;
+  systemdUnit(unit: string): string;
+  sysvinitScript(unit: string): string;
+  upstartJob(unit: string): string;
+}
+
+export function createPaths(config: AgentConfig): Paths {
+  const agent = config.amphora_agent;
+  const base = config.haproxy_amphora.base_path;
+  return {
+    base,
+    certDir: config.haproxy_amphora.base_cert_dir,
+    serverCert: agent.agent_server_cert,
+    serverCa: agent.agent_server_ca,
+    interfacesDir: agent.agent_server_network_dir ?? '/etc/octavia/interfaces',
+    pluggedInterfaces: agent.plugged_interfaces_file,
+    haproxyUserGroup: agent.haproxy_user_group_file,
+    stateFile: join(base, 'amphora-agent-state.json'),
+    procDir: agent.proc_dir,
+    proc: (pid) => {
+      if (!Number.isSafeInteger(pid) || pid <= 0) throw new Error(`invalid pid: ${pid}`);
+      return join(agent.proc_dir, String(pid));
+    },
+    lvsPidFile: (id) => join(base, 'lvs', `octavia-keepalivedlvs-${id}.pid`),
+    haproxyPidFile: (id) => join(base, `${id}.pid`),
+    systemdUnit: (unit) => join(agent.systemd_unit_dir, `${checked(unit, UNIT_NAME, 'unit name')}.service`),
+    sysvinitScript: (unit) => join(agent.sysvinit_dir, checked(unit, UNIT_NAME, 'unit name')),
+    upstartJob: (unit) => join(agent.upstart_dir, `${checked(unit, UNIT_NAME, 'unit name')}.conf`),
+  };
+}

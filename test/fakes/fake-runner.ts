@@ -1,0 +1,42 @@
+/**
+ * @module test/fakes/fake-runner
+ * A ProcessRunner for unit and API tests: records every call and answers from a script of
+ * replies matched on the argv. An unscripted command answers like a missing binary (exit
+ * undefined), so a test never runs anything on the host by accident.
+ */
+import { CommandFailed } from '../../src/model/errors.js';
+import { withNetns, type ProcessRunner, type RunOptions, type RunResult } from '../../src/system/exec.js';
+
+export interface Reply {
+  readonly exitCode?: number | undefined;
+  readonly stdout?: string;
+  readonly stderr?: string;
+}
+
+type Matcher = (argv: readonly string[]) => boolean;
+
+export class FakeRunner implements ProcessRunner {
+  readonly calls: (readonly string[])[] = [];
+  private readonly replies: { match: Matcher; reply: Reply | ((argv: readonly string[]) => Reply) }[] = [];
+
+  /** Reply to commands whose argv starts with `prefix` (after any `ip netns exec` prefix). */
+  on(prefix: readonly string[], reply: Reply | ((argv: readonly string[]) => Reply)): this {
+    this.replies.unshift({ match: (argv) => prefix.every((p, i) => argv[i] === p), reply });
+    return this;
+  }
+
+  async run(cmd: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    const [file, rest] = withNetns(cmd, args, options.netns);
+    const argv = [file, ...rest];
+    this.calls.push(argv);
+    const inner = options.netns ? argv.slice(4) : argv;
+    const found = this.replies.find((r) => r.match(inner));
+    const reply = found ? (typeof found.reply === 'function' ? found.reply(inner) : found.reply) : { exitCode: undefined, stderr: `${cmd}: not scripted in FakeRunner` };
+    const stdout = reply.stdout ?? '';
+    const stderr = reply.stderr ?? '';
+    const exitCode = 'exitCode' in reply ? reply.exitCode : 0;
+    const result: RunResult = { argv, exitCode, stdout, stderr, output: stdout + stderr };
+    if (exitCode !== 0 && !options.allowFailure) throw new CommandFailed(argv, exitCode, result.output);
+    return result;
+  }
+}
