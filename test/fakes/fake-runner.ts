@@ -17,11 +17,15 @@ type Matcher = (argv: readonly string[]) => boolean;
 
 export class FakeRunner implements ProcessRunner {
   readonly calls: (readonly string[])[] = [];
-  private readonly replies: { match: Matcher; reply: Reply | ((argv: readonly string[]) => Reply) }[] = [];
+  private readonly replies: { match: Matcher; length: number; reply: Reply | ((argv: readonly string[]) => Reply) }[] = [];
 
-  /** Reply to commands whose argv starts with `prefix` (after any `ip netns exec` prefix). */
+  /**
+   * Reply to commands whose argv starts with `prefix` (after any `ip netns exec` prefix).
+   * The longest matching prefix wins; among equals, the latest registered.
+   */
   on(prefix: readonly string[], reply: Reply | ((argv: readonly string[]) => Reply)): this {
-    this.replies.unshift({ match: (argv) => prefix.every((p, i) => argv[i] === p), reply });
+    this.replies.unshift({ match: (argv) => prefix.every((p, i) => argv[i] === p), length: prefix.length, reply });
+    this.replies.sort((a, b) => b.length - a.length);
     return this;
   }
 
