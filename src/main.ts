@@ -13,7 +13,12 @@ import { createLogger, type Logger } from './log.js';
 import { AgentConfigService } from './services/agent-config.js';
 import { AmphoraInfo } from './services/amphora-info.js';
 import { PackageVersions } from './services/package-versions.js';
+import { CheckScripts } from './services/check-scripts.js';
+import { KeepalivedDaemons } from './services/keepalived-daemons.js';
+import { LvsListeners } from './services/lvs-listeners.js';
 import { ServerCertificate } from './services/server-certificate.js';
+import { Vrrp } from './services/vrrp.js';
+import { createInitSystem, detectInitKind } from './system/init/detect.js';
 import { StateStore } from './services/state.js';
 import { ExecaRunner, type ProcessRunner } from './system/exec.js';
 import { LinuxHostStats } from './system/host-stats.js';
@@ -62,19 +67,33 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
   const server = createServer({ ...(await loadServerTls(config)), requestCert: true, rejectUnauthorized: true });
   const reloadTls = async (): Promise<void> => server.setSecureContext(await loadServerTls(current()));
   const versions = new PackageVersions(runner, config.haproxy_amphora.haproxy_cmd);
+  const initKind = await detectInitKind(config, runner, log);
+  const init = createInitSystem(initKind, config, runner, paths, log.child({ component: 'init' }));
+  const daemons = new KeepalivedDaemons(config, paths);
+  const scripts = new CheckScripts(config, paths, state);
+  const keepalivedDeps = { config: current, paths, runner, init, daemons, scripts, state };
 
   const app = createApp({
     log: log.child({ component: 'api' }),
     info: new AmphoraInfo({ versions, host: new LinuxHostStats(runner, paths.procDir), state, paths, config: current }),
     agentConfig,
     certificate: new ServerCertificate({ certPath: () => current().amphora_agent.agent_server_cert, reloadTls, log: log.child({ component: 'certificate' }) }),
+    lvs: new LvsListeners({ ...keepalivedDeps, log: log.child({ component: 'lvs' }) }),
+    vrrp: new Vrrp({ ...keepalivedDeps, log: log.child({ component: 'vrrp' }) }),
   });
   server.on('request', app);
   server.requestTimeout = config.amphora_agent.agent_request_read_timeout * 1000;
-  server.on('tlsClientError', (err, socket) => log.info({ remote: socket.remoteAddress, reason: err.message }, 'TLS handshake refused'));
+  // A client certificate that fails verification (unknown CA, expired) makes Node destroy the socket
+  // without an error of its own ("socket hang up"); the verify result is on the socket.
+  server.on('tlsClientError', (err, socket) => {
+    const verify: unknown = socket.authorizationError;
+    const reason = verify ? `client certificate refused: ${String(verify)}` : err.message;
+    log.info({ remote: socket.remoteAddress, reason }, 'TLS handshake refused');
+  });
 
   agentConfig.onChange(async (next, previous) => {
-    log.level = next.DEFAULT.debug ? 'debug' : 'info';
+    // [DEFAULT] debug steers only the logger built here; a logger the caller passed keeps its level.
+    if (options.log === undefined) log.level = next.DEFAULT.debug ? 'debug' : 'info';
     server.requestTimeout = next.amphora_agent.agent_request_read_timeout * 1000;
     const a = previous.amphora_agent;
     const b = next.amphora_agent;
@@ -85,7 +104,7 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
 
   await listen(server, config.haproxy_amphora.bind_host ?? '::', config.haproxy_amphora.bind_port);
   const port = (server.address() as AddressInfo).port;
-  log.info({ host: config.haproxy_amphora.bind_host, port, files: options.configFiles }, 'amphora agent listening');
+  log.info({ host: config.haproxy_amphora.bind_host, port, files: options.configFiles, init: initKind }, 'amphora agent listening');
   // Ask the package manager now, off the request path, so that the first /info is fast.
   setImmediate(() => void versions.get().catch((err: unknown) => log.warn({ err }, 'version discovery failed')));
 

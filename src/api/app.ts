@@ -8,20 +8,26 @@ import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from '../log.js';
 import type { AgentConfigService } from '../services/agent-config.js';
 import type { AmphoraInfo } from '../services/amphora-info.js';
+import type { LvsListeners } from '../services/lvs-listeners.js';
 import type { ServerCertificate } from '../services/server-certificate.js';
+import type { Vrrp } from '../services/vrrp.js';
 import { rawBody } from './body.js';
 import { errorHandler, patternOf, unmatchedRoute } from './errors.js';
 import { requestLog } from './request-log.js';
 import type { Route } from './route.js';
 import { agentConfigRoutes } from './routes/agent-config.js';
 import { infoRoutes } from './routes/info.js';
+import { lvsRoutes } from './routes/lvs.js';
 import { rootRoutes } from './routes/root.js';
+import { vrrpRoutes } from './routes/vrrp.js';
 
 export interface AppDeps {
   readonly log: Logger;
   readonly info: AmphoraInfo;
   readonly agentConfig: AgentConfigService;
   readonly certificate: ServerCertificate;
+  readonly lvs: LvsListeners;
+  readonly vrrp: Vrrp;
 }
 
 /** Werkzeug merges repeated slashes; so do we, on the path only. */
@@ -40,7 +46,13 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestLog(deps.log));
 
   const raw = rawBody(() => deps.agentConfig.current.amphora_agent.max_request_body_bytes);
-  const routes: Route[] = [...rootRoutes(), ...infoRoutes(deps.info), ...agentConfigRoutes(deps.agentConfig, deps.certificate, raw)];
+  const routes: Route[] = [
+    ...rootRoutes(),
+    ...infoRoutes(deps.info),
+    ...agentConfigRoutes(deps.agentConfig, deps.certificate, raw),
+    ...lvsRoutes(deps.lvs, raw),
+    ...vrrpRoutes(deps.vrrp, raw),
+  ];
   for (const route of routes) app[route.method](route.path, ...route.handlers);
 
   app.use(unmatchedRoute(routes.map((r) => patternOf(r.method, r.path))));

@@ -60,19 +60,30 @@ export function optionalStr(): OptionKind<string | null> {
   return { schema: z.string().transform((s) => (s === '' ? null : s)), default: null, expected: 'a string' };
 }
 
+/**
+ * Paths end up in unit files and shell scripts the agent renders, so they are limited to
+ * characters that need no quoting there.
+ */
+const SAFE_PATH = /^\/[A-Za-z0-9_.\/+@%:,-]*$/;
+const PATH_FORM = 'an absolute path of letters, digits and _ . / + @ % : , -';
+
 export function absPath(def: string): OptionKind<string> {
   return {
-    schema: z.string().refine((p) => isAbsolute(p) && !p.includes('\0')),
+    schema: z.string().trim().refine((p) => isAbsolute(p) && SAFE_PATH.test(p)),
     default: def,
-    expected: 'an absolute path',
+    expected: PATH_FORM,
   };
 }
 
 export function optionalAbsPath(): OptionKind<string | null> {
   return {
-    schema: z.string().refine((p) => p === '' || isAbsolute(p)).transform((p) => (p === '' ? null : p)),
+    schema: z
+      .string()
+      .trim()
+      .refine((p) => p === '' || (isAbsolute(p) && SAFE_PATH.test(p)))
+      .transform((p) => (p === '' ? null : p)),
     default: null,
-    expected: 'an absolute path',
+    expected: PATH_FORM,
   };
 }
 

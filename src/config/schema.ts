@@ -63,6 +63,10 @@ export const SCHEMA = {
     proc_dir: absPath('/proc'),
     haproxy_user_group_file: absPath('/var/lib/octavia/haproxy-default-user-group.conf'),
     plugged_interfaces_file: absPath('/var/lib/octavia/plugged_interfaces'),
+    keepalived_cmd: absPath('/usr/sbin/keepalived'),
+    ip_cmd: absPath('/sbin/ip'),
+    // how long keepalived must stay alive after start/reload before the agent reports success
+    process_settle_seconds: float(0.5, 0),
     max_request_body_bytes: int(64 * 1024 * 1024, 1024),
     command_timeout: float(120, 1),
   },

@@ -6,11 +6,23 @@
  */
 import { z } from 'zod';
 import { readIfExists, writeFileAtomic } from '../system/files.js';
+import { KeyedLock } from './keyed-lock.js';
 
 const LvsListener = z.object({
   id: z.string(),
   /** Whether the operator or controller wants it running (false after an explicit stop). */
   wantRunning: z.boolean(),
+  /** SHA-256 of the config the running keepalived loaded (null when not started). */
+  appliedHash: z.string().nullable().default(null),
+  /** 'UDP' or 'SCTP', from the uploaded config. */
+  protocol: z.enum(['UDP', 'SCTP']).default('UDP'),
+  /** A config without virtual servers (no pool, or listener disabled) leaves keepalived idle. */
+  hasVirtualServer: z.boolean().default(false),
+});
+
+const Vrrp = z.object({
+  wantRunning: z.boolean(),
+  appliedHash: z.string().nullable(),
 });
 
 const LoadBalancer = z.object({
@@ -24,16 +36,18 @@ const StateFile = z.object({
   version: z.literal(1),
   lvsListeners: z.record(z.string(), LvsListener),
   loadBalancers: z.record(z.string(), LoadBalancer),
+  vrrp: Vrrp.nullable().default(null),
 });
 
 export type LvsListenerState = z.infer<typeof LvsListener>;
 export type LoadBalancerState = z.infer<typeof LoadBalancer>;
 export type AgentState = z.infer<typeof StateFile>;
 
-export const emptyState = (): AgentState => ({ version: 1, lvsListeners: {}, loadBalancers: {} });
+export const emptyState = (): AgentState => ({ version: 1, lvsListeners: {}, loadBalancers: {}, vrrp: null });
 
 export class StateStore {
   private state: AgentState = emptyState();
+  private readonly lock = new KeyedLock();
 
   constructor(private readonly file: string) {}
 
@@ -48,11 +62,14 @@ export class StateStore {
     return this.state;
   }
 
+  /** Applies `change` to the latest state and saves it; concurrent updates are serialized. */
   async update(change: (draft: AgentState) => void): Promise<void> {
-    const draft = structuredClone(this.state);
-    change(draft);
-    await writeFileAtomic(this.file, `${JSON.stringify(draft, null, 2)}\n`, 0o600);
-    this.state = draft;
+    await this.lock.run('state', async () => {
+      const draft = structuredClone(this.state);
+      change(draft);
+      await writeFileAtomic(this.file, `${JSON.stringify(draft, null, 2)}\n`, 0o600);
+      this.state = draft;
+    });
   }
 
   /** Sorted ids of every listener the agent manages (haproxy frontends and LVS listeners). */

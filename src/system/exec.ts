@@ -28,8 +28,19 @@ export interface RunResult {
   readonly output: string;
 }
 
+export interface SpawnOptions {
+  readonly netns?: string;
+  /** stdout and stderr are appended to this file. */
+  readonly logFile: string;
+}
+
 export interface ProcessRunner {
   run(cmd: string, args: readonly string[], options?: RunOptions): Promise<RunResult>;
+  /**
+   * Starts a long-running daemon in its own session, detached from the agent so that it
+   * survives an agent restart, and returns its pid. Used by the `direct` init adapter only.
+   */
+  spawnDetached(cmd: string, args: readonly string[], options: SpawnOptions): Promise<number>;
 }
 
 const OUTPUT_TAIL = 4000;
@@ -70,5 +81,18 @@ export class ExecaRunner implements ProcessRunner {
       throw new CommandFailed(full, exitCode, outputTail(output || (result.shortMessage ?? '')));
     }
     return run;
+  }
+
+  async spawnDetached(cmd: string, args: readonly string[], options: SpawnOptions): Promise<number> {
+    const [file, argv] = withNetns(cmd, args, options.netns);
+    const log = { file: options.logFile, append: true } as const;
+    const child = execa(file, argv, { detached: true, cleanup: false, reject: false, stdin: 'ignore', stdout: log, stderr: log, env: { LC_ALL: 'C' } });
+    // The daemon outlives this call; its exit is observed through its pid file, not here.
+    child.catch((err: unknown) => this.log.debug({ err, argv: [file, ...argv] }, 'detached process ended'));
+    child.unref();
+    const pid = child.pid;
+    if (pid === undefined) throw new CommandFailed([file, ...argv], undefined, 'could not start the process');
+    this.log.debug({ argv: [file, ...argv], pid }, 'spawned detached');
+    return pid;
   }
 }

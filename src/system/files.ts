@@ -4,7 +4,7 @@
  * rename over the target, fsync the directory. Modes are always explicit.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 
 export async function ensureDir(path: string, mode = 0o755): Promise<void> {
@@ -46,6 +46,26 @@ export async function readIfExists(path: string): Promise<string | undefined> {
     return await readFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** Writes `content` atomically only when it differs from what is there; returns whether it wrote. */
+export async function writeIfChanged(path: string, content: string, mode: number): Promise<boolean> {
+  if ((await readIfExists(path)) === content) {
+    await chmod(path, mode);
+    return false;
+  }
+  await writeFileAtomic(path, content, mode);
+  return true;
+}
+
+/** Removes a file; "already gone" is not an error. */
+export async function removeFile(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw err;
   }
 }

@@ -29,8 +29,28 @@ export interface Paths {
   readonly stateFile: string;
   readonly procDir: string;
   proc(pid: number): string;
+  /** `<base>/lvs`: LVS listener configs, pid files and logs. */
+  readonly lvsDir: string;
+  lvsConfig(listenerId: Uuid): string;
   /** keepalived's main pid file for an LVS listener (Octavia's name, §5 of the contract). */
   lvsPidFile(listenerId: Uuid): string;
+  lvsVrrpPidFile(listenerId: Uuid): string;
+  lvsCheckPidFile(listenerId: Uuid): string;
+  /** keepalived's console output (it runs with --log-console) for the failure tail. */
+  lvsLogFile(listenerId: Uuid): string;
+  /** The UDP-CONNECT member check that controller-rendered configs call. */
+  readonly udpCheckScript: string;
+  readonly vrrpDir: string;
+  readonly vrrpConfig: string;
+  readonly vrrpPidFile: string;
+  readonly vrrpLogFile: string;
+  /** Run by the VRRP keepalived's vrrp_script: runs every script in vrrpCheckScriptsDir. */
+  readonly vrrpCheckScript: string;
+  readonly vrrpCheckScriptsDir: string;
+  /** Fails when an LVS listener that should run has no live keepalived. */
+  readonly lvsLivenessCheckScript: string;
+  /** Creates the network namespace and its sysctls; run by the netns unit. */
+  readonly netnsSetupScript: string;
   /** haproxy's pid file for a load balancer. */
   haproxyPidFile(lbId: Uuid): string;
   systemdUnit(unit: string): string;
@@ -55,7 +75,21 @@ export function createPaths(config: AgentConfig): Paths {
       if (!Number.isSafeInteger(pid) || pid <= 0) throw new Error(`invalid pid: ${pid}`);
       return join(agent.proc_dir, String(pid));
     },
+    lvsDir: join(base, 'lvs'),
+    lvsConfig: (id) => join(base, 'lvs', `octavia-keepalivedlvs-${id}.conf`),
     lvsPidFile: (id) => join(base, 'lvs', `octavia-keepalivedlvs-${id}.pid`),
+    lvsVrrpPidFile: (id) => join(base, 'lvs', `octavia-keepalivedlvs-${id}.vrrp.pid`),
+    lvsCheckPidFile: (id) => join(base, 'lvs', `octavia-keepalivedlvs-${id}.check.pid`),
+    lvsLogFile: (id) => join(base, 'lvs', `octavia-keepalivedlvs-${id}.log`),
+    udpCheckScript: join(base, 'lvs', 'check', 'udp_check.sh'),
+    vrrpDir: join(base, 'vrrp'),
+    vrrpConfig: join(base, 'vrrp', 'octavia-keepalived.conf'),
+    vrrpPidFile: join(base, 'vrrp', 'octavia-keepalived.pid'),
+    vrrpLogFile: join(base, 'vrrp', 'octavia-keepalived.log'),
+    vrrpCheckScript: join(base, 'vrrp', 'check_script.sh'),
+    vrrpCheckScriptsDir: join(base, 'vrrp', 'check_scripts'),
+    lvsLivenessCheckScript: join(base, 'vrrp', 'check_scripts', 'lvs_udp_check.sh'),
+    netnsSetupScript: join(base, 'amphora-netns.sh'),
     haproxyPidFile: (id) => join(base, `${id}.pid`),
     systemdUnit: (unit) => join(agent.systemd_unit_dir, `${checked(unit, UNIT_NAME, 'unit name')}.service`),
     sysvinitScript: (unit) => join(agent.sysvinit_dir, checked(unit, UNIT_NAME, 'unit name')),

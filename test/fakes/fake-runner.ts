@@ -5,7 +5,7 @@
  * undefined), so a test never runs anything on the host by accident.
  */
 import { CommandFailed } from '../../src/model/errors.js';
-import { withNetns, type ProcessRunner, type RunOptions, type RunResult } from '../../src/system/exec.js';
+import { withNetns, type ProcessRunner, type RunOptions, type RunResult, type SpawnOptions } from '../../src/system/exec.js';
 
 export interface Reply {
   readonly exitCode?: number | undefined;
@@ -34,7 +34,8 @@ export class FakeRunner implements ProcessRunner {
     const argv = [file, ...rest];
     this.calls.push(argv);
     const inner = options.netns ? argv.slice(4) : argv;
-    const found = this.replies.find((r) => r.match(inner));
+    // A reply may name the full argv (with `ip netns exec NS`) or the command inside the namespace.
+    const found = this.replies.find((r) => r.match(argv)) ?? this.replies.find((r) => r.match(inner));
     const reply = found ? (typeof found.reply === 'function' ? found.reply(inner) : found.reply) : { exitCode: undefined, stderr: `${cmd}: not scripted in FakeRunner` };
     const stdout = reply.stdout ?? '';
     const stderr = reply.stderr ?? '';
@@ -42,5 +43,15 @@ export class FakeRunner implements ProcessRunner {
     const result: RunResult = { argv, exitCode, stdout, stderr, output: stdout + stderr };
     if (exitCode !== 0 && !options.allowFailure) throw new CommandFailed(argv, exitCode, result.output);
     return result;
+  }
+
+  readonly spawned: { argv: readonly string[]; logFile: string }[] = [];
+  private nextPid = 40000;
+
+  /** Records the daemon it was asked to start; nothing runs. */
+  async spawnDetached(cmd: string, args: readonly string[], options: SpawnOptions): Promise<number> {
+    const [file, rest] = withNetns(cmd, args, options.netns);
+    this.spawned.push({ argv: [file, ...rest], logFile: options.logFile });
+    return this.nextPid++;
   }
 }

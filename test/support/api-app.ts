@@ -16,26 +16,37 @@ import { StateStore } from '../../src/services/state.js';
 import { createPaths } from '../../src/system/paths.js';
 import { FakeHostStats } from '../fakes/fake-host-stats.js';
 import { FakeRunner } from '../fakes/fake-runner.js';
+import { FakeInit } from '../fakes/fake-init.js';
+import { CheckScripts } from '../../src/services/check-scripts.js';
+import { KeepalivedDaemons } from '../../src/services/keepalived-daemons.js';
+import { LvsListeners } from '../../src/services/lvs-listeners.js';
+import { Vrrp } from '../../src/services/vrrp.js';
 
 export async function apiApp(extraConfig = '') {
   const root = await mkdtemp(join(tmpdir(), 'api-'));
   const configFile = join(root, 'amphora-agent.conf');
   await writeFile(
     configFile,
-    `[haproxy_amphora]\nbase_path = ${root}/lib\nbase_cert_dir = ${root}/lib/certs\n[amphora_agent]\nagent_server_cert = ${root}/server.pem\nagent_server_ca = ${root}/ca.pem\nproc_dir = ${root}/proc\n${extraConfig}`,
+    `[haproxy_amphora]\nbase_path = ${root}/lib\nbase_cert_dir = ${root}/lib/certs\n[amphora_agent]\nagent_server_cert = ${root}/server.pem\nagent_server_ca = ${root}/ca.pem\nproc_dir = ${root}/proc\nprocess_settle_seconds = 0\n${extraConfig}`,
   );
   const loaded = await loadConfig([configFile]);
   const log = silentLogger();
   const runner = new FakeRunner()
     .on(['dpkg-query', '-W', '-f=${db:Status-Status} ${Version}', 'haproxy'], { stdout: 'installed 2.6.12-1+deb12u4' })
     .on(['dpkg-query', '-W', '-f=${db:Status-Status} ${Version}', 'keepalived'], { stdout: 'installed 1:2.2.7-1+b2' })
-    .on(['dpkg-query', '-W', '-f=${db:Status-Status} ${Version}', 'ipvsadm'], { stdout: 'installed 1:1.31-1+b1' });
+    .on(['dpkg-query', '-W', '-f=${db:Status-Status} ${Version}', 'ipvsadm'], { stdout: 'installed 1:1.31-1+b1' })
+    .on(['/usr/sbin/keepalived', '--config-test'], { exitCode: 0 })
+    .on(['/bin/sh'], { exitCode: 0 });
   const paths = createPaths(loaded.config);
   const state = new StateStore(paths.stateFile);
   await state.load();
   const agentConfig = new AgentConfigService([configFile], loaded, log);
   const host = new FakeHostStats({ eth1: { network_tx: 5, network_rx: 7 } });
   let tlsReloads = 0;
+  const init = new FakeInit(paths.procDir);
+  const daemons = new KeepalivedDaemons(loaded.config, paths);
+  const scripts = new CheckScripts(loaded.config, paths, state);
+  const keepalived = { config: () => agentConfig.current, paths, runner, init, daemons, scripts, state, log };
   const app = createApp({
     log,
     info: new AmphoraInfo({ versions: new PackageVersions(runner, '/usr/sbin/haproxy'), host, state, paths, config: () => agentConfig.current }),
@@ -45,6 +56,8 @@ export async function apiApp(extraConfig = '') {
       reloadTls: async () => void tlsReloads++,
       log,
     }),
+    lvs: new LvsListeners(keepalived),
+    vrrp: new Vrrp(keepalived),
   });
-  return { app, root, configFile, runner, host, state, paths, agentConfig, tlsReloads: () => tlsReloads };
+  return { app, root, configFile, runner, host, state, paths, agentConfig, init, daemons, tlsReloads: () => tlsReloads };
 }

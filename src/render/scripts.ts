@@ -1,0 +1,50 @@
+/**
+ * @module render/scripts
+ * View builders and renderers for the shell scripts the agent installs: the namespace setup,
+ * the VRRP check script, the LVS liveness check and the UDP-CONNECT member check. Pure.
+ */
+import { configToken } from '../model/config-token.js';
+import { render } from './environment.js';
+
+export interface NetnsSetupSpec {
+  readonly namespace: string;
+  readonly ipCmd: string;
+  /** modprobe ip_vs on the host (skipped where modules cannot be loaded). */
+  readonly loadModules: boolean;
+}
+
+export function renderNetnsSetup(spec: NetnsSetupSpec): string {
+  return render('scripts/netns-setup.sh.njk', {
+    namespace: configToken(spec.namespace, 'namespace'),
+    ipCmd: configToken(spec.ipCmd, 'ip command'),
+    loadModules: spec.loadModules,
+  });
+}
+
+export function renderVrrpCheck(checkScriptsDir: string): string {
+  return render('scripts/vrrp-check.sh.njk', { checkScriptsDir: configToken(checkScriptsDir, 'check scripts dir') });
+}
+
+export interface LivenessEntry {
+  readonly id: string;
+  readonly pidFile: string;
+  /** The health-checker child's pid file, for listeners whose config has virtual servers. */
+  readonly checkPidFile: string | null;
+}
+
+export function renderLvsLivenessCheck(procDir: string, listeners: readonly LivenessEntry[]): string {
+  return render('scripts/lvs-liveness-check.sh.njk', {
+    procDir: configToken(procDir, 'proc dir'),
+    listeners: [...listeners]
+      .sort((a, b) => a.id.localeCompare(b.id))
+      .map((l) => ({
+        id: configToken(l.id, 'listener id'),
+        pidFile: configToken(l.pidFile, 'pid file'),
+        checkPidFile: l.checkPidFile === null ? null : configToken(l.checkPidFile, 'pid file'),
+      })),
+  });
+}
+
+export function renderUdpCheck(): string {
+  return render('scripts/udp-check.sh.njk', {});
+}

@@ -1,0 +1,59 @@
+/**
+ * @module services/check-scripts
+ * The scripts the agent keeps on disk for keepalived: the namespace setup, the UDP-CONNECT
+ * member check that controller-rendered LVS configs call, the VRRP check script and the LVS
+ * liveness check it runs. Each is re-rendered when its content would change; the liveness
+ * check lists exactly the LVS listeners that should be running, from the registry.
+ */
+import type { AgentConfig } from '../config/schema.js';
+import type { Uuid } from '../model/uuid.js';
+import { renderLvsLivenessCheck, renderNetnsSetup, renderUdpCheck, renderVrrpCheck } from '../render/scripts.js';
+import { ensureDir, writeIfChanged } from '../system/files.js';
+import type { Paths } from '../system/paths.js';
+import { KeyedLock } from './keyed-lock.js';
+import type { StateStore } from './state.js';
+
+/** keepalived refuses scripts in directories that others can write to. */
+const SCRIPT_MODE = 0o755;
+
+export class CheckScripts {
+  private readonly lock = new KeyedLock();
+
+  constructor(
+    private readonly config: AgentConfig,
+    private readonly paths: Paths,
+    private readonly state: StateStore,
+  ) {}
+
+  async writeNetnsSetup(): Promise<void> {
+    const a = this.config.amphora_agent;
+    await ensureDir(this.paths.base);
+    const text = renderNetnsSetup({ namespace: a.network_namespace, ipCmd: a.ip_cmd, loadModules: true });
+    await this.lock.run('netns', () => writeIfChanged(this.paths.netnsSetupScript, text, SCRIPT_MODE));
+  }
+
+  async writeUdpCheck(): Promise<void> {
+    await ensureDir(this.paths.lvsDir);
+    await this.lock.run('udp', () => writeIfChanged(this.paths.udpCheckScript, renderUdpCheck(), SCRIPT_MODE));
+  }
+
+  async writeVrrpCheck(): Promise<void> {
+    await ensureDir(this.paths.vrrpCheckScriptsDir);
+    const text = renderVrrpCheck(this.paths.vrrpCheckScriptsDir);
+    await this.lock.run('vrrp', () => writeIfChanged(this.paths.vrrpCheckScript, text, SCRIPT_MODE));
+  }
+
+  /** Rewrites the LVS liveness check from the registry; serialized so the newest view wins. */
+  async writeLvsLiveness(): Promise<void> {
+    await this.lock.run('lvs-liveness', async () => {
+      await ensureDir(this.paths.vrrpCheckScriptsDir);
+      const listeners = Object.values(this.state.current.lvsListeners)
+        .filter((l) => l.wantRunning)
+        .map((l) => {
+          const id = l.id as Uuid;
+          return { id, pidFile: this.paths.lvsPidFile(id), checkPidFile: l.hasVirtualServer ? this.paths.lvsCheckPidFile(id) : null };
+        });
+      await writeIfChanged(this.paths.lvsLivenessCheckScript, renderLvsLivenessCheck(this.paths.procDir, listeners), SCRIPT_MODE);
+    });
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * @module services/vrrp
+ * The VRRP keepalived of ACTIVE_STANDBY amphorae: upload (validated by keepalived inside the
+ * namespace, where its interfaces are), start, stop and reload. Its vrrp_script runs the check
+ * script the agent keeps at `<base_path>/vrrp/check_script.sh`.
+ */
+import { createHash } from 'node:crypto';
+import { rename } from 'node:fs/promises';
+import type { AgentConfig } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { ConfigRejected, InvalidInput, NotFound } from '../model/errors.js';
+import type { ProcessRunner } from '../system/exec.js';
+import { ensureDir, readIfExists, removeFile, writeFileAtomic } from '../system/files.js';
+import { removePidFiles } from '../system/init/process-signals.js';
+import type { InitSystem } from '../system/init/types.js';
+import type { Paths } from '../system/paths.js';
+import type { CheckScripts } from './check-scripts.js';
+import { waitHealthy } from './daemon-health.js';
+import type { KeepalivedDaemons } from './keepalived-daemons.js';
+import { validateKeepalivedConfig } from './keepalived-validate.js';
+import { KeyedLock } from './keyed-lock.js';
+import type { StateStore } from './state.js';
+
+export type VrrpAction = 'start' | 'stop' | 'reload';
+
+export interface VrrpDeps {
+  readonly config: () => AgentConfig;
+  readonly paths: Paths;
+  readonly runner: ProcessRunner;
+  readonly init: InitSystem;
+  readonly daemons: KeepalivedDaemons;
+  readonly scripts: CheckScripts;
+  readonly state: StateStore;
+  readonly log: Logger;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const KEY = 'vrrp';
+
+export class Vrrp {
+  private readonly lock = new KeyedLock();
+
+  constructor(private readonly deps: VrrpDeps) {}
+
+  async upload(body: Buffer): Promise<void> {
+    if (body.length === 0) throw new InvalidInput('Invalid request', 'the request body is empty');
+    const text = body.toString('utf8');
+    await this.lock.run(KEY, async () => {
+      const { paths, scripts, init, daemons, state, runner, log } = this.deps;
+      const agent = this.deps.config().amphora_agent;
+      await ensureDir(paths.vrrpDir);
+      // The check scripts must exist before validation: keepalived disables a missing vrrp_script.
+      await Promise.all([scripts.writeNetnsSetup(), scripts.writeVrrpCheck(), scripts.writeLvsLiveness()]);
+      await runner.run('/bin/sh', [paths.netnsSetupScript]);
+      const candidate = `${paths.vrrpConfig}.new`;
+      await writeFileAtomic(candidate, text, 0o644);
+      try {
+        await validateKeepalivedConfig(runner, agent.keepalived_cmd, candidate, log, agent.network_namespace);
+      } catch (err) {
+        if (err instanceof ConfigRejected) await rename(candidate, `${paths.vrrpConfig}.new-failed`);
+        else await removeFile(candidate);
+        throw err;
+      }
+      const previousText = await readIfExists(paths.vrrpConfig);
+      await rename(candidate, paths.vrrpConfig);
+      const daemon = daemons.vrrp();
+      try {
+        await init.install(daemon, daemons.netns());
+        await init.enable(daemon, daemons.netns());
+        const previous = state.current.vrrp;
+        await state.update((s) => {
+          s.vrrp = { wantRunning: previous?.wantRunning ?? false, appliedHash: previous?.appliedHash ?? null };
+        });
+      } catch (err) {
+        if (previousText === undefined) await removeFile(paths.vrrpConfig);
+        else await writeFileAtomic(paths.vrrpConfig, previousText, 0o644);
+        throw err;
+      }
+    });
+  }
+
+  /** Returns the reference's success detail: "keepalived started" and so on. */
+  async act(action: VrrpAction): Promise<string> {
+    return this.lock.run(KEY, async () => {
+      const { init, daemons, paths, state } = this.deps;
+      const text = await readIfExists(paths.vrrpConfig);
+      if (text === undefined || state.current.vrrp === null) {
+        throw new NotFound('VRRP Not Found', 'No VRRP configuration has been uploaded');
+      }
+      const daemon = daemons.vrrp();
+      if (action === 'stop') {
+        await init.stop(daemon);
+        await state.update((s) => void (s.vrrp = { wantRunning: false, appliedHash: null }));
+        return 'keepalived stopped';
+      }
+      const hash = sha256(text);
+      const running = await init.isActive(daemon);
+      if (running && state.current.vrrp.appliedHash === hash) return `keepalived ${action === 'start' ? 'started' : 'reloaded'} (configuration unchanged)`;
+      await state.update((s) => void (s.vrrp = { wantRunning: true, appliedHash: null }));
+      if (running) {
+        await init.reload(daemon);
+      } else {
+        await removePidFiles([daemon.pidFile, ...daemon.childPidFiles]);
+        await init.start(daemon);
+      }
+      await waitHealthy(paths, {
+        daemon,
+        children: [daemons.vrrpChildPidFile()],
+        settleMs: this.deps.config().amphora_agent.process_settle_seconds * 1000,
+        action: running ? 'reload' : 'start',
+      });
+      await state.update((s) => void (s.vrrp = { wantRunning: true, appliedHash: hash }));
+      return running ? 'keepalived reloaded' : 'keepalived started';
+    });
+  }
+}

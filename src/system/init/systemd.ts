@@ -1,0 +1,69 @@
+/**
+ * @module system/init/systemd
+ * systemd adapter: units in `systemd_unit_dir`, daemon-reload after a unit changed, systemctl
+ * for everything else.
+ */
+import type { ProcessRunner } from '../exec.js';
+import type { Paths } from '../paths.js';
+import type { DaemonUnitSpec, InitSystem, NetnsUnitSpec } from './types.js';
+import { removeUnit, unitFilesOf, writeUnits, type UnitLocation } from './unit-files.js';
+
+export class SystemdInit implements InitSystem {
+  readonly kind = 'systemd' as const;
+  private readonly loc: UnitLocation;
+
+  constructor(
+    private readonly runner: ProcessRunner,
+    paths: Paths,
+  ) {
+    this.loc = { kind: 'systemd', path: paths.systemdUnit, mode: 0o644 };
+  }
+
+  private systemctl(...args: string[]) {
+    return this.runner.run('systemctl', args);
+  }
+
+  unitFiles(daemon: DaemonUnitSpec, netns: NetnsUnitSpec): string[] {
+    return unitFilesOf(this.loc, daemon, netns);
+  }
+
+  async install(daemon: DaemonUnitSpec, netns: NetnsUnitSpec): Promise<boolean> {
+    const changed = await writeUnits(this.loc, daemon, netns);
+    if (changed) await this.systemctl('daemon-reload');
+    return changed;
+  }
+
+  async uninstall(daemon: DaemonUnitSpec): Promise<void> {
+    await removeUnit(this.loc, daemon);
+    await this.systemctl('daemon-reload');
+  }
+
+  async enable(daemon: DaemonUnitSpec, netns: NetnsUnitSpec): Promise<void> {
+    await this.systemctl('enable', `${netns.unit}.service`, `${daemon.unit}.service`);
+  }
+
+  async disable(daemon: DaemonUnitSpec): Promise<void> {
+    await this.runner.run('systemctl', ['disable', `${daemon.unit}.service`], { allowFailure: true });
+  }
+
+  async start(daemon: DaemonUnitSpec): Promise<void> {
+    await this.systemctl('start', `${daemon.unit}.service`);
+  }
+
+  async stop(daemon: DaemonUnitSpec): Promise<void> {
+    await this.systemctl('stop', `${daemon.unit}.service`);
+  }
+
+  async restart(daemon: DaemonUnitSpec): Promise<void> {
+    await this.systemctl('restart', `${daemon.unit}.service`);
+  }
+
+  async reload(daemon: DaemonUnitSpec): Promise<void> {
+    await this.systemctl('reload', `${daemon.unit}.service`);
+  }
+
+  async isActive(daemon: DaemonUnitSpec): Promise<boolean> {
+    const r = await this.runner.run('systemctl', ['is-active', '--quiet', `${daemon.unit}.service`], { allowFailure: true });
+    return r.exitCode === 0;
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * @module system/init/unit-files
+ * Writing rendered units for the file-based init systems: each file is rewritten only when
+ * its content would change (the reference writes units once and never again).
+ */
+import { renderDaemonUnit, renderNetnsUnit, type UnitInitKind } from '../../render/init-units.js';
+import { removeFile, writeIfChanged } from '../files.js';
+import type { DaemonUnitSpec, NetnsUnitSpec } from './types.js';
+
+export interface UnitLocation {
+  readonly kind: UnitInitKind;
+  readonly path: (unit: string) => string;
+  readonly mode: number;
+}
+
+export function unitFilesOf(loc: UnitLocation, daemon: DaemonUnitSpec, netns: NetnsUnitSpec): string[] {
+  return [loc.path(netns.unit), loc.path(daemon.unit)];
+}
+
+export async function writeUnits(loc: UnitLocation, daemon: DaemonUnitSpec, netns: NetnsUnitSpec): Promise<boolean> {
+  const netnsChanged = await writeIfChanged(loc.path(netns.unit), renderNetnsUnit(loc.kind, netns), loc.mode);
+  const daemonChanged = await writeIfChanged(loc.path(daemon.unit), renderDaemonUnit(loc.kind, daemon), loc.mode);
+  return netnsChanged || daemonChanged;
+}
+
+export async function removeUnit(loc: UnitLocation, daemon: DaemonUnitSpec): Promise<void> {
+  await removeFile(loc.path(daemon.unit));
+}

@@ -1,0 +1,88 @@
+/**
+ * @module test/fakes/fake-init
+ * An InitSystem for API and service tests. It runs nothing: a "running" daemon is a pid file
+ * whose pid has an entry `<proc_dir>/<pid>/comm` = keepalived in the test's temporary root,
+ * which is exactly what the agent's liveness logic reads. Tests can crash a daemon (the proc
+ * entry goes, the pid file stays) or make the next start die at once.
+ */
+import { mkdirSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DaemonUnitSpec, InitKind, InitSystem, NetnsUnitSpec } from '../../src/system/init/types.js';
+
+export class FakeInit implements InitSystem {
+  readonly kind: InitKind = 'direct';
+  readonly calls: string[] = [];
+  readonly installed = new Map<string, DaemonUnitSpec>();
+  /** The next start writes its pid files but the process is gone at once. */
+  dieOnNextStart = false;
+  failNextInstall = false;
+  private nextPid = 5000;
+
+  constructor(private readonly procDir: string) {}
+
+  private pidAlive(file: string): boolean {
+    if (!existsSync(file)) return false;
+    return existsSync(join(this.procDir, readFileSync(file, 'utf8').trim()));
+  }
+
+  private spawn(file: string, alive: boolean): void {
+    const pid = this.nextPid++;
+    if (alive) {
+      mkdirSync(join(this.procDir, String(pid)), { recursive: true });
+      writeFileSync(join(this.procDir, String(pid), 'comm'), 'keepalived\n');
+    }
+    writeFileSync(file, `${pid}\n`);
+  }
+
+  unitFiles(): string[] {
+    return [];
+  }
+  async install(daemon: DaemonUnitSpec, netns: NetnsUnitSpec): Promise<boolean> {
+    this.calls.push(`install ${daemon.unit} ${netns.unit}`);
+    if (this.failNextInstall) {
+      this.failNextInstall = false;
+      throw new Error('install failed (scripted)');
+    }
+    this.installed.set(daemon.unit, daemon);
+    return true;
+  }
+  async uninstall(daemon: DaemonUnitSpec): Promise<void> {
+    this.calls.push(`uninstall ${daemon.unit}`);
+    this.installed.delete(daemon.unit);
+  }
+  async enable(daemon: DaemonUnitSpec): Promise<void> {
+    this.calls.push(`enable ${daemon.unit}`);
+  }
+  async disable(daemon: DaemonUnitSpec): Promise<void> {
+    this.calls.push(`disable ${daemon.unit}`);
+  }
+  async start(daemon: DaemonUnitSpec): Promise<void> {
+    this.calls.push(`start ${daemon.unit}`);
+    const alive = !this.dieOnNextStart;
+    this.dieOnNextStart = false;
+    for (const f of [daemon.pidFile, ...daemon.childPidFiles]) this.spawn(f, alive);
+    if (!alive) writeFileSync(daemon.logFile, 'IPVS: Can\'t initialize ipvs: Protocol not available\nStopped Keepalived\n');
+  }
+  async stop(daemon: DaemonUnitSpec): Promise<void> {
+    this.calls.push(`stop ${daemon.unit}`);
+    for (const f of [daemon.pidFile, ...daemon.childPidFiles]) {
+      if (existsSync(f)) rmSync(join(this.procDir, readFileSync(f, 'utf8').trim()), { recursive: true, force: true });
+      rmSync(f, { force: true });
+    }
+  }
+  async restart(daemon: DaemonUnitSpec): Promise<void> {
+    await this.stop(daemon);
+    await this.start(daemon);
+  }
+  async reload(daemon: DaemonUnitSpec): Promise<void> {
+    this.calls.push(`reload ${daemon.unit}`);
+  }
+  async isActive(daemon: DaemonUnitSpec): Promise<boolean> {
+    return this.pidAlive(daemon.pidFile);
+  }
+
+  /** kill -9: the process is gone, its pid files stay. */
+  crash(daemon: DaemonUnitSpec): void {
+    rmSync(join(this.procDir, readFileSync(daemon.pidFile, 'utf8').trim()), { recursive: true, force: true });
+  }
+}
