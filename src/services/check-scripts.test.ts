@@ -1,0 +1,133 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../config/load.js';
+import type { Uuid } from '../model/uuid.js';
+import { createPaths } from '../system/paths.js';
+import { CheckScripts } from './check-scripts.js';
+import { StateStore } from './state.js';
+
+const A = 'aaaaaaaa-0000-0000-0000-000000000001' as Uuid;
+const B = 'aaaaaaaa-0000-0000-0000-000000000002' as Uuid;
+
+async function setup() {
+  const root = mkdtempSync(join(tmpdir(), 'checks-'));
+  const config = parseConfig([{ path: '/x.conf', text: `[haproxy_amphora]\nbase_path = ${root}/lib\n[amphora_agent]\nproc_dir = ${root}/proc\n` }]).config;
+  const paths = createPaths(config);
+  const state = new StateStore(paths.stateFile);
+  await state.load();
+  const scripts = new CheckScripts(config, paths, state);
+  mkdirSync(paths.lvsDir, { recursive: true });
+  let pid = 100;
+  /** A "process": a pid file and, when alive, a proc entry with that comm. */
+  const proc = (pidFile: string, comm: string | null) => {
+    pid++;
+    writeFileSync(pidFile, `${pid}\n`);
+    if (comm !== null) {
+      mkdirSync(join(root, 'proc', String(pid)), { recursive: true });
+      writeFileSync(join(root, 'proc', String(pid), 'comm'), `${comm}\n`);
+    }
+    return pid;
+  };
+  const want = async (id: Uuid, wantRunning: boolean, hasVirtualServer = true) => {
+    await state.update((s) => void (s.lvsListeners[id] = { id, wantRunning, appliedHash: null, protocol: 'UDP', hasVirtualServer }));
+    await scripts.writeLvsLiveness();
+  };
+  const run = (script: string) => spawnSync('/bin/sh', [script], { encoding: 'utf8' });
+  return { root, paths, scripts, proc, want, run };
+}
+
+describe('LVS liveness check script', () => {
+  it('passes when no listener is configured', async () => {
+    const t = await setup();
+    await t.scripts.writeLvsLiveness();
+    expect(t.run(t.paths.lvsLivenessCheckScript).status).toBe(0);
+  });
+
+  it('passes when every wanted keepalived and its checker are alive', async () => {
+    const t = await setup();
+    t.proc(t.paths.lvsPidFile(A), 'keepalived');
+    t.proc(t.paths.lvsCheckPidFile(A), 'keepalived');
+    t.proc(t.paths.lvsPidFile(B), 'keepalived');
+    await t.want(A, true);
+    await t.want(B, true, false); // idle keepalived (disabled listener): no checker child expected
+    expect(t.run(t.paths.lvsLivenessCheckScript).status).toBe(0);
+  });
+
+  it.each([
+    ['a crashed keepalived (stale pid file)', (t: Awaited<ReturnType<typeof setup>>) => void t.proc(t.paths.lvsPidFile(A), null)],
+    ['a missing pid file', () => undefined],
+    ['a pid reused by another program', (t: Awaited<ReturnType<typeof setup>>) => void t.proc(t.paths.lvsPidFile(A), 'sleep')],
+  ])('fails for %s and names the listener', async (_name, arrange) => {
+    const t = await setup();
+    arrange(t);
+    await t.want(A, true, false);
+    const r = t.run(t.paths.lvsLivenessCheckScript);
+    expect(r.status).not.toBe(0);
+    expect(r.stdout).toContain(`LVS listener ${A}: keepalived is not running`);
+  });
+
+  it('fails when the health-checker child of a listener with virtual servers died', async () => {
+    const t = await setup();
+    t.proc(t.paths.lvsPidFile(A), 'keepalived');
+    t.proc(t.paths.lvsCheckPidFile(A), null);
+    await t.want(A, true);
+    expect(t.run(t.paths.lvsLivenessCheckScript).status).not.toBe(0);
+  });
+
+  it('ignores a listener stopped on purpose', async () => {
+    const t = await setup();
+    t.proc(t.paths.lvsPidFile(A), null);
+    await t.want(A, false);
+    expect(t.run(t.paths.lvsLivenessCheckScript).status).toBe(0);
+  });
+
+  it('forks nothing per listener (shell builtins only)', async () => {
+    const t = await setup();
+    for (let i = 0; i < 3; i++) {
+      const id = `aaaaaaaa-0000-0000-0000-00000000001${i}` as Uuid;
+      t.proc(t.paths.lvsPidFile(id), 'keepalived');
+      await t.want(id, true, false);
+    }
+    // with PATH empty, any external command would fail with "not found"
+    const r = spawnSync('/bin/sh', [t.paths.lvsLivenessCheckScript], { encoding: 'utf8', env: { PATH: '/nonexistent' } });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+});
+
+describe('VRRP check script', () => {
+  it('passes with no checks, fails when any check fails, and says which', async () => {
+    const t = await setup();
+    await t.scripts.writeVrrpCheck();
+    expect(t.run(t.paths.vrrpCheckScript).status).toBe(0);
+    writeFileSync(join(t.paths.vrrpCheckScriptsDir, 'ok.sh'), 'exit 0\n');
+    expect(t.run(t.paths.vrrpCheckScript).status).toBe(0);
+    writeFileSync(join(t.paths.vrrpCheckScriptsDir, 'bad.sh'), 'exit 3\n');
+    const r = t.run(t.paths.vrrpCheckScript);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('bad.sh');
+    rmSync(join(t.paths.vrrpCheckScriptsDir, 'bad.sh'));
+    expect(t.run(t.paths.vrrpCheckScript).status).toBe(0);
+  });
+
+  it('runs the LVS liveness check as one of its checks', async () => {
+    const t = await setup();
+    await t.scripts.writeVrrpCheck();
+    t.proc(t.paths.lvsPidFile(A), null);
+    await t.want(A, true, false);
+    expect(t.run(t.paths.vrrpCheckScript).status).toBe(1);
+    execFileSync('sh', ['-n', t.paths.vrrpCheckScript]);
+  });
+});
+
+describe('udp_check.sh', () => {
+  it('is a valid script that insists on an address and a port', async () => {
+    const t = await setup();
+    await t.scripts.writeUdpCheck();
+    execFileSync('sh', ['-n', t.paths.udpCheckScript]);
+    expect(t.run(t.paths.udpCheckScript).status).toBe(2);
+  });
+});
