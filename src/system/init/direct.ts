@@ -56,7 +56,8 @@ export class DirectInit implements InitSystem {
   async reload(daemon: DaemonUnitSpec): Promise<void> {
     const pid = await readPid(daemon.pidFile);
     if (pid === undefined || !processExists(pid)) {
-      throw new CommandFailed(['kill', '-HUP', daemon.pidFile], undefined, `${daemon.unit} is not running`);
+      const why = `${daemon.unit} is not running`;
+      throw new CommandFailed(['kill', '-HUP', daemon.pidFile], undefined, why, why);
     }
     process.kill(pid, 'SIGHUP');
   }
