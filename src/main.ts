@@ -91,6 +91,8 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
     log.info({ remote: socket.remoteAddress, reason }, 'TLS handshake refused');
   });
 
+  // Refuse (400) a new configuration whose TLS material cannot be loaded, before it is written.
+  agentConfig.check(async (next) => void (await loadServerTls(next)));
   agentConfig.onChange(async (next, previous) => {
     // [DEFAULT] debug steers only the logger built here; a logger the caller passed keeps its level.
     if (options.log === undefined) log.level = next.DEFAULT.debug ? 'debug' : 'info';

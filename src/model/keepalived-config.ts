@@ -8,6 +8,8 @@ export interface KeepalivedConfigFacts {
   readonly virtualServers: boolean;
   readonly vrrpInstances: boolean;
   readonly protocol: 'UDP' | 'SCTP';
+  /** The `net_namespace` the config names, if any. */
+  readonly netns: string | null;
 }
 
 function withoutComments(text: string): string {
@@ -23,5 +25,6 @@ export function inspectKeepalivedConfig(text: string): KeepalivedConfigFacts {
     virtualServers: /^\s*virtual_server\s/m.test(body),
     vrrpInstances: /^\s*vrrp_instance\s/m.test(body),
     protocol: /^\s*protocol\s+SCTP\b/im.test(body) ? 'SCTP' : 'UDP',
+    netns: /^\s*net_namespace\s+(\S+)/m.exec(body)?.[1] ?? null,
   };
 }

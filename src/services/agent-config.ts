@@ -13,6 +13,8 @@ import { ConfigRejected } from '../model/errors.js';
 import { writeFileAtomic } from '../system/files.js';
 
 export type ConfigListener = (next: AgentConfig, previous: AgentConfig) => Promise<void> | void;
+/** Throws a `ConfigError` when `next` cannot be applied (e.g. unreadable TLS files); runs before anything is written. */
+export type ConfigCheck = (next: AgentConfig) => Promise<void> | void;
 
 /** Options applied without a restart; every other change waits for the next start. */
 const LIVE = new Set([
@@ -42,6 +44,7 @@ export function changedOptions(a: AgentConfig, b: AgentConfig): string[] {
 export class AgentConfigService {
   private loaded: LoadedConfig;
   private readonly listeners: ConfigListener[] = [];
+  private readonly checks: ConfigCheck[] = [];
 
   constructor(
     private readonly files: readonly string[],
@@ -59,6 +62,11 @@ export class AgentConfigService {
     this.listeners.push(listener);
   }
 
+  /** Checks a new configuration must pass before it replaces the file (400 otherwise). */
+  check(check: ConfigCheck): void {
+    this.checks.push(check);
+  }
+
   /** Returns the options whose new value waits for a restart. */
   async replace(text: string): Promise<string[]> {
     const [target, ...others] = this.files;
@@ -66,6 +74,8 @@ export class AgentConfigService {
     let next: LoadedConfig;
     try {
       next = parseConfig([{ path: target, text }, ...(await readConfigFiles(others))]);
+      // A file that parses but cannot be applied would stop the agent at its next start.
+      for (const check of this.checks) await check(next.config);
     } catch (err) {
       if (err instanceof ConfigError) throw new ConfigRejected('Invalid configuration', err.message, err);
       throw err;

@@ -1,16 +1,37 @@
 /**
  * @module services/keepalived-validate
  * Every uploaded keepalived config is checked with the real `keepalived --config-test` before
- * it replaces anything. Exit 0 is valid; exit 6 means the only finding is keepalived's
- * "script_security not enabled" warning, which every controller-rendered config with check
- * scripts triggers (Octavia runs them that way), so it is accepted and logged.
+ * it replaces anything. keepalived 2.2.7 folds all its findings into one exit status in which
+ * one kind masks the others: the "script_security not enabled" warning (exit 6), which every
+ * controller-rendered config with a check script triggers, hides parse errors, and findings
+ * that do not stop keepalived from running a controller-rendered config give exit 5. So a
+ * non-zero status only says that keepalived found something; the config is refused unless
+ * every line it printed is one of the known harmless findings below.
  */
 import type { Logger } from '../log.js';
 import { CommandFailed, ConfigRejected } from '../model/errors.js';
 import type { ProcessRunner } from '../system/exec.js';
 
 const VALID = 0;
-const SCRIPT_SECURITY_ONLY = 6;
+/** KEEPALIVED_EXIT_CONFIG_TEST and KEEPALIVED_EXIT_CONFIG_TEST_SECURITY. */
+const FINDINGS = new Set([5, 6]);
+
+/** Findings keepalived reports for configs the controller renders, and then runs them anyway. */
+const HARMLESS: readonly RegExp[] = [
+  // Octavia runs its check scripts as root, without script_security.
+  /^SECURITY VIOLATION - (?:check )?scripts are being executed but script_security not enabled\.?$/,
+  // Octavia renders `state MASTER` together with `nopreempt`.
+  /^\([^)]*\) Warning - nopreempt will not work with initial state MASTER - clearing$/,
+  // A pool without (enabled) members, or a disabled pool: keepalived runs without that virtual server.
+  /^Virtual server .* has no real servers - ignoring$/,
+];
+
+export function harmfulFindings(output: string): string[] {
+  return output
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !HARMLESS.some((re) => re.test(line)));
+}
 
 export async function validateKeepalivedConfig(
   runner: ProcessRunner,
@@ -21,10 +42,11 @@ export async function validateKeepalivedConfig(
 ): Promise<void> {
   const r = await runner.run(keepalived, ['--config-test', '-f', file], { allowFailure: true, ...(netns ? { netns } : {}) });
   if (r.exitCode === VALID) return;
-  if (r.exitCode === SCRIPT_SECURITY_ONLY) {
-    log.debug({ file, output: r.output }, 'keepalived config accepted with script_security warning');
+  if (r.exitCode === undefined) throw new CommandFailed(r.argv, undefined, r.output, 'Cannot validate the keepalived configuration');
+  // A finding keepalived did not print cannot be judged: refuse it.
+  if (FINDINGS.has(r.exitCode) && r.output.trim() !== '' && harmfulFindings(r.output).length === 0) {
+    log.debug({ file, exitCode: r.exitCode, output: r.output }, 'keepalived config accepted with harmless findings');
     return;
   }
-  if (r.exitCode === undefined) throw new CommandFailed(r.argv, undefined, r.output, 'Cannot validate the keepalived configuration');
   throw new ConfigRejected('Invalid request', r.output.trim());
 }

@@ -60,11 +60,18 @@ export class LvsListeners {
       const { paths, scripts, init, daemons, state, runner, log } = this.deps;
       await ensureDir(paths.lvsDir);
       await Promise.all([scripts.writeNetnsSetup(), scripts.writeUdpCheck()]);
+      const agent = this.deps.config().amphora_agent;
+      const named = inspectKeepalivedConfig(text).netns;
+      if (named !== null && named !== agent.network_namespace) {
+        throw new ConfigRejected('Invalid request', `the config names net_namespace ${named}, but this agent runs listeners in ${agent.network_namespace}`);
+      }
+      // keepalived --config-test silently checks nothing when the config's namespace is missing.
+      await runner.run('/bin/sh', [paths.netnsSetupScript]);
       const conf = paths.lvsConfig(id);
       const candidate = `${conf}.new`;
       await writeFileAtomic(candidate, text, 0o644);
       try {
-        await validateKeepalivedConfig(runner, this.deps.config().amphora_agent.keepalived_cmd, candidate, log);
+        await validateKeepalivedConfig(runner, agent.keepalived_cmd, candidate, log);
       } catch (err) {
         if (err instanceof ConfigRejected) await rename(candidate, `${conf}.new-failed`);
         else await removeFile(candidate);

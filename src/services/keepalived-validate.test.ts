@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../log.js';
+import { ConfigRejected } from '../model/errors.js';
+import { FakeRunner } from '../../test/fakes/fake-runner.js';
+import { harmfulFindings, validateKeepalivedConfig } from './keepalived-validate.js';
+
+// Outputs and exit statuses as keepalived 2.2.7 gives them (see test/integration/keepalived-config-test.test.ts).
+const SECURITY = 'SECURITY VIOLATION - check scripts are being executed but script_security not enabled.';
+const NOPREEMPT = '(aaaaaaaa00000000000000000000000) Warning - nopreempt will not work with initial state MASTER - clearing';
+const NO_REAL_SERVERS = 'Virtual server [ipv4-group]:0 has no real servers - ignoring';
+
+const validate = (exitCode: number | undefined, stderr: string) =>
+  validateKeepalivedConfig(new FakeRunner().on(['/usr/sbin/keepalived', '--config-test'], { exitCode, stderr }), '/usr/sbin/keepalived', '/x.conf', silentLogger());
+
+describe('validateKeepalivedConfig', () => {
+  it.each([
+    ['nothing found', 0, ''],
+    ['only the script_security warning (exit 6)', 6, `${SECURITY}\n`],
+    ['script_security and nopreempt (a controller VRRP config)', 6, `${SECURITY}\n${NOPREEMPT}\n`],
+    ['a virtual server without real servers (exit 5: a pool without members)', 5, `${NO_REAL_SERVERS}\n`],
+  ])('accepts %s', async (_name, exitCode, stderr) => {
+    await expect(validate(exitCode, stderr)).resolves.toBeUndefined();
+  });
+
+  it.each([
+    ['a parse error hidden behind exit 6', 6, `(x.conf: Line 13) Unknown keyword 'bogus_keyword'\n${SECURITY}\n`],
+    ['a missing check script next to a harmless warning', 5, `Disabling track script check_script since not found/accessible\n${NOPREEMPT}\n`],
+    ['exit 5 with nothing printed', 5, ''],
+    ['another exit status even with only harmless output', 4, `${SECURITY}\n`],
+  ])('refuses %s with the whole output', async (_name, exitCode, stderr) => {
+    const err = await validate(exitCode, stderr).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigRejected);
+    expect((err as ConfigRejected).details).toBe(stderr.trim());
+  });
+
+  it('lists only what is not known to be harmless', () => {
+    expect(harmfulFindings(`${SECURITY}\n\n  (x.conf: Line 2) Unknown keyword 'x'\n${NO_REAL_SERVERS}`)).toEqual(["(x.conf: Line 2) Unknown keyword 'x'"]);
+  });
+});
