@@ -133,3 +133,15 @@ export function token(def: string, max = 64): OptionKind<string> {
     expected: `a name of letters, digits, '_', '.' or '-' (at most ${max})`,
   };
 }
+
+/**
+ * A prefix for the names of the units the agent installs: empty (Octavia's names), or lower-case
+ * letters, digits and '-' starting with a letter, so that prefix + name stays a valid unit name.
+ */
+export function unitPrefix(def: string, max = 32): OptionKind<string> {
+  return {
+    schema: z.string().trim().regex(new RegExp(`^([a-z][a-z0-9-]{0,${max - 1}})?$`)),
+    default: def,
+    expected: `empty, or lower-case letters, digits and '-' starting with a letter (at most ${max})`,
+  };
+}

@@ -19,6 +19,7 @@ import {
   port,
   str,
   token,
+  unitPrefix,
   type OptionKind,
 } from './option-types.js';
 
@@ -57,6 +58,9 @@ export const SCHEMA = {
     // agent can run inside a temporary root (tests, a developer's laptop).
     init_system: choice(INIT_SYSTEMS, 'auto'),
     network_namespace: token('amphora-haproxy'),
+    // prepended to the names of the units the agent installs (amphora-netns, octavia-keepalived,
+    // octavia-keepalivedlvs-<id>), so that two agents can share one init system (e2e tier)
+    unit_name_prefix: unitPrefix(''),
     systemd_unit_dir: absPath('/usr/lib/systemd/system'),
     sysvinit_dir: absPath('/etc/init.d'),
     upstart_dir: absPath('/etc/init'),

@@ -8,9 +8,11 @@
  * non-zero status only says that keepalived found something; the config is refused unless
  * every line it printed is one of the known harmless findings below.
  */
+import { rename } from 'node:fs/promises';
 import type { Logger } from '../log.js';
 import { CommandFailed, ConfigRejected } from '../model/errors.js';
 import type { ProcessRunner } from '../system/exec.js';
+import { readIfExists, removeFile, writeFileAtomic } from '../system/files.js';
 
 const VALID = 0;
 /** KEEPALIVED_EXIT_CONFIG_TEST and KEEPALIVED_EXIT_CONFIG_TEST_SECURITY. */
@@ -49,4 +51,24 @@ export async function validateKeepalivedConfig(
     return;
   }
   throw new ConfigRejected('Invalid request', r.output.trim());
+}
+
+/**
+ * Stages `text` as `<target>.new`, runs `validate` on it and, when it passes, renames it over
+ * `target`. A refused config is kept as `<target>.new-failed` for the operator. Returns what
+ * `target` held before, so that a later failure can put it back.
+ */
+export async function replaceValidated(target: string, text: string, validate: (file: string) => Promise<void>): Promise<string | undefined> {
+  const candidate = `${target}.new`;
+  await writeFileAtomic(candidate, text, 0o644);
+  try {
+    await validate(candidate);
+  } catch (err) {
+    if (err instanceof ConfigRejected) await rename(candidate, `${target}.new-failed`);
+    else await removeFile(candidate);
+    throw err;
+  }
+  const previous = await readIfExists(target);
+  await rename(candidate, target);
+  return previous;
 }

@@ -6,41 +6,21 @@
  * keepalived is alive and serving; a reload of an unchanged config does nothing and a changed
  * one is a SIGHUP, not a restart. Work on one listener is serialized; listeners run in parallel.
  */
-import { createHash } from 'node:crypto';
-import { rename } from 'node:fs/promises';
-import type { AgentConfig } from '../config/schema.js';
-import type { Logger } from '../log.js';
 import { ConfigRejected, InvalidInput, NotFound } from '../model/errors.js';
-import { inspectKeepalivedConfig } from '../model/keepalived-config.js';
+import { configHash, inspectKeepalivedConfig } from '../model/keepalived-config.js';
 import type { Uuid } from '../model/uuid.js';
-import type { ProcessRunner } from '../system/exec.js';
 import { ensureDir, readIfExists, removeFile, writeFileAtomic } from '../system/files.js';
 import { removePidFiles } from '../system/init/process-signals.js';
-import type { InitSystem } from '../system/init/types.js';
 import { pidFileState } from '../system/processes.js';
-import type { Paths } from '../system/paths.js';
-import type { CheckScripts } from './check-scripts.js';
 import { waitHealthy } from './daemon-health.js';
-import type { KeepalivedDaemons } from './keepalived-daemons.js';
-import { validateKeepalivedConfig } from './keepalived-validate.js';
+import type { KeepalivedServiceDeps } from './keepalived-daemons.js';
+import { replaceValidated, validateKeepalivedConfig } from './keepalived-validate.js';
 import { KeyedLock } from './keyed-lock.js';
-import type { StateStore } from './state.js';
 
 export type LvsAction = 'start' | 'stop' | 'reload';
 export type ListenerStatus = 'ACTIVE' | 'OFFLINE' | 'ERROR';
 
-export interface LvsDeps {
-  readonly config: () => AgentConfig;
-  readonly paths: Paths;
-  readonly runner: ProcessRunner;
-  readonly init: InitSystem;
-  readonly daemons: KeepalivedDaemons;
-  readonly scripts: CheckScripts;
-  readonly state: StateStore;
-  readonly log: Logger;
-}
-
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+export type LvsDeps = KeepalivedServiceDeps;
 
 export const notFound = (id: string) => new NotFound('UDP Listener Not Found', `No UDP listener with UUID: ${id}`);
 
@@ -68,18 +48,8 @@ export class LvsListeners {
       // keepalived --config-test silently checks nothing when the config's namespace is missing.
       await runner.run('/bin/sh', [paths.netnsSetupScript]);
       const conf = paths.lvsConfig(id);
-      const candidate = `${conf}.new`;
-      await writeFileAtomic(candidate, text, 0o644);
-      try {
-        await validateKeepalivedConfig(runner, agent.keepalived_cmd, candidate, log);
-      } catch (err) {
-        if (err instanceof ConfigRejected) await rename(candidate, `${conf}.new-failed`);
-        else await removeFile(candidate);
-        throw err;
-      }
-      const previousText = await readIfExists(conf);
+      const previousText = await replaceValidated(conf, text, (file) => validateKeepalivedConfig(runner, agent.keepalived_cmd, file, log));
       const previous = state.current.lvsListeners[id];
-      await rename(candidate, conf);
       const daemon = daemons.lvs(id);
       try {
         await init.install(daemon, daemons.netns());
@@ -126,7 +96,7 @@ export class LvsListeners {
         return `keepalivedlvs listener ${id} stopped`;
       }
       const text = await this.read(id);
-      const hash = sha256(text);
+      const hash = configHash(text);
       const running = await init.isActive(daemon);
       if (running && entry.appliedHash === hash) {
         await this.record(id, { wantRunning: true });

@@ -4,37 +4,19 @@
  * namespace, where its interfaces are), start, stop and reload. Its vrrp_script runs the check
  * script the agent keeps at `<base_path>/vrrp/check_script.sh`.
  */
-import { createHash } from 'node:crypto';
-import { rename } from 'node:fs/promises';
-import type { AgentConfig } from '../config/schema.js';
-import type { Logger } from '../log.js';
-import { ConfigRejected, InvalidInput, NotFound } from '../model/errors.js';
-import type { ProcessRunner } from '../system/exec.js';
+import { InvalidInput, NotFound } from '../model/errors.js';
+import { configHash } from '../model/keepalived-config.js';
 import { ensureDir, readIfExists, removeFile, writeFileAtomic } from '../system/files.js';
 import { removePidFiles } from '../system/init/process-signals.js';
-import type { InitSystem } from '../system/init/types.js';
-import type { Paths } from '../system/paths.js';
-import type { CheckScripts } from './check-scripts.js';
 import { waitHealthy } from './daemon-health.js';
-import type { KeepalivedDaemons } from './keepalived-daemons.js';
-import { validateKeepalivedConfig } from './keepalived-validate.js';
+import type { KeepalivedServiceDeps } from './keepalived-daemons.js';
+import { replaceValidated, validateKeepalivedConfig } from './keepalived-validate.js';
 import { KeyedLock } from './keyed-lock.js';
-import type { StateStore } from './state.js';
 
 export type VrrpAction = 'start' | 'stop' | 'reload';
 
-export interface VrrpDeps {
-  readonly config: () => AgentConfig;
-  readonly paths: Paths;
-  readonly runner: ProcessRunner;
-  readonly init: InitSystem;
-  readonly daemons: KeepalivedDaemons;
-  readonly scripts: CheckScripts;
-  readonly state: StateStore;
-  readonly log: Logger;
-}
+export type VrrpDeps = KeepalivedServiceDeps;
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const KEY = 'vrrp';
 
 export class Vrrp {
@@ -52,17 +34,9 @@ export class Vrrp {
       // The check scripts must exist before validation: keepalived disables a missing vrrp_script.
       await Promise.all([scripts.writeNetnsSetup(), scripts.writeVrrpCheck(), scripts.writeLvsLiveness()]);
       await runner.run('/bin/sh', [paths.netnsSetupScript]);
-      const candidate = `${paths.vrrpConfig}.new`;
-      await writeFileAtomic(candidate, text, 0o644);
-      try {
-        await validateKeepalivedConfig(runner, agent.keepalived_cmd, candidate, log, agent.network_namespace);
-      } catch (err) {
-        if (err instanceof ConfigRejected) await rename(candidate, `${paths.vrrpConfig}.new-failed`);
-        else await removeFile(candidate);
-        throw err;
-      }
-      const previousText = await readIfExists(paths.vrrpConfig);
-      await rename(candidate, paths.vrrpConfig);
+      const previousText = await replaceValidated(paths.vrrpConfig, text, (file) =>
+        validateKeepalivedConfig(runner, agent.keepalived_cmd, file, log, agent.network_namespace),
+      );
       const daemon = daemons.vrrp();
       try {
         await init.install(daemon, daemons.netns());
@@ -93,7 +67,7 @@ export class Vrrp {
         await state.update((s) => void (s.vrrp = { wantRunning: false, appliedHash: null }));
         return 'keepalived stopped';
       }
-      const hash = sha256(text);
+      const hash = configHash(text);
       const running = await init.isActive(daemon);
       if (running && state.current.vrrp.appliedHash === hash) return `keepalived ${action === 'start' ? 'started' : 'reloaded'} (configuration unchanged)`;
       await state.update((s) => void (s.vrrp = { wantRunning: true, appliedHash: null }));

@@ -9,7 +9,7 @@ import type { ProcessRunner } from '../exec.js';
 import { pidFileState } from '../processes.js';
 import type { Paths } from '../paths.js';
 import { processExists, readPid, removePidFiles, terminate } from './process-signals.js';
-import type { DaemonUnitSpec, InitSystem, NetnsUnitSpec } from './types.js';
+import type { DaemonUnitSpec, InitSystem } from './types.js';
 
 export class DirectInit implements InitSystem {
   readonly kind = 'direct' as const;
