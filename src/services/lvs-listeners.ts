@@ -41,9 +41,9 @@ export class LvsListeners {
       await ensureDir(paths.lvsDir);
       await Promise.all([scripts.writeNetnsSetup(), scripts.writeUdpCheck()]);
       const agent = this.deps.config().amphora_agent;
-      const named = inspectKeepalivedConfig(text).netns;
-      if (named !== null && named !== agent.network_namespace) {
-        throw new ConfigRejected('Invalid request', `the config names net_namespace ${named}, but this agent runs listeners in ${agent.network_namespace}`);
+      const facts = inspectKeepalivedConfig(text);
+      if (facts.netns !== null && facts.netns !== agent.network_namespace) {
+        throw new ConfigRejected('Invalid request', `the config names net_namespace ${facts.netns}, but this agent runs listeners in ${agent.network_namespace}`);
       }
       // keepalived --config-test silently checks nothing when the config's namespace is missing.
       await runner.run('/bin/sh', [paths.netnsSetupScript]);
@@ -59,7 +59,7 @@ export class LvsListeners {
             id,
             wantRunning: previous?.wantRunning ?? false,
             appliedHash: previous?.appliedHash ?? null,
-            protocol: inspectKeepalivedConfig(text).protocol,
+            protocol: facts.protocol,
             hasVirtualServer: previous?.hasVirtualServer ?? false,
           };
         });
