@@ -6,11 +6,13 @@
  * A configuration error ends the process with one line on stderr and exit code 2.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config/load.js';
 import { curlCommand, prepareDevMode } from './dev/dev-mode.js';
 import { createLogger, silentLogger } from './log.js';
 import { startAgent } from './main.js';
+import { packageRoot } from './package-root.js';
 import { ExecaRunner } from './system/exec.js';
 
 const USAGE = `Usage: amphora-agent --config-file PATH [--config-file PATH ...]
@@ -26,7 +28,7 @@ Options:
 The configuration reference is in README.md.`;
 
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
   return pkg.version;
 }
 

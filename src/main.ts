@@ -107,8 +107,10 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
   await listen(server, config.haproxy_amphora.bind_host ?? '::', config.haproxy_amphora.bind_port);
   const port = (server.address() as AddressInfo).port;
   log.info({ host: config.haproxy_amphora.bind_host, port, files: options.configFiles, init: initKind }, 'amphora agent listening');
-  // Ask the package manager now, off the request path, so that the first /info is fast.
-  setImmediate(() => void versions.get().catch((err: unknown) => log.warn({ err }, 'version discovery failed')));
+  // Ask the package manager off the request path, so that the first /info is fast.
+  // A second later, so that three dpkg-query runs do not compete with the controller's first
+  // requests; an earlier /info starts it itself (get() is memoized).
+  setTimeout(() => void versions.get().catch((err: unknown) => log.warn({ err }, 'version discovery failed')), 1000).unref();
 
   return {
     server,

@@ -4,21 +4,27 @@
  * injection anyway; values are ConfigTokens checked by the view builders). Undefined values
  * are errors. Pure apart from reading templates/ once per template.
  */
-import { fileURLToPath } from 'node:url';
-import nunjucks from 'nunjucks';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { packageRoot } from '../package-root.js';
+import type nunjucksTypes from 'nunjucks';
 
-/** templates/ at the package root, from src/render (tests) or dist/render (built). */
-export const TEMPLATES_DIR = fileURLToPath(new URL('../../templates', import.meta.url));
+/** templates/ at the package root. */
+export const templatesDir = (): string => join(packageRoot(), 'templates');
 
-let env: nunjucks.Environment | undefined;
+let env: nunjucksTypes.Environment | undefined;
 
-export function templates(): nunjucks.Environment {
-  env ??= new nunjucks.Environment(new nunjucks.FileSystemLoader(TEMPLATES_DIR, { noCache: false }), {
-    autoescape: false,
-    throwOnUndefined: true,
-    trimBlocks: true,
-    lstripBlocks: true,
-  });
+export function templates(): nunjucksTypes.Environment {
+  if (env === undefined) {
+    // nunjucks (CommonJS) is loaded when the first template is rendered, not at agent startup.
+    const nunjucks = createRequire(import.meta.url)('nunjucks') as typeof nunjucksTypes;
+    env = new nunjucks.Environment(new nunjucks.FileSystemLoader(templatesDir(), { noCache: false }), {
+      autoescape: false,
+      throwOnUndefined: true,
+      trimBlocks: true,
+      lstripBlocks: true,
+    });
+  }
   return env;
 }
 

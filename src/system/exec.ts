@@ -4,7 +4,6 @@
  * shell strings; `netns` adds the `ip netns exec <ns>` prefix here and nowhere else; there is
  * always a timeout; a failure becomes `CommandFailed` with the argv, exit code and output tail.
  */
-import { execa } from 'execa';
 import type { Logger } from '../log.js';
 import { CommandFailed } from '../model/errors.js';
 
@@ -45,6 +44,13 @@ export interface ProcessRunner {
 
 const OUTPUT_TAIL = 4000;
 
+/**
+ * execa is loaded on the first command, not at startup: the agent must answer the controller's
+ * first `GET //` as soon as it can, and no command runs before that.
+ */
+let execaModule: Promise<typeof import('execa')> | undefined;
+const loadExeca = () => (execaModule ??= import('execa'));
+
 export function outputTail(text: string, max = OUTPUT_TAIL): string {
   return text.length <= max ? text : `…${text.slice(-max)}`;
 }
@@ -61,6 +67,7 @@ export class ExecaRunner implements ProcessRunner {
 
   async run(cmd: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     const [file, argv] = withNetns(cmd, args, options.netns);
+    const { execa } = await loadExeca();
     const started = performance.now();
     const result = await execa(file, argv, {
       reject: false,
@@ -85,6 +92,7 @@ export class ExecaRunner implements ProcessRunner {
 
   async spawnDetached(cmd: string, args: readonly string[], options: SpawnOptions): Promise<number> {
     const [file, argv] = withNetns(cmd, args, options.netns);
+    const { execa } = await loadExeca();
     const log = { file: options.logFile, append: true } as const;
     const child = execa(file, argv, { detached: true, cleanup: false, reject: false, stdin: 'ignore', stdout: log, stderr: log, env: { LC_ALL: 'C' } });
     // The daemon outlives this call; its exit is observed through its pid file, not here.

@@ -8,7 +8,6 @@
 import { statfs, readFile } from 'node:fs/promises';
 import { hostname, loadavg } from 'node:os';
 import { join } from 'node:path';
-import si from 'systeminformation';
 import type { ProcessRunner } from './exec.js';
 
 export interface CpuTicks {
@@ -85,6 +84,8 @@ export class LinuxHostStats implements HostStats {
   }
 
   async memory(): Promise<MemoryKb> {
+    // loaded on first use: only GET /1.0/details needs it, and startup time matters
+    const { default: si } = await import('systeminformation');
     const m = await si.mem();
     const kb = (bytes: number) => Math.round(bytes / KB);
     return {

@@ -1,5 +1,5 @@
 /**
- * The built command line, `node dist/cli.js`, as an operator or an init system runs it: flags,
+ * The built command line, `node dist/amphora-agent.mjs` (package.json's bin), as an operator or an init system runs it: flags,
  * exit codes, one-line configuration errors, serving over mutual TLS, stopping on SIGTERM, and
  * the development mode whose printed curl command must work when pasted.
  */
@@ -42,7 +42,7 @@ const devCanRun = canRun && (await devModeCanRun());
 
 const lines = (text: string): string[] => text.split('\n').filter((l) => l !== '');
 
-describe.skipIf(!canRun)('node dist/cli.js', () => {
+describe.skipIf(!canRun)('node dist/amphora-agent.mjs', () => {
   let work: string | undefined;
   let pki: TestPki;
   const children: Spawned[] = [];

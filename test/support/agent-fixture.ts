@@ -8,7 +8,7 @@
  *   writes under the temporary root, with copies of the agent's certificate files there too, so
  *   that a test may overwrite them (certificate rotation, PUT /1.0/config);
  * - `startInProcess` runs `startAgent` in the test process; `spawnCli` runs the built
- *   `node dist/cli.js` and waits until it listens.
+ *   `node dist/amphora-agent.mjs` (the installed command) and waits until it listens.
  * Nothing here touches a system directory, and every temp dir and child process is owned by the
  * caller's `cleanup()`.
  */
@@ -33,7 +33,8 @@ export const SHARED_DIR = process.env['AMPHORA_SHARED'] ?? resolve(REPO_ROOT, '.
 export const OCTAVIA_REF_DIR = join(SHARED_DIR, 'tools', 'octavia-ref');
 export const GEN_CERTS = join(OCTAVIA_REF_DIR, 'gen-certs.sh');
 export const OCTAVIA_CLIENT = join(OCTAVIA_REF_DIR, 'octavia-client.py');
-export const CLI = join(REPO_ROOT, 'dist', 'cli.js');
+/** The command package.json installs (bin): the single-file bundle of dist/cli.js. */
+export const CLI = join(REPO_ROOT, 'dist', 'amphora-agent.mjs');
 
 // ---------------------------------------------------------------------------------------------
 // PKI
@@ -314,7 +315,7 @@ export interface SpawnOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-/** `node dist/cli.js ARGS`, output collected. The caller waits or stops. */
+/** `node dist/amphora-agent.mjs ARGS`, output collected. The caller waits or stops. */
 export function spawnCli(args: readonly string[], options: SpawnOptions = {}): Spawned {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does)`);
   const child = spawn(process.execPath, [CLI, ...args], {
@@ -334,7 +335,7 @@ export async function runCli(args: readonly string[], options: SpawnOptions & { 
   return spawned as Spawned & { exit: Exit };
 }
 
-/** Starts `node dist/cli.js --config-file ROOT/...conf` on a fixed free port and waits until it accepts connections. */
+/** Starts `node dist/amphora-agent.mjs --config-file ROOT/...conf` on a fixed free port and waits until it accepts connections. */
 export async function spawnAgent(root: AgentRoot, host = '127.0.0.1'): Promise<Spawned> {
   if (root.port === 0) throw new Error('spawnAgent needs a root made with a fixed port (see freePort)');
   const spawned = spawnCli(['--config-file', root.configFile]);
