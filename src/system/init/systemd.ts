@@ -38,12 +38,16 @@ export class SystemdInit implements InitSystem {
     await this.systemctl('daemon-reload');
   }
 
+  // --no-reload: enable and disable only change the [Install] links, which systemd reads at
+  // the next boot; without it systemctl reloads the whole manager every time, even when nothing
+  // changed (measured in the e2e VM: 2.6-4 s instead of 0.25 s, on every upload). install() and
+  // uninstall() reload when a unit file itself changed.
   async enable(daemon: DaemonUnitSpec, netns: NetnsUnitSpec): Promise<void> {
-    await this.systemctl('enable', `${netns.unit}.service`, `${daemon.unit}.service`);
+    await this.systemctl('enable', '--no-reload', `${netns.unit}.service`, `${daemon.unit}.service`);
   }
 
   async disable(daemon: DaemonUnitSpec): Promise<void> {
-    await this.runner.run('systemctl', ['disable', `${daemon.unit}.service`], { allowFailure: true });
+    await this.runner.run('systemctl', ['disable', '--no-reload', `${daemon.unit}.service`], { allowFailure: true });
   }
 
   async start(daemon: DaemonUnitSpec): Promise<void> {
