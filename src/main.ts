@@ -70,7 +70,7 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
   const initKind = await detectInitKind(config, runner, log);
   const init = createInitSystem(initKind, config, runner, paths, log.child({ component: 'init' }));
   const daemons = new KeepalivedDaemons(config, paths);
-  const scripts = new CheckScripts(config, paths, state);
+  const scripts = new CheckScripts(config, paths, state, runner);
   const keepalivedDeps = { config: current, paths, runner, init, daemons, scripts, state };
 
   const app = createApp({

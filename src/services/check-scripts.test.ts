@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { FakeRunner } from '../../test/fakes/fake-runner.js';
 import { parseConfig } from '../config/load.js';
 import type { Uuid } from '../model/uuid.js';
 import { createPaths } from '../system/paths.js';
@@ -18,7 +19,7 @@ async function setup() {
   const paths = createPaths(config);
   const state = new StateStore(paths.stateFile);
   await state.load();
-  const scripts = new CheckScripts(config, paths, state);
+  const scripts = new CheckScripts(config, paths, state, new FakeRunner());
   mkdirSync(paths.lvsDir, { recursive: true });
   let pid = 100;
   /** A "process": a pid file and, when alive, a proc entry with that comm. */

@@ -8,7 +8,8 @@
 import type { AgentConfig } from '../config/schema.js';
 import type { Uuid } from '../model/uuid.js';
 import { renderLvsLivenessCheck, renderNetnsSetup, renderUdpCheck, renderVrrpCheck } from '../render/scripts.js';
-import { ensureDir, writeIfChanged } from '../system/files.js';
+import type { ProcessRunner } from '../system/exec.js';
+import { ensureDir, exists, writeIfChanged } from '../system/files.js';
 import type { Paths } from '../system/paths.js';
 import { KeyedLock } from './keyed-lock.js';
 import type { StateStore } from './state.js';
@@ -18,12 +19,27 @@ const SCRIPT_MODE = 0o755;
 
 export class CheckScripts {
   private readonly lock = new KeyedLock();
+  private namespaceReady = false;
 
   constructor(
     private readonly config: AgentConfig,
     private readonly paths: Paths,
     private readonly state: StateStore,
+    private readonly runner: ProcessRunner,
   ) {}
+
+  /**
+   * Makes sure the network namespace exists with its settings: runs the setup script the first
+   * time and whenever the namespace has gone (a reboot empties /run), not on every request.
+   */
+  async ensureNamespace(): Promise<void> {
+    await this.writeNetnsSetup();
+    await this.lock.run('netns-run', async () => {
+      if (this.namespaceReady && (await exists(this.paths.netnsFile))) return;
+      await this.runner.run('/bin/sh', [this.paths.netnsSetupScript]);
+      this.namespaceReady = true;
+    });
+  }
 
   async writeNetnsSetup(): Promise<void> {
     const a = this.config.amphora_agent;

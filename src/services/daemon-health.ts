@@ -13,6 +13,12 @@ import type { Paths } from '../system/paths.js';
 import type { DaemonUnitSpec } from '../system/init/types.js';
 
 const POLL_MS = 25;
+/**
+ * After a SIGHUP the pid files already name the live processes, so a long settle would only
+ * add latency to every changed-config reload; this short one still catches a keepalived that
+ * exits on the reload itself. Starts keep the full `process_settle_seconds`.
+ */
+export const RELOAD_SETTLE_MS = 50;
 const LOG_TAIL_LINES = 30;
 
 export async function logTail(file: string, lines = LOG_TAIL_LINES): Promise<string> {

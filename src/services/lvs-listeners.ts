@@ -12,7 +12,7 @@ import type { Uuid } from '../model/uuid.js';
 import { ensureDir, readIfExists, removeFile, writeFileAtomic } from '../system/files.js';
 import { removePidFiles } from '../system/init/process-signals.js';
 import { pidFileState } from '../system/processes.js';
-import { waitHealthy } from './daemon-health.js';
+import { RELOAD_SETTLE_MS, waitHealthy } from './daemon-health.js';
 import type { KeepalivedServiceDeps } from './keepalived-daemons.js';
 import { replaceValidated, validateKeepalivedConfig } from './keepalived-validate.js';
 import { KeyedLock } from './keyed-lock.js';
@@ -39,17 +39,20 @@ export class LvsListeners {
     await this.lock.run(id, async () => {
       const { paths, scripts, init, daemons, state, runner, log } = this.deps;
       await ensureDir(paths.lvsDir);
-      await Promise.all([scripts.writeNetnsSetup(), scripts.writeUdpCheck()]);
+      await scripts.writeUdpCheck();
       const agent = this.deps.config().amphora_agent;
       const facts = inspectKeepalivedConfig(text);
       if (facts.netns !== null && facts.netns !== agent.network_namespace) {
         throw new ConfigRejected('Invalid request', `the config names net_namespace ${facts.netns}, but this agent runs listeners in ${agent.network_namespace}`);
       }
       // keepalived --config-test silently checks nothing when the config's namespace is missing.
-      await runner.run('/bin/sh', [paths.netnsSetupScript]);
+      await scripts.ensureNamespace();
       const conf = paths.lvsConfig(id);
-      const previousText = await replaceValidated(conf, text, (file) => validateKeepalivedConfig(runner, agent.keepalived_cmd, file, log));
       const previous = state.current.lvsListeners[id];
+      // The controller re-pushes every UDP listener on every change: the same text, already
+      // validated and stored, is not validated again.
+      const unchanged = previous !== undefined && (await readIfExists(conf)) === text;
+      const previousText = unchanged ? text : await replaceValidated(conf, text, (file) => validateKeepalivedConfig(runner, agent.keepalived_cmd, file, log));
       const daemon = daemons.lvs(id);
       try {
         await init.install(daemon, daemons.netns());
@@ -114,7 +117,7 @@ export class LvsListeners {
       await waitHealthy(this.deps.paths, {
         daemon,
         children: facts.virtualServers ? [this.deps.paths.lvsCheckPidFile(id)] : [],
-        settleMs: this.deps.config().amphora_agent.process_settle_seconds * 1000,
+        settleMs: running ? RELOAD_SETTLE_MS : this.deps.config().amphora_agent.process_settle_seconds * 1000,
         action: running ? 'reload' : 'start',
       });
       await this.record(id, { appliedHash: hash });

@@ -67,6 +67,7 @@ export class StateStore {
     await this.lock.run('state', async () => {
       const draft = structuredClone(this.state);
       change(draft);
+      if (JSON.stringify(draft) === JSON.stringify(this.state)) return;
       await writeFileAtomic(this.file, `${JSON.stringify(draft, null, 2)}\n`, 0o600);
       this.state = draft;
     });

@@ -8,7 +8,7 @@ import { InvalidInput, NotFound } from '../model/errors.js';
 import { configHash } from '../model/keepalived-config.js';
 import { ensureDir, readIfExists, removeFile, writeFileAtomic } from '../system/files.js';
 import { removePidFiles } from '../system/init/process-signals.js';
-import { waitHealthy } from './daemon-health.js';
+import { RELOAD_SETTLE_MS, waitHealthy } from './daemon-health.js';
 import type { KeepalivedServiceDeps } from './keepalived-daemons.js';
 import { replaceValidated, validateKeepalivedConfig } from './keepalived-validate.js';
 import { KeyedLock } from './keyed-lock.js';
@@ -32,8 +32,9 @@ export class Vrrp {
       const agent = this.deps.config().amphora_agent;
       await ensureDir(paths.vrrpDir);
       // The check scripts must exist before validation: keepalived disables a missing vrrp_script.
-      await Promise.all([scripts.writeNetnsSetup(), scripts.writeVrrpCheck(), scripts.writeLvsLiveness()]);
-      await runner.run('/bin/sh', [paths.netnsSetupScript]);
+      await Promise.all([scripts.writeVrrpCheck(), scripts.writeLvsLiveness()]);
+      // validation runs inside the namespace, where the VRRP interfaces are
+      await scripts.ensureNamespace();
       const previousText = await replaceValidated(paths.vrrpConfig, text, (file) =>
         validateKeepalivedConfig(runner, agent.keepalived_cmd, file, log, agent.network_namespace),
       );
@@ -80,7 +81,7 @@ export class Vrrp {
       await waitHealthy(paths, {
         daemon,
         children: [daemons.vrrpChildPidFile()],
-        settleMs: this.deps.config().amphora_agent.process_settle_seconds * 1000,
+        settleMs: running ? RELOAD_SETTLE_MS : this.deps.config().amphora_agent.process_settle_seconds * 1000,
         action: running ? 'reload' : 'start',
       });
       await state.update((s) => void (s.vrrp = { wantRunning: true, appliedHash: hash }));

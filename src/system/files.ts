@@ -4,7 +4,7 @@
  * rename over the target, fsync the directory. Modes are always explicit.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { access, chmod, mkdir, open, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 
 export async function ensureDir(path: string, mode = 0o755): Promise<void> {
@@ -58,6 +58,16 @@ export async function writeIfChanged(path: string, content: string, mode: number
   }
   await writeFileAtomic(path, content, mode);
   return true;
+}
+
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
 }
 
 /** Removes a file; "already gone" is not an error. */

@@ -51,6 +51,8 @@ export interface Paths {
   readonly lvsLivenessCheckScript: string;
   /** Creates the network namespace and its sysctls; run by the netns unit. */
   readonly netnsSetupScript: string;
+  /** Where `ip netns add` mounts the namespace (fixed by iproute2). */
+  readonly netnsFile: string;
   /** haproxy's pid file for a load balancer. */
   haproxyPidFile(lbId: Uuid): string;
   systemdUnit(unit: string): string;
@@ -90,6 +92,7 @@ export function createPaths(config: AgentConfig): Paths {
     vrrpCheckScriptsDir: join(base, 'vrrp', 'check_scripts'),
     lvsLivenessCheckScript: join(base, 'vrrp', 'check_scripts', 'lvs_udp_check.sh'),
     netnsSetupScript: join(base, 'amphora-netns.sh'),
+    netnsFile: join('/run/netns', agent.network_namespace),
     haproxyPidFile: (id) => join(base, `${id}.pid`),
     systemdUnit: (unit) => join(agent.systemd_unit_dir, `${checked(unit, UNIT_NAME, 'unit name')}.service`),
     sysvinitScript: (unit) => join(agent.sysvinit_dir, checked(unit, UNIT_NAME, 'unit name')),

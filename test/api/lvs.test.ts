@@ -88,6 +88,20 @@ describe('PUT /1.0/listeners/{amp}/{id}/udp_listener', () => {
     expect(setup).toBeLessThan(validate);
   });
 
+  it('validates a re-pushed identical config only once, and sets the namespace up once', async () => {
+    const t = await apiApp();
+    const validations = () => t.runner.calls.filter((c) => c[1] === '--config-test').length;
+    const setups = () => t.runner.calls.filter((c) => c.join(' ') === `/bin/sh ${t.paths.netnsSetupScript}`).length;
+    await upload(t.app, L1, lvsConfig()).expect(200);
+    await upload(t.app, L1, lvsConfig()).expect(200);
+    expect(validations()).toBe(1);
+    await upload(t.app, L1, lvsConfig(53, 7)).expect(200);
+    expect(validations()).toBe(2);
+    expect(readFileSync(t.paths.lvsConfig(L1), 'utf8')).toBe(lvsConfig(53, 7));
+    // the namespace file is not there in this temporary root, so it is set up again each time
+    expect(setups()).toBe(3);
+  });
+
   it('leaves no half-made listener when installing the unit fails', async () => {
     const t = await apiApp();
     t.init.failNextInstall = true;

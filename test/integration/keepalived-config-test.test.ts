@@ -194,7 +194,7 @@ describe.skipIf(!canRun)('keepalived --config-test on controller-rendered and br
       runner,
       init: createInitSystem('direct', config, runner, paths, log),
       daemons: new KeepalivedDaemons(config, paths),
-      scripts: new CheckScripts(config, paths, state),
+      scripts: new CheckScripts(config, paths, state, runner),
       state,
       log,
     });

@@ -45,7 +45,7 @@ export async function apiApp(extraConfig = '') {
   let tlsReloads = 0;
   const init = new FakeInit(paths.procDir);
   const daemons = new KeepalivedDaemons(loaded.config, paths);
-  const scripts = new CheckScripts(loaded.config, paths, state);
+  const scripts = new CheckScripts(loaded.config, paths, state, runner);
   const keepalived = { config: () => agentConfig.current, paths, runner, init, daemons, scripts, state, log };
   const app = createApp({
     log,
