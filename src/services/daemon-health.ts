@@ -5,7 +5,7 @@
  * moment later): the main process and the children its config needs must be alive, and stay
  * alive for `process_settle_seconds`. Otherwise the answer is a 500 with the log's tail.
  */
-import { readFile } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CommandFailed } from '../model/errors.js';
 import { pidFileState } from '../system/processes.js';
@@ -13,12 +13,7 @@ import type { Paths } from '../system/paths.js';
 import type { DaemonUnitSpec } from '../system/init/types.js';
 
 const POLL_MS = 25;
-/**
- * After a SIGHUP the pid files already name the live processes, so a long settle would only
- * add latency to every changed-config reload; this short one still catches a keepalived that
- * exits on the reload itself. Starts keep the full `process_settle_seconds`.
- */
-export const RELOAD_SETTLE_MS = 50;
+
 const LOG_TAIL_LINES = 30;
 
 export async function logTail(file: string, lines = LOG_TAIL_LINES): Promise<string> {
@@ -70,4 +65,52 @@ export async function waitHealthy(paths: Paths, wait: HealthWait): Promise<void>
       `${wait.daemon.unit} is not running after ${wait.action}`,
     );
   }
+}
+
+/** The log's current size: what a reload must write past. */
+export async function logMark(file: string): Promise<number> {
+  try {
+    return (await stat(file)).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw err;
+  }
+}
+
+async function logSince(file: string, offset: number): Promise<string> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw err;
+  }
+  try {
+    const { size } = await handle.stat();
+    if (size <= offset) return '';
+    const buffer = Buffer.alloc(Math.min(size - offset, 64 * 1024));
+    await handle.read(buffer, 0, buffer.length, offset);
+    return buffer.toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * After a SIGHUP the pid files already name the live processes, so liveness alone proves
+ * nothing and a fixed settle only adds latency to every changed-config reload. keepalived logs
+ * "Reloading ..." when it acts on the signal: wait for that line past `since` (the log's size
+ * before the signal), then check that the processes are still alive.
+ */
+export async function waitReloaded(paths: Paths, wait: Omit<HealthWait, 'settleMs' | 'action'> & { readonly since: number }): Promise<void> {
+  const deadline = Date.now() + (wait.timeoutMs ?? 5000);
+  let acknowledged = false;
+  while (!acknowledged && Date.now() < deadline) {
+    acknowledged = /Reloading/.test(await logSince(wait.daemon.logFile, wait.since));
+    if (!acknowledged) await sleep(POLL_MS);
+  }
+  const files = [wait.daemon.pidFile, ...wait.children];
+  if (acknowledged && (await allAlive(paths, files))) return;
+  const why = acknowledged ? 'is not running after reload' : 'did not acknowledge the reload';
+  throw new CommandFailed([wait.daemon.unit, 'reload'], undefined, await logTail(wait.daemon.logFile), `${wait.daemon.unit} ${why}`);
 }

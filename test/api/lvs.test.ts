@@ -156,6 +156,17 @@ describe('PUT /1.0/loadbalancer/{id}/{action} on LVS listeners', () => {
     expect(t.init.calls.filter((c) => /^(start|stop|reload) /.test(c))).toEqual([`start octavia-keepalivedlvs-${L1}`, `reload octavia-keepalivedlvs-${L1}`]);
   });
 
+  it('answers 500 when keepalived does not act on the reload signal', async () => {
+    const t = await apiApp();
+    await upload(t.app, L1, lvsConfig()).expect(200);
+    await request(t.app).put(`/1.0/loadbalancer/${L1}/start`).expect(202);
+    await upload(t.app, L1, lvsConfig(53, 9)).expect(200);
+    t.init.ignoreNextReload = true;
+    const res = await request(t.app).put(`/1.0/loadbalancer/${L1}/reload`).expect(500);
+    expect(res.body.message).toBe(`octavia-keepalivedlvs-${L1} did not acknowledge the reload`);
+    expect((await request(t.app).get('/1.0/listeners')).body).toEqual([{ status: 'ACTIVE', uuid: L1, type: 'UDP' }]);
+  }, 20_000);
+
   it('answers 500 with the log tail when keepalived dies right after starting, and lists the listener as ERROR', async () => {
     const t = await apiApp();
     await upload(t.app, L1, lvsConfig()).expect(200);

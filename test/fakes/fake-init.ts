@@ -5,7 +5,7 @@
  * which is exactly what the agent's liveness logic reads. Tests can crash a daemon (the proc
  * entry goes, the pid file stays) or make the next start die at once.
  */
-import { mkdirSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DaemonUnitSpec, InitKind, InitSystem, NetnsUnitSpec } from '../../src/system/init/types.js';
 
@@ -74,8 +74,15 @@ export class FakeInit implements InitSystem {
     await this.stop(daemon);
     await this.start(daemon);
   }
+  /** keepalived logs "Reloading ..." when it acts on SIGHUP; `ignoreNextReload` simulates one that does not. */
+  ignoreNextReload = false;
   async reload(daemon: DaemonUnitSpec): Promise<void> {
     this.calls.push(`reload ${daemon.unit}`);
+    if (this.ignoreNextReload) {
+      this.ignoreNextReload = false;
+      return;
+    }
+    appendFileSync(daemon.logFile, 'Reloading ...\n');
   }
   async isActive(daemon: DaemonUnitSpec): Promise<boolean> {
     return this.pidAlive(daemon.pidFile);
