@@ -108,6 +108,10 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
   const port = (server.address() as AddressInfo).port;
   log.info({ host: config.haproxy_amphora.bind_host, port, files: options.configFiles, init: initKind }, 'amphora agent listening');
   // Ask the package manager off the request path, so that the first /info is fast.
+  void scripts.scriptDirectoryProblems().then(
+    (problems) => problems.length > 0 && log.warn({ problems }, 'keepalived will refuse check scripts under base_path: make these directories root-owned and not group/other-writable'),
+    (err: unknown) => log.warn({ err }, 'cannot check base_path permissions'),
+  );
   // A second later, so that three dpkg-query runs do not compete with the controller's first
   // requests; an earlier /info starts it itself (get() is memoized).
   setTimeout(() => void versions.get().catch((err: unknown) => log.warn({ err }, 'version discovery failed')), 1000).unref();

@@ -124,6 +124,19 @@ describe('VRRP check script', () => {
   });
 });
 
+describe('script directory safety', () => {
+  it('names a base path directory that others may write to, as keepalived would refuse it', async () => {
+    const t = await setup();
+    execFileSync('chmod', ['0777', t.paths.base]);
+    expect(await t.scripts.scriptDirectoryProblems()).toContain(`${t.paths.base} is writable by group or others`);
+    execFileSync('chmod', ['0755', t.paths.base]);
+    const problems = await t.scripts.scriptDirectoryProblems();
+    // as root in a private temp dir under the sticky /tmp, nothing is unsafe
+    if (process.getuid?.() === 0) expect(problems).toEqual([]);
+    else expect(problems.some((p) => p.includes('not root'))).toBe(true);
+  });
+});
+
 describe('udp_check.sh', () => {
   it('is a valid script that insists on an address and a port', async () => {
     const t = await setup();

@@ -9,6 +9,8 @@ import type { AgentConfig } from '../config/schema.js';
 import type { Uuid } from '../model/uuid.js';
 import { renderLvsLivenessCheck, renderNetnsSetup, renderUdpCheck, renderVrrpCheck } from '../render/scripts.js';
 import type { ProcessRunner } from '../system/exec.js';
+import { stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { ensureDir, exists, writeIfChanged } from '../system/files.js';
 import type { Paths } from '../system/paths.js';
 import { KeyedLock } from './keyed-lock.js';
@@ -57,6 +59,27 @@ export class CheckScripts {
     await ensureDir(this.paths.vrrpCheckScriptsDir);
     const text = renderVrrpCheck(this.paths.vrrpCheckScriptsDir);
     await this.lock.run('vrrp', () => writeIfChanged(this.paths.vrrpCheckScript, text, SCRIPT_MODE));
+  }
+
+  /**
+   * keepalived silently disables a check script when the script or a directory above it can be
+   * written by anyone but root ("Unsafe permissions found for script"): dead members then stay
+   * in IPVS and the VRRP check never fails. Debian's octavia-common, for one, makes
+   * /var/lib/octavia owned by the octavia user. Returns one warning per unsafe directory.
+   */
+  async scriptDirectoryProblems(): Promise<string[]> {
+    const problems: string[] = [];
+    for (let dir = this.paths.base; ; dir = dirname(dir)) {
+      try {
+        const s = await stat(dir);
+        if (s.uid !== 0) problems.push(`${dir} is owned by uid ${s.uid}, not root`);
+        if ((s.mode & 0o022) !== 0 && (s.mode & 0o1000) === 0) problems.push(`${dir} is writable by group or others`);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+      if (dirname(dir) === dir) break;
+    }
+    return problems;
   }
 
   /** Rewrites the LVS liveness check from the registry; serialized so the newest view wins. */
