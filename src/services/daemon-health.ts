@@ -5,26 +5,26 @@
  * moment later): the main process and the children its config needs must be alive, and stay
  * alive for `process_settle_seconds`. Otherwise the answer is a 500 with the log's tail.
  */
-import { open, readFile, stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CommandFailed } from '../model/errors.js';
 import { pidFileState } from '../system/processes.js';
 import type { Paths } from '../system/paths.js';
-import type { DaemonUnitSpec } from '../system/init/types.js';
+import { removePidFiles } from '../system/init/process-signals.js';
+import type { DaemonUnitSpec, InitSystem } from '../system/init/types.js';
 
 const POLL_MS = 25;
 
 const LOG_TAIL_LINES = 30;
 
+const LOG_WINDOW = 64 * 1024;
+
+/** The last lines of a log that is never rotated: only its last 64 KiB are read. */
 export async function logTail(file: string, lines = LOG_TAIL_LINES): Promise<string> {
-  try {
-    const text = await readFile(file, 'utf8');
-    const start = Math.max(0, text.length - 64 * 1024);
-    return text.slice(start).split('\n').slice(-lines - 1).join('\n').trim();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '(no log output)';
-    throw err;
-  }
+  const size = await logMark(file);
+  if (size === 0) return '(no log output)';
+  const text = await logSince(file, Math.max(0, size - LOG_WINDOW));
+  return text.split('\n').slice(-lines - 1).join('\n').trim();
 }
 
 export interface HealthWait {
@@ -88,7 +88,7 @@ async function logSince(file: string, offset: number): Promise<string> {
   try {
     const { size } = await handle.stat();
     if (size <= offset) return '';
-    const buffer = Buffer.alloc(Math.min(size - offset, 64 * 1024));
+    const buffer = Buffer.alloc(Math.min(size - offset, LOG_WINDOW));
     await handle.read(buffer, 0, buffer.length, offset);
     return buffer.toString('utf8');
   } finally {
@@ -113,4 +113,26 @@ export async function waitReloaded(paths: Paths, wait: Omit<HealthWait, 'settleM
   if (acknowledged && (await allAlive(paths, files))) return;
   const why = acknowledged ? 'is not running after reload' : 'did not acknowledge the reload';
   throw new CommandFailed([wait.daemon.unit, 'reload'], undefined, await logTail(wait.daemon.logFile), `${wait.daemon.unit} ${why}`);
+}
+
+/**
+ * Applies the config a daemon's unit points at: a running daemon gets a reload (SIGHUP) and must
+ * acknowledge it; a stopped one is started from clean pid files and must stay alive for
+ * `settleMs`. Shared by the LVS listeners and the VRRP keepalived.
+ */
+export async function startOrReload(
+  paths: Paths,
+  init: InitSystem,
+  apply: { readonly daemon: DaemonUnitSpec; readonly children: readonly string[]; readonly running: boolean; readonly settleMs: number },
+): Promise<void> {
+  const { daemon, children } = apply;
+  if (apply.running) {
+    const since = await logMark(daemon.logFile);
+    await init.reload(daemon);
+    await waitReloaded(paths, { daemon, children, since });
+    return;
+  }
+  await removePidFiles([daemon.pidFile, ...daemon.childPidFiles]);
+  await init.start(daemon);
+  await waitHealthy(paths, { daemon, children, settleMs: apply.settleMs, action: 'start' });
 }

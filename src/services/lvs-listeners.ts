@@ -12,7 +12,7 @@ import type { Uuid } from '../model/uuid.js';
 import { ensureDir, readIfExists, removeFile, writeFileAtomic } from '../system/files.js';
 import { removePidFiles } from '../system/init/process-signals.js';
 import { pidFileState } from '../system/processes.js';
-import { logMark, waitHealthy, waitReloaded } from './daemon-health.js';
+import { startOrReload } from './daemon-health.js';
 import type { KeepalivedServiceDeps } from './keepalived-daemons.js';
 import { replaceValidated, validateKeepalivedConfig } from './keepalived-validate.js';
 import { KeyedLock } from './keyed-lock.js';
@@ -109,20 +109,8 @@ export class LvsListeners {
       // Until it is proven healthy, the listener counts as wanted but not applied.
       await this.record(id, { wantRunning: true, appliedHash: null, hasVirtualServer: facts.virtualServers });
       const children = facts.virtualServers ? [this.deps.paths.lvsCheckPidFile(id)] : [];
-      if (running) {
-        const since = await logMark(daemon.logFile);
-        await init.reload(daemon);
-        await waitReloaded(this.deps.paths, { daemon, children, since });
-      } else {
-        await removePidFiles([daemon.pidFile, ...daemon.childPidFiles]);
-        await init.start(daemon);
-        await waitHealthy(this.deps.paths, {
-          daemon,
-          children,
-          settleMs: this.deps.config().amphora_agent.process_settle_seconds * 1000,
-          action: 'start',
-        });
-      }
+      const settleMs = this.deps.config().amphora_agent.process_settle_seconds * 1000;
+      await startOrReload(this.deps.paths, init, { daemon, children, running, settleMs });
       await this.record(id, { appliedHash: hash });
       return running ? `keepalivedlvs listener ${id} reloaded` : `keepalivedlvs listener ${id} started`;
     });

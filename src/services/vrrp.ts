@@ -7,8 +7,7 @@
 import { InvalidInput, NotFound } from '../model/errors.js';
 import { configHash } from '../model/keepalived-config.js';
 import { ensureDir, readIfExists, removeFile, writeFileAtomic } from '../system/files.js';
-import { removePidFiles } from '../system/init/process-signals.js';
-import { logMark, waitHealthy, waitReloaded } from './daemon-health.js';
+import { startOrReload } from './daemon-health.js';
 import type { KeepalivedServiceDeps } from './keepalived-daemons.js';
 import { replaceValidated, validateKeepalivedConfig } from './keepalived-validate.js';
 import { KeyedLock } from './keyed-lock.js';
@@ -73,15 +72,8 @@ export class Vrrp {
       if (running && state.current.vrrp.appliedHash === hash) return `keepalived ${action === 'start' ? 'started' : 'reloaded'} (configuration unchanged)`;
       await state.update((s) => void (s.vrrp = { wantRunning: true, appliedHash: null }));
       const children = [daemons.vrrpChildPidFile()];
-      if (running) {
-        const since = await logMark(daemon.logFile);
-        await init.reload(daemon);
-        await waitReloaded(paths, { daemon, children, since });
-      } else {
-        await removePidFiles([daemon.pidFile, ...daemon.childPidFiles]);
-        await init.start(daemon);
-        await waitHealthy(paths, { daemon, children, settleMs: this.deps.config().amphora_agent.process_settle_seconds * 1000, action: 'start' });
-      }
+      const settleMs = this.deps.config().amphora_agent.process_settle_seconds * 1000;
+      await startOrReload(paths, init, { daemon, children, running, settleMs });
       await state.update((s) => void (s.vrrp = { wantRunning: true, appliedHash: hash }));
       return running ? 'keepalived reloaded' : 'keepalived started';
     });
