@@ -15,6 +15,7 @@ import { AmphoraInfo } from './services/amphora-info.js';
 import { PackageVersions } from './services/package-versions.js';
 import { CheckScripts } from './services/check-scripts.js';
 import { KeepalivedDaemons } from './services/keepalived-daemons.js';
+import { ListenerModels } from './services/listener-models.js';
 import { LvsListeners } from './services/lvs-listeners.js';
 import { ServerCertificate } from './services/server-certificate.js';
 import { Vrrp } from './services/vrrp.js';
@@ -73,13 +74,15 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
   const scripts = new CheckScripts(config, paths, state, runner);
   const keepalivedDeps = { config: current, paths, runner, init, daemons, scripts, state };
 
+  const lvs = new LvsListeners({ ...keepalivedDeps, log: log.child({ component: 'lvs' }) });
   const app = createApp({
     log: log.child({ component: 'api' }),
     info: new AmphoraInfo({ versions, host: new LinuxHostStats(runner, paths.procDir), state, paths, config: current }),
     agentConfig,
     certificate: new ServerCertificate({ certPath: () => current().amphora_agent.agent_server_cert, reloadTls, log: log.child({ component: 'certificate' }) }),
-    lvs: new LvsListeners({ ...keepalivedDeps, log: log.child({ component: 'lvs' }) }),
+    lvs,
     vrrp: new Vrrp({ ...keepalivedDeps, log: log.child({ component: 'vrrp' }) }),
+    models: new ListenerModels({ config: current, paths, runner, state, scripts, lvs, log: log.child({ component: 'models' }) }),
   });
   server.on('request', app);
   server.requestTimeout = config.amphora_agent.agent_request_read_timeout * 1000;

@@ -8,6 +8,7 @@ import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from '../log.js';
 import type { AgentConfigService } from '../services/agent-config.js';
 import type { AmphoraInfo } from '../services/amphora-info.js';
+import type { ListenerModels } from '../services/listener-models.js';
 import type { LvsListeners } from '../services/lvs-listeners.js';
 import type { ServerCertificate } from '../services/server-certificate.js';
 import type { Vrrp } from '../services/vrrp.js';
@@ -17,6 +18,7 @@ import { requestLog } from './request-log.js';
 import type { Route } from './route.js';
 import { agentConfigRoutes } from './routes/agent-config.js';
 import { infoRoutes } from './routes/info.js';
+import { listenerModelRoutes } from './routes/listeners-v2.js';
 import { lvsRoutes } from './routes/lvs.js';
 import { rootRoutes } from './routes/root.js';
 import { vrrpRoutes } from './routes/vrrp.js';
@@ -28,6 +30,7 @@ export interface AppDeps {
   readonly certificate: ServerCertificate;
   readonly lvs: LvsListeners;
   readonly vrrp: Vrrp;
+  readonly models: ListenerModels;
 }
 
 /** Werkzeug merges repeated slashes; so do we, on the path only. */
@@ -50,7 +53,8 @@ export function createApp(deps: AppDeps): Express {
     ...rootRoutes(),
     ...infoRoutes(deps.info),
     ...agentConfigRoutes(deps.agentConfig, deps.certificate, raw),
-    ...lvsRoutes(deps.lvs, raw),
+    ...lvsRoutes(deps.lvs, raw, deps.models),
+    ...listenerModelRoutes(deps.models, raw),
     ...vrrpRoutes(deps.vrrp, raw),
   ];
   for (const route of routes) app[route.method](route.path, ...route.handlers);

@@ -3,7 +3,6 @@
  * Upload bodies are raw bytes whatever the Content-Type (the controller sends none), limited by
  * `[amphora_agent] max_request_body_bytes` (413 beyond it).
  */
-import { createHash } from 'node:crypto';
 import express, { type Request, type RequestHandler } from 'express';
 
 export function rawBody(limit: () => number): RequestHandler {
@@ -15,6 +14,4 @@ export function bodyOf(req: Request): Buffer {
 }
 
 /** The reference's ETag: hex MD5 of the raw request body. */
-export function md5Hex(data: Buffer | string): string {
-  return createHash('md5').update(data).digest('hex');
-}
+export { md5Hex } from '../services/digest.js';

@@ -8,6 +8,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../log.js';
 import { AgentError, PayloadTooLarge } from '../model/errors.js';
+import { ModelRejected } from '../model/listener/violations.js';
 
 export const NOT_FOUND_TEXT =
   '404 Not Found: The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.';
@@ -53,7 +54,13 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     if (parser?.type === 'entity.too.large') error = new PayloadTooLarge(parser.limit ?? 0);
     if (error instanceof AgentError) {
       if (error.status >= 500) log.error({ err: error, reqId: res.locals['reqId'] }, error.message);
-      res.status(error.status).json({ message: error.message, ...(error.details === undefined ? {} : { details: error.details }), code: error.code });
+      res.status(error.status).json({
+        message: error.message,
+        ...(error.details === undefined ? {} : { details: error.details }),
+        code: error.code,
+        // API 2.0: every violation of a listener model, each with its JSON path
+        ...(error instanceof ModelRejected ? { violations: error.violations } : {}),
+      });
       return;
     }
     if (typeof parser?.status === 'number' && parser.status >= 400 && parser.status < 500) {

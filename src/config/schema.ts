@@ -73,6 +73,13 @@ export const SCHEMA = {
     process_settle_seconds: float(0.5, 0),
     max_request_body_bytes: int(64 * 1024 * 1024, 1024),
     command_timeout: float(120, 1),
+    // ours: the probe keepalived runs for SCTP health monitors of listeners the agent renders
+    // (API 2.0), called as `<cmd> sctp -t <timeout> <address> <port>`
+    sctp_check_cmd: absPath('/usr/bin/amphora-health-checker'),
+  },
+  api_settings: {
+    // Octavia's API limit, applied by the agent's own listener model (API 2.0)
+    udp_connect_min_interval_health_monitor: int(3, 0),
   },
   health_manager: {
     controller_ip_port_list: hostPortList([]),

@@ -8,7 +8,7 @@ describe('StateStore', () => {
   it('starts empty, persists updates and reads them back', async () => {
     const file = join(await mkdtemp(join(tmpdir(), 'state-')), 'state.json');
     const store = new StateStore(file);
-    expect(await store.load()).toEqual({ version: 1, lvsListeners: {}, loadBalancers: {}, vrrp: null });
+    expect(await store.load()).toEqual({ version: 1, lvsListeners: {}, loadBalancers: {}, vrrp: null, listenerModels: {} });
     await store.update((s) => {
       s.lvsListeners["b"] = { id: "b", wantRunning: true, appliedHash: null, protocol: "UDP", hasVirtualServer: true };
       s.loadBalancers['lb'] = { id: 'lb', wantRunning: true, listeners: ['c', 'a'] };

@@ -32,18 +32,26 @@ const LoadBalancer = z.object({
   listeners: z.array(z.string()),
 });
 
+/** A listener the agent rendered itself (API 2.0): the validated model, kept as sent. */
+const ListenerModel = z.object({
+  model: z.record(z.string(), z.unknown()),
+  /** MD5 of the rendered config it was last installed with. */
+  etag: z.string(),
+});
+
 const StateFile = z.object({
   version: z.literal(1),
   lvsListeners: z.record(z.string(), LvsListener),
   loadBalancers: z.record(z.string(), LoadBalancer),
   vrrp: Vrrp.nullable().default(null),
+  listenerModels: z.record(z.string(), ListenerModel).default({}),
 });
 
 export type LvsListenerState = z.infer<typeof LvsListener>;
 export type LoadBalancerState = z.infer<typeof LoadBalancer>;
 export type AgentState = z.infer<typeof StateFile>;
 
-export const emptyState = (): AgentState => ({ version: 1, lvsListeners: {}, loadBalancers: {}, vrrp: null });
+export const emptyState = (): AgentState => ({ version: 1, lvsListeners: {}, loadBalancers: {}, vrrp: null, listenerModels: {} });
 
 export class StateStore {
   private state: AgentState = emptyState();

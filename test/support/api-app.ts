@@ -19,6 +19,7 @@ import { FakeRunner } from '../fakes/fake-runner.js';
 import { FakeInit } from '../fakes/fake-init.js';
 import { CheckScripts } from '../../src/services/check-scripts.js';
 import { KeepalivedDaemons } from '../../src/services/keepalived-daemons.js';
+import { ListenerModels } from '../../src/services/listener-models.js';
 import { LvsListeners } from '../../src/services/lvs-listeners.js';
 import { Vrrp } from '../../src/services/vrrp.js';
 
@@ -47,6 +48,7 @@ export async function apiApp(extraConfig = '') {
   const daemons = new KeepalivedDaemons(loaded.config, paths);
   const scripts = new CheckScripts(loaded.config, paths, state, runner);
   const keepalived = { config: () => agentConfig.current, paths, runner, init, daemons, scripts, state, log };
+  const lvs = new LvsListeners(keepalived);
   const app = createApp({
     log,
     info: new AmphoraInfo({ versions: new PackageVersions(runner, '/usr/sbin/haproxy'), host, state, paths, config: () => agentConfig.current }),
@@ -56,8 +58,9 @@ export async function apiApp(extraConfig = '') {
       reloadTls: async () => void tlsReloads++,
       log,
     }),
-    lvs: new LvsListeners(keepalived),
+    lvs,
     vrrp: new Vrrp(keepalived),
+    models: new ListenerModels({ config: () => agentConfig.current, paths, runner, state, scripts, lvs, log }),
   });
   return { app, root, configFile, runner, host, state, paths, agentConfig, init, daemons, tlsReloads: () => tlsReloads };
 }

@@ -7,6 +7,7 @@
 import type { RequestHandler } from 'express';
 import { InvalidInput, NotFound } from '../../model/errors.js';
 import { parseUuid } from '../../model/uuid.js';
+import type { ListenerModels } from '../../services/listener-models.js';
 import type { LvsAction, LvsListeners } from '../../services/lvs-listeners.js';
 import { bodyOf, md5Hex } from '../body.js';
 import type { Route } from '../route.js';
@@ -22,7 +23,7 @@ export function parseAction(raw: string): LvsAction {
 
 const param = (value: string | string[] | undefined): string => (Array.isArray(value) ? (value[0] ?? '') : (value ?? ''));
 
-export function lvsRoutes(lvs: LvsListeners, raw: RequestHandler): Route[] {
+export function lvsRoutes(lvs: LvsListeners, raw: RequestHandler, models: ListenerModels): Route[] {
   return [
     {
       method: 'put',
@@ -65,7 +66,10 @@ export function lvsRoutes(lvs: LvsListeners, raw: RequestHandler): Route[] {
       path: '/1.0/listeners/:objectId',
       handlers: [
         async (req, res) => {
-          await lvs.remove(parseUuid(param(req.params['objectId']), 'object id'));
+          const id = parseUuid(param(req.params['objectId']), 'object id');
+          await lvs.remove(id);
+          // a listener made through API 2.0 is gone too
+          await models.forget(id);
           res.json({ message: 'OK' });
         },
       ],

@@ -1,0 +1,91 @@
+/**
+ * API 2.0 listener routes over createApp with the fake runner and init (test/support/api-app):
+ * the flow (validate, put, get, delete), the answer's rendered text and ETag, 409 on a taken
+ * port, and that a refused request installs nothing.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import request from 'supertest';
+import { describe, expect, it } from 'vitest';
+import type { Uuid } from '../../src/model/uuid.js';
+import { apiApp } from '../support/api-app.js';
+import { merge, udpListener } from '../support/listener-fixtures.js';
+
+const L1 = 'eeeeeeee-0000-0000-0000-000000000001' as Uuid;
+const L2 = 'eeeeeeee-0000-0000-0000-000000000002' as Uuid;
+type App = Parameters<typeof request>[0];
+const put = (app: App, id: string, body: unknown) => request(app).put(`/2.0/listeners/${id}`).send(JSON.stringify(body));
+
+describe('API 2.0 listeners', () => {
+  it('validate renders and checks with keepalived but installs nothing', async () => {
+    const t = await apiApp();
+    const res = await request(t.app).post(`/2.0/listeners/${L1}/validate`).send(JSON.stringify(udpListener())).expect(200);
+    expect(res.body.rendered.kind).toBe('keepalived-lvs');
+    expect(res.body.rendered.text).toContain('lb_kind NAT');
+    expect(res.headers['etag']).toBe(`"${createHash('md5').update(res.body.rendered.text).digest('hex')}"`);
+    expect(t.runner.calls.some((c) => c[0] === '/usr/sbin/keepalived' && c[1] === '--config-test')).toBe(true);
+    expect(existsSync(t.paths.lvsConfig(L1))).toBe(false);
+    expect(t.init.calls).toEqual([]);
+    await request(t.app).get(`/2.0/listeners/${L1}`).expect(404);
+  });
+
+  it('PUT installs the rendered config, starts keepalived and GET returns model and text', async () => {
+    const t = await apiApp();
+    const res = await put(t.app, L1, udpListener()).expect(200);
+    const text = readFileSync(t.paths.lvsConfig(L1), 'utf8');
+    expect(res.body.rendered).toMatchObject({ kind: 'keepalived-lvs', path: t.paths.lvsConfig(L1), text });
+    expect(res.body.listener.connection_limit).toBe(-1);
+    expect(t.init.calls).toEqual([`install octavia-keepalivedlvs-${L1} amphora-netns`, `enable octavia-keepalivedlvs-${L1}`, `start octavia-keepalivedlvs-${L1}`]);
+    const got = await request(t.app).get(`/2.0/listeners/${L1}`).expect(200);
+    expect(got.body).toEqual(res.body);
+    expect(got.headers['etag']).toBe(res.headers['etag']);
+    expect((await request(t.app).get('/1.0/listeners').expect(200)).body).toEqual([{ status: 'ACTIVE', uuid: L1, type: 'UDP' }]);
+  });
+
+  it('a second listener with the same protocol and port on a VIP is a 409; UDP and TCP may share a port', async () => {
+    const t = await apiApp();
+    await put(t.app, L1, udpListener()).expect(200);
+    const res = await put(t.app, L2, merge(udpListener(), { vip_addresses: ['198.51.100.1', '203.0.113.10'] })).expect(409);
+    expect(res.body).toMatchObject({ code: 'conflict', details: `UDP port 53 on 203.0.113.10 is already used by listener ${L1}` });
+    expect(existsSync(t.paths.lvsConfig(L2))).toBe(false);
+    await put(t.app, L2, merge(udpListener(), { protocol_port: 54 })).expect(200);
+    await put(t.app, L1, merge(udpListener(), { protocol_port: 54 })).expect(409);
+    const sctp = merge(udpListener(), { protocol: 'SCTP', default_pool: { health_monitor: { type: 'SCTP' } } });
+    await request(t.app).post(`/2.0/listeners/${L2}/validate`).send(JSON.stringify(merge(sctp, { protocol_port: 53 }))).expect(200);
+  });
+
+  it('a 400 lists every violation with its JSON path and leaves the running listener untouched', async () => {
+    const t = await apiApp();
+    await put(t.app, L1, udpListener()).expect(200);
+    const before = readFileSync(t.paths.lvsConfig(L1), 'utf8');
+    const calls = t.init.calls.length;
+    const bad = merge(udpListener(), { insert_headers: { 'X-Forwarded-For': 'true' }, default_pool: { health_monitor: { timeout: 9, max_retries: 11 } } });
+    const res = await put(t.app, L1, bad).expect(400);
+    expect(res.body.code).toBe('invalid_input');
+    expect(res.body.violations).toEqual([
+      { path: '$.insert_headers', message: 'UDP listeners cannot insert headers' },
+      { path: '$.default_pool.health_monitor.timeout', message: 'timeout (9) must be less than delay (5)' },
+      { path: '$.default_pool.health_monitor.max_retries', message: 'must be from 1 to 10' },
+    ]);
+    expect(readFileSync(t.paths.lvsConfig(L1), 'utf8')).toBe(before);
+    expect(t.init.calls.length).toBe(calls);
+  });
+
+  it('DELETE removes the listener, its model and its unit; 1.0 DELETE forgets the model too', async () => {
+    const t = await apiApp();
+    await put(t.app, L1, udpListener()).expect(200);
+    await request(t.app).delete(`/2.0/listeners/${L1}`).expect(200);
+    expect(existsSync(t.paths.lvsConfig(L1))).toBe(false);
+    await request(t.app).get(`/2.0/listeners/${L1}`).expect(404);
+    await request(t.app).delete(`/2.0/listeners/${L1}`).expect(404);
+    await put(t.app, L1, udpListener()).expect(200);
+    await request(t.app).delete(`/1.0/listeners/${L1}`).expect(200);
+    await request(t.app).get(`/2.0/listeners/${L1}`).expect(404);
+  });
+
+  it('refuses a body that is not JSON, and an id that is not a UUID', async () => {
+    const t = await apiApp();
+    expect((await request(t.app).put(`/2.0/listeners/${L1}`).send('{').expect(400)).body.details).toMatch(/not JSON/);
+    await put(t.app, 'nope', udpListener()).expect(400);
+  });
+});
