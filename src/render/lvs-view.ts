@@ -10,7 +10,7 @@
  *   member weights count (sh spreads its hash buckets by weight).
  * - delay → delay_loop and delay_before_retry; max_retries_down (else max_retries) → retry;
  *   timeout → the probe's own timeout (connect_timeout / misc_timeout).
- * - ONE_PACKET_SCHEDULING → `ops`; SOURCE_IP → persistence_timeout (360 s when not given) and
+ * - ONE_PACKET_SCHEDULING → `ops`; SOURCE_IP → persistence_timeout (360 s when not given or 0) and
  *   persistence_granularity when given.
  * - connection_limit → uthreshold on every real server (LVS has no per-service limit).
  * - A disabled listener or pool renders no virtual server (keepalived stays up and idle), a
@@ -132,7 +132,8 @@ export function toLvsView(listener: Listener, listenerId: string, settings: LvsR
   const persistence =
     sp?.type === 'SOURCE_IP'
       ? {
-          timeout: num(sp.persistence_timeout ?? DEFAULT_PERSISTENCE_TIMEOUT, 'persistence timeout'),
+          // 0 is "not given", as in Octavia's template: keepalived refuses persistence_timeout 0 (range 1-2678400)
+          timeout: num(sp.persistence_timeout || DEFAULT_PERSISTENCE_TIMEOUT, 'persistence timeout'),
           granularity: sp.persistence_granularity ? configToken(sp.persistence_granularity, 'persistence granularity') : null,
         }
       : null;

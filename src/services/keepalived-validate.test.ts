@@ -33,6 +33,13 @@ describe('validateKeepalivedConfig', () => {
     expect((err as ConfigRejected).details).toBe(stderr.trim());
   });
 
+  it('accepts the quorum warnings of a pool whose members are all drained (weight 0)', () => {
+    // keepalived 2.2.7's words for a virtual server whose real servers all have weight 0
+    const drained = 'Warning - quorum 1 for [vips-ipv4]:0 exceeds total weight of real servers 0, reducing quorum to 0\nVirtual server [vips-ipv4]:0: hysteresis 0 >= quorum 0; setting hysteresis to 4294967295';
+    expect(harmfulFindings(drained)).toEqual([]);
+    expect(harmfulFindings('Warning - quorum 3 for [g]:0 exceeds total weight of real servers 2, reducing quorum to 2')).toHaveLength(1);
+  });
+
   it('lists only what is not known to be harmless', () => {
     expect(harmfulFindings(`${SECURITY}\n\n  (x.conf: Line 2) Unknown keyword 'x'\n${NO_REAL_SERVERS}`)).toEqual(["(x.conf: Line 2) Unknown keyword 'x'"]);
   });

@@ -26,6 +26,9 @@ const HARMLESS: readonly RegExp[] = [
   /^\([^)]*\) Warning - nopreempt will not work with initial state MASTER - clearing$/,
   // A pool without (enabled) members, or a disabled pool: keepalived runs without that virtual server.
   /^Virtual server .* has no real servers - ignoring$/,
+  // Every member drained (weight 0): keepalived lowers the virtual server's quorum to 0 and runs it.
+  /^Warning - quorum 1 for .* exceeds total weight of real servers 0, reducing quorum to 0$/,
+  /^Virtual server .*: hysteresis 0 >= quorum 0; setting hysteresis to \d+$/,
 ];
 
 export function harmfulFindings(output: string): string[] {

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Render keepalived configs with Octavia's own templaters (Debian python3-octavia 11.0.0).
 
-Used by the integration tests through test/support/octavia-render.ts. Reads one JSON spec on
+Used by the integration tests through test/support/keepalived-fixture.ts (renderLvs, renderVrrp)
+and test/integration/lvs-equivalence.test.ts. Reads one JSON spec on
 stdin and prints the config the Octavia controller would send:
 
   {"kind": "lvs", "listener_id": ..., "protocol": "UDP"|"SCTP", "hm_type": null|"UDP-CONNECT"|
@@ -11,6 +12,14 @@ stdin and prints the config the Octavia controller would send:
    "persistence_granularity": str|null}, "vip": str, "port": int,
    "members": [{"id", "address", "port", "enabled", "weight", "monitor_address", "monitor_port"}],
    "base_path": str}
+
+  Optional LVS keys (absent: the values the older callers were written against):
+   "additional_vips": [str] (the load balancer's other VIPs, e.g. the IPv6 one of a dual-stack
+   LB; default []), "hm_enabled": bool (default true), "hm_max_retries_down": int (Octavia's
+   fall_threshold, rendered as `retry`; default 3), "hm_max_retries": int (rise_threshold;
+   default 2), "hm_url_path": str (default "/healthz"), "hm_http_method": str (default "GET"),
+   "hm_expected_codes": "200" | "200,202" | "200-204" (default "200-202"), "hm_id", "pool_id",
+   "lb_id".
 
   {"kind": "vrrp", "vip", "vrrp_ip", "peer_ip", "role", "priority", "intf", "cidr", "gw",
    "base_path", "check_interval", "fail_count", "success_count", "advert_int"}
@@ -37,10 +46,15 @@ def render_lvs(spec):
     hm_type = spec.get('hm_type')
     hm = None
     if hm_type:
+        # Octavia's data model calls max_retries_down fall_threshold and max_retries rise_threshold.
         hm = N(id=spec.get('hm_id', 'cccccccc-0000-0000-0000-000000000001'), type=hm_type,
-               delay=spec.get('hm_delay', 5), timeout=spec.get('hm_timeout', 3), enabled=True,
-               fall_threshold=3, rise_threshold=2, provisioning_status='ACTIVE',
-               url_path='/healthz', http_method='GET', expected_codes='200-202')
+               delay=spec.get('hm_delay', 5), timeout=spec.get('hm_timeout', 3),
+               enabled=spec.get('hm_enabled', True),
+               fall_threshold=spec.get('hm_max_retries_down', 3),
+               rise_threshold=spec.get('hm_max_retries', 2), provisioning_status='ACTIVE',
+               url_path=spec.get('hm_url_path', '/healthz'),
+               http_method=spec.get('hm_http_method', 'GET'),
+               expected_codes=spec.get('hm_expected_codes', '200-202'))
     sp = spec.get('session_persistence')
     persistence = None
     if sp:
@@ -61,7 +75,8 @@ def render_lvs(spec):
                         monitor_port=m.get('monitor_port'), provisioning_status='ACTIVE')
                       for m in members])
     lb = N(id=spec.get('lb_id', 'aaaaaaaa-0000-0000-0000-000000000001'),
-           vip=N(ip_address=spec.get('vip', '203.0.113.10')), additional_vips=[], enabled=True)
+           vip=N(ip_address=spec.get('vip', '203.0.113.10')),
+           additional_vips=[N(ip_address=a) for a in spec.get('additional_vips', [])], enabled=True)
     listener = N(id=spec['listener_id'], protocol_port=spec.get('port', 53), protocol=protocol,
                  enabled=spec.get('listener_enabled', True),
                  connection_limit=spec.get('connection_limit', -1),

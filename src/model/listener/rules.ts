@@ -9,7 +9,8 @@
  *   persistence_granularity (a netmask of the VIP's family); ONE_PACKET_SCHEDULING takes nothing
  *   and is UDP only (SCTP associations cannot be scheduled packet by packet).
  * - Monitors of UDP/SCTP pools: UDP-CONNECT (UDP pools), SCTP (SCTP pools), TCP, HTTP, PING.
- *   HTTP fields only with HTTP; keepalived's HTTP_GET sends GET only. timeout < delay;
+ *   HTTP fields only with HTTP; keepalived's HTTP_GET sends GET only. timeout < delay, and at
+ *   most 4293 s (keepalived's limit);
  *   UDP-CONNECT delay ≥ `[api_settings] udp_connect_min_interval_health_monitor`;
  *   max_retries and max_retries_down 1–10.
  * - Members (and their monitor addresses) in an address family of the VIPs.
@@ -42,6 +43,12 @@ const MONITORS: Record<Protocol, readonly MonitorType[]> = {
   TCP: ['TCP', 'HTTP'],
   HTTP: ['TCP', 'HTTP'],
 };
+
+/**
+ * keepalived takes check timeouts up to 4294 s (connect_timeout ≤ 4294.967295, misc_timeout ≤
+ * 4294) and refuses the config above; the SCTP check renders misc_timeout as timeout + 1.
+ */
+export const LVS_MAX_CHECK_TIMEOUT = 4293;
 
 /** No `$` (keepalived expands it), `#`/`!` (comments), quotes, spaces or braces. */
 export const URL_PATH = /^\/[A-Za-z0-9._~%\/:@=+,;&?-]{0,254}$/;
@@ -81,6 +88,9 @@ function monitorRules(listener: Listener, hm: HealthMonitor, settings: RuleSetti
     out.push({ path: `${at}.type`, message: `${hm.type} monitors are not allowed on ${proto} pools; allowed: ${MONITORS[proto].join(', ')}` });
   }
   if (hm.timeout >= hm.delay) out.push({ path: `${at}.timeout`, message: `timeout (${hm.timeout}) must be less than delay (${hm.delay})` });
+  if (isLvsProtocol(proto) && hm.timeout > LVS_MAX_CHECK_TIMEOUT) {
+    out.push({ path: `${at}.timeout`, message: `must be at most ${LVS_MAX_CHECK_TIMEOUT} seconds on ${proto} pools (keepalived's limit)` });
+  }
   if (hm.type === 'UDP-CONNECT' && hm.delay < settings.udpConnectMinDelay) {
     out.push({ path: `${at}.delay`, message: `UDP-CONNECT monitors need a delay of at least ${settings.udpConnectMinDelay} seconds` });
   }

@@ -57,7 +57,8 @@ const healthMonitor = z.strictObject({
 
 const sessionPersistence = z.strictObject({
   type: z.enum(PERSISTENCE_TYPES),
-  persistence_timeout: z.number().int().min(0).max(2147483647).nullable().optional(),
+  // seconds; 0 means "not given" (360), as in Octavia; keepalived's limit is 31 days
+  persistence_timeout: z.number().int().min(0).max(2678400).nullable().optional(),
   persistence_granularity: z.string().nullable().optional(),
   cookie_name: z.string().nullable().optional(),
 });
@@ -144,5 +145,9 @@ export type ShapeResult = { ok: true; listener: Listener } | { ok: false; violat
 export function parseListenerShape(input: unknown): ShapeResult {
   const r = listenerSchema.safeParse(input);
   if (r.success) return { ok: true, listener: r.data };
-  return { ok: false, violations: r.error.issues.map((i) => ({ path: jsonPath(i.path), message: i.message })) };
+  // an unknown field is reported at its own path, one violation per field
+  const violations = r.error.issues.flatMap((i) =>
+    i.code === 'unrecognized_keys' ? i.keys.map((k) => ({ path: jsonPath([...i.path, k]), message: 'unknown field' })) : [{ path: jsonPath(i.path), message: i.message }],
+  );
+  return { ok: false, violations };
 }
