@@ -1,9 +1,9 @@
 /**
  * @module services/daemon-health
- * After start, restart or reload, the agent checks that keepalived is really alive and
- * serving before it answers (the reference answers "started" for a keepalived that died a
- * moment later): the main process and the children its config needs must be alive, and stay
- * alive for `process_settle_seconds`. Otherwise the answer is a 500 with the log's tail.
+ * After start, restart or reload, the agent checks that a daemon (keepalived, haproxy) is
+ * really alive and serving before it answers (the reference answers "started" for a keepalived
+ * that died a moment later): the main process and the children its config needs must be alive,
+ * and stay alive for `process_settle_seconds`. Otherwise the answer is a 500 with the log's tail.
  */
 import { open, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,6 +12,7 @@ import { pidFileState } from '../system/processes.js';
 import type { Paths } from '../system/paths.js';
 import { removePidFiles } from '../system/init/process-signals.js';
 import type { DaemonUnitSpec, InitSystem } from '../system/init/types.js';
+import { reloadOf } from '../render/init-units.js';
 
 const POLL_MS = 25;
 
@@ -35,6 +36,8 @@ export interface HealthWait {
   readonly timeoutMs?: number;
   /** What the caller was doing, for the error message ("start", "reload", …). */
   readonly action: string;
+  /** The log's size before the start: the daemon's `ready` line, when it has one, must come after it. */
+  readonly since?: number;
 }
 
 async function allAlive(paths: Paths, files: readonly string[]): Promise<boolean> {
@@ -42,12 +45,21 @@ async function allAlive(paths: Paths, files: readonly string[]): Promise<boolean
   return states.every((s) => s === 'alive');
 }
 
+/**
+ * Waits until the daemon's processes are alive and, for a daemon with a `ready` line (haproxy's
+ * "Loading success."), until it has logged that line past `since`; then until they stay alive
+ * for `settleMs`.
+ */
 export async function waitHealthy(paths: Paths, wait: HealthWait): Promise<void> {
   const files = [wait.daemon.pidFile, ...wait.children];
   const deadline = Date.now() + (wait.timeoutMs ?? 5000);
+  const ready = wait.daemon.ready;
+  const follower = ready === undefined ? undefined : new LogFollower(wait.daemon.logFile, wait.since ?? 0);
+  let said = follower === undefined;
   let up = false;
   while (Date.now() < deadline) {
-    if (await allAlive(paths, files)) {
+    if (!said && follower !== undefined && ready !== undefined) said = (await follower.scan([ready])) === 0;
+    if (said && (await allAlive(paths, files))) {
       up = true;
       break;
     }
@@ -78,47 +90,110 @@ export async function logMark(file: string): Promise<number> {
 }
 
 async function logSince(file: string, offset: number): Promise<string> {
+  return (await logBytesSince(file, offset)).toString('utf8');
+}
+
+/** Up to 64 KiB of the log from `offset`; empty when there is nothing (or no file). */
+async function logBytesSince(file: string, offset: number): Promise<Buffer> {
   let handle;
   try {
     handle = await open(file, 'r');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return Buffer.alloc(0);
     throw err;
   }
   try {
     const { size } = await handle.stat();
-    if (size <= offset) return '';
+    if (size <= offset) return Buffer.alloc(0);
     const buffer = Buffer.alloc(Math.min(size - offset, LOG_WINDOW));
-    await handle.read(buffer, 0, buffer.length, offset);
-    return buffer.toString('utf8');
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, offset);
+    return buffer.subarray(0, bytesRead);
   } finally {
     await handle.close();
   }
 }
 
 /**
- * After a SIGHUP the pid files already name the live processes, so liveness alone proves
- * nothing and a fixed settle only adds latency to every changed-config reload. keepalived logs
- * "Reloading ..." when it acts on the signal: wait for that line past `since` (the log's size
- * before the signal), then check that the processes are still alive.
+ * Follows a log from a byte offset, one window at a time, so that a busy daemon's other output
+ * (haproxy's traffic log, say) cannot push the line a caller waits for out of view. A line cut
+ * by a window's end is looked at again with the next window.
+ */
+class LogFollower {
+  private carry: Buffer = Buffer.alloc(0);
+
+  constructor(
+    private readonly file: string,
+    private offset: number,
+  ) {}
+
+  /**
+   * The index of the pattern that matches earliest in the whole lines written since the last
+   * call, or -1 when none does.
+   */
+  async scan(patterns: readonly RegExp[]): Promise<number> {
+    for (;;) {
+      const chunk = await logBytesSince(this.file, this.offset);
+      if (chunk.length === 0) return -1;
+      this.offset += chunk.length;
+      const bytes = Buffer.concat([this.carry, chunk]);
+      const cut = bytes.lastIndexOf(0x0a) + 1;
+      // A line longer than a window is not a line anyone waits for: drop it.
+      this.carry = bytes.length - cut > LOG_WINDOW ? Buffer.alloc(0) : bytes.subarray(cut);
+      const lines = bytes.subarray(0, cut).toString('utf8');
+      let best = -1;
+      let at = Infinity;
+      patterns.forEach((re, i) => {
+        const found = lines.search(re);
+        if (found >= 0 && found < at) [best, at] = [i, found];
+      });
+      if (best >= 0) return best;
+    }
+  }
+}
+
+/**
+ * Waits until the daemon logs `wanted.acknowledged` past `since`; `wanted.failed`, when set, ends
+ * the wait at once. Returns what it saw.
+ */
+async function waitForLine(
+  file: string,
+  since: number,
+  wanted: { readonly acknowledged: RegExp; readonly failed: RegExp | null },
+  timeoutMs: number,
+): Promise<'acknowledged' | 'failed' | 'silent'> {
+  const follower = new LogFollower(file, since);
+  const patterns = wanted.failed ? [wanted.acknowledged, wanted.failed] : [wanted.acknowledged];
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const hit = await follower.scan(patterns);
+    if (hit === 0) return 'acknowledged';
+    if (hit === 1) return 'failed';
+    if (Date.now() >= deadline) return 'silent';
+    await sleep(POLL_MS);
+  }
+}
+
+/**
+ * After a reload signal the pid files already name the live processes, so liveness alone proves
+ * nothing and a fixed settle only adds latency to every changed-config reload. Each daemon logs
+ * a line when it acts on the signal (keepalived "Reloading ...", haproxy's master "Loading
+ * success."; see `DaemonUnitSpec.reload`): wait for that line past `since` (the log's size before
+ * the signal), then check that the processes are still alive. A daemon that logs its reload
+ * failure (haproxy keeps the old workers) fails at once.
  */
 export async function waitReloaded(paths: Paths, wait: Omit<HealthWait, 'settleMs' | 'action'> & { readonly since: number }): Promise<void> {
-  const deadline = Date.now() + (wait.timeoutMs ?? 5000);
-  let acknowledged = false;
-  while (!acknowledged && Date.now() < deadline) {
-    acknowledged = /Reloading/.test(await logSince(wait.daemon.logFile, wait.since));
-    if (!acknowledged) await sleep(POLL_MS);
-  }
+  const seen = await waitForLine(wait.daemon.logFile, wait.since, reloadOf(wait.daemon), wait.timeoutMs ?? 5000);
   const files = [wait.daemon.pidFile, ...wait.children];
-  if (acknowledged && (await allAlive(paths, files))) return;
-  const why = acknowledged ? 'is not running after reload' : 'did not acknowledge the reload';
+  if (seen === 'acknowledged' && (await allAlive(paths, files))) return;
+  const why = seen === 'failed' ? 'refused the reload' : seen === 'acknowledged' ? 'is not running after reload' : 'did not acknowledge the reload';
   throw new CommandFailed([wait.daemon.unit, 'reload'], undefined, await logTail(wait.daemon.logFile), `${wait.daemon.unit} ${why}`);
 }
 
 /**
- * Applies the config a daemon's unit points at: a running daemon gets a reload (SIGHUP) and must
- * acknowledge it; a stopped one is started from clean pid files and must stay alive for
- * `settleMs`. Shared by the LVS listeners and the VRRP keepalived.
+ * Applies the config a daemon's unit points at: a running daemon gets a reload (its reload
+ * signal) and must acknowledge it; a stopped one is started from clean pid files, must log its
+ * `ready` line when it has one, and must stay alive for `settleMs`. Shared by the LVS listeners,
+ * the VRRP keepalived and haproxy.
  */
 export async function startOrReload(
   paths: Paths,
@@ -133,6 +208,7 @@ export async function startOrReload(
     return;
   }
   await removePidFiles([daemon.pidFile, ...daemon.childPidFiles]);
+  const since = await logMark(daemon.logFile);
   await init.start(daemon);
-  await waitHealthy(paths, { daemon, children, settleMs: apply.settleMs, action: 'start' });
+  await waitHealthy(paths, { daemon, children, settleMs: apply.settleMs, action: 'start', since });
 }

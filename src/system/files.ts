@@ -4,7 +4,7 @@
  * rename over the target, fsync the directory. Modes are always explicit.
  */
 import { randomBytes } from 'node:crypto';
-import { access, chmod, mkdir, open, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { access, chmod, mkdir, open, readFile, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 
 export async function ensureDir(path: string, mode = 0o755): Promise<void> {
@@ -76,6 +76,17 @@ export async function removeFile(path: string): Promise<void> {
     await unlink(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+}
+
+/** Removes an empty directory; "already gone" is not an error, one that is not empty is kept. */
+export async function removeEmptyDir(path: string): Promise<void> {
+  try {
+    await rmdir(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTEMPTY' || code === 'EEXIST') return;
     throw err;
   }
 }

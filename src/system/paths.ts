@@ -53,8 +53,16 @@ export interface Paths {
   readonly netnsSetupScript: string;
   /** Where `ip netns add` mounts the namespace (fixed by iproute2). */
   readonly netnsFile: string;
-  /** haproxy's pid file for a load balancer. */
+  /** `<base>/<lbId>`: the load balancer's haproxy config, log and staging files (Octavia's place). */
+  haproxyDir(lbId: Uuid): string;
+  /** The combined haproxy config of a load balancer's TCP and HTTP listeners. */
+  haproxyConfig(lbId: Uuid): string;
+  /** haproxy's pid file for a load balancer (the master's pid; Octavia's name). */
   haproxyPidFile(lbId: Uuid): string;
+  /** haproxy's stats socket (Octavia's name), read for listener and member status. */
+  haproxyStatsSocket(lbId: Uuid): string;
+  /** haproxy's console output (it runs in the foreground, -db) for the failure tail. */
+  haproxyLogFile(lbId: Uuid): string;
   systemdUnit(unit: string): string;
   sysvinitScript(unit: string): string;
   upstartJob(unit: string): string;
@@ -93,7 +101,11 @@ export function createPaths(config: AgentConfig): Paths {
     lvsLivenessCheckScript: join(base, 'vrrp', 'check_scripts', 'lvs_udp_check.sh'),
     netnsSetupScript: join(base, 'amphora-netns.sh'),
     netnsFile: join('/run/netns', agent.network_namespace),
+    haproxyDir: (id) => join(base, id),
+    haproxyConfig: (id) => join(base, id, 'haproxy.cfg'),
     haproxyPidFile: (id) => join(base, `${id}.pid`),
+    haproxyStatsSocket: (id) => join(base, `${id}.sock`),
+    haproxyLogFile: (id) => join(base, id, 'haproxy.log'),
     systemdUnit: (unit) => join(agent.systemd_unit_dir, `${checked(unit, UNIT_NAME, 'unit name')}.service`),
     sysvinitScript: (unit) => join(agent.sysvinit_dir, checked(unit, UNIT_NAME, 'unit name')),
     upstartJob: (unit) => join(agent.upstart_dir, `${checked(unit, UNIT_NAME, 'unit name')}.conf`),

@@ -7,7 +7,15 @@
  */
 import { appendFileSync, mkdirSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DaemonUnitSpec, InitKind, InitSystem, NetnsUnitSpec } from '../../src/system/init/types.js';
+import type { DaemonUnitSpec, InitKind, InitSystem, NetnsUnitSpec, ReloadSignal } from '../../src/system/init/types.js';
+
+/** What each kind of daemon logs, by its reload signal (keepalived: HUP, haproxy: USR2). */
+const LINES: Record<ReloadSignal, { reloaded: string; ready: string }> = {
+  HUP: { reloaded: 'Reloading ...', ready: 'Starting VRRP child process' },
+  USR2: { reloaded: '[NOTICE]   (1) : Reloading HAProxy\n[NOTICE]   (1) : Loading success.', ready: '[NOTICE]   (1) : Loading success.' },
+};
+
+const signalOf = (daemon: DaemonUnitSpec): ReloadSignal => daemon.reload?.signal ?? 'HUP';
 
 export class FakeInit implements InitSystem {
   readonly kind: InitKind = 'direct';
@@ -62,6 +70,7 @@ export class FakeInit implements InitSystem {
     this.dieOnNextStart = false;
     for (const f of [daemon.pidFile, ...daemon.childPidFiles]) this.spawn(f, alive);
     if (!alive) writeFileSync(daemon.logFile, 'IPVS: Can\'t initialize ipvs: Protocol not available\nStopped Keepalived\n');
+    else if (daemon.ready) appendFileSync(daemon.logFile, `${LINES[signalOf(daemon)].ready}\n`);
   }
   async stop(daemon: DaemonUnitSpec): Promise<void> {
     this.calls.push(`stop ${daemon.unit}`);
@@ -74,7 +83,10 @@ export class FakeInit implements InitSystem {
     await this.stop(daemon);
     await this.start(daemon);
   }
-  /** keepalived logs "Reloading ..." when it acts on SIGHUP; `ignoreNextReload` simulates one that does not. */
+  /**
+   * keepalived logs "Reloading ..." when it acts on SIGHUP, haproxy's master "Loading success."
+   * after SIGUSR2; `ignoreNextReload` simulates a daemon that does not.
+   */
   ignoreNextReload = false;
   async reload(daemon: DaemonUnitSpec): Promise<void> {
     this.calls.push(`reload ${daemon.unit}`);
@@ -82,7 +94,7 @@ export class FakeInit implements InitSystem {
       this.ignoreNextReload = false;
       return;
     }
-    appendFileSync(daemon.logFile, 'Reloading ...\n');
+    appendFileSync(daemon.logFile, `${LINES[signalOf(daemon)].reloaded}\n`);
   }
   async isActive(daemon: DaemonUnitSpec): Promise<boolean> {
     return this.pidAlive(daemon.pidFile);

@@ -5,6 +5,7 @@
  * session, so that it outlives an agent restart. The daemon's pid file is the only state.
  */
 import { CommandFailed } from '../../model/errors.js';
+import { reloadOf } from '../../render/init-units.js';
 import type { ProcessRunner } from '../exec.js';
 import { pidFileState } from '../processes.js';
 import type { Paths } from '../paths.js';
@@ -54,12 +55,13 @@ export class DirectInit implements InitSystem {
   }
 
   async reload(daemon: DaemonUnitSpec): Promise<void> {
+    const { signal } = reloadOf(daemon);
     const pid = await readPid(daemon.pidFile);
     if (pid === undefined || !processExists(pid)) {
       const why = `${daemon.unit} is not running`;
-      throw new CommandFailed(['kill', '-HUP', daemon.pidFile], undefined, why, why);
+      throw new CommandFailed(['kill', `-${signal}`, daemon.pidFile], undefined, why, why);
     }
-    process.kill(pid, 'SIGHUP');
+    process.kill(pid, `SIG${signal}`);
   }
 
   async isActive(daemon: DaemonUnitSpec): Promise<boolean> {

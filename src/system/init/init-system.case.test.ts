@@ -7,18 +7,20 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../test/fakes/fake-runner.js';
 import { parseConfig } from '../../config/load.js';
 import { silentLogger } from '../../log.js';
 import type { Uuid } from '../../model/uuid.js';
+import { HaproxyDaemons } from '../../services/haproxy-daemons.js';
 import { KeepalivedDaemons } from '../../services/keepalived-daemons.js';
 import { createPaths } from '../paths.js';
 import { createInitSystem } from './detect.js';
 import { INIT_KINDS, type InitKind } from './types.js';
 
 const ID = 'ffffffff-0000-0000-0000-0000000000a1' as Uuid;
+const LB = 'ffffffff-0000-0000-0000-0000000000b1' as Uuid;
 
 function setup(kind: InitKind) {
   const root = mkdtempSync(join(tmpdir(), `init-${kind}-`));
@@ -30,7 +32,7 @@ function setup(kind: InitKind) {
   runner.on(['/bin/sh'], { exitCode: 0 });
   const init = createInitSystem(kind, config, runner, paths, silentLogger());
   const daemons = new KeepalivedDaemons(config, paths);
-  return { root, paths, runner, init, daemon: daemons.lvs(ID), netns: daemons.netns() };
+  return { root, config, paths, runner, init, daemon: daemons.lvs(ID), netns: daemons.netns() };
 }
 
 const EXPECTED_COMMANDS: Record<InitKind, (unitFile: string) => string[][]> = {
@@ -118,5 +120,20 @@ describe('direct adapter', () => {
   it('refuses to reload a daemon that is not running', async () => {
     const t = setup('direct');
     await expect(t.init.reload(t.daemon)).rejects.toThrow(/is not running/);
+  });
+
+  it.each([
+    ['keepalived', 'HUP'],
+    ['haproxy', 'USR2'],
+  ] as const)('reloads %s with its own signal (SIG%s)', async (which, signal) => {
+    const t = setup('direct');
+    const daemon = which === 'haproxy' ? new HaproxyDaemons(t.config, t.paths).lb(LB) : t.daemon;
+    const child = spawn('sleep', ['60'], { stdio: 'ignore' });
+    const got = new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_code, sig) => r(sig)));
+    mkdirSync(dirname(daemon.pidFile), { recursive: true });
+    writeFileSync(daemon.pidFile, `${child.pid}\n`);
+    await t.init.reload(daemon);
+    // sleep has no handler: the signal's default action ends it, and the exit says which one it was
+    expect(await got).toBe(`SIG${signal}`);
   });
 });

@@ -4,12 +4,12 @@
  * and `direct`, where the agent supervises the daemon itself). No code outside system/init
  * branches on the init kind.
  */
-import type { DaemonUnitSpec, NetnsUnitSpec } from '../../render/init-units.js';
+import type { DaemonUnitSpec, NetnsUnitSpec, ReloadProtocol, ReloadSignal } from '../../render/init-units.js';
 
 export type InitKind = 'systemd' | 'sysvinit' | 'upstart' | 'direct';
 export const INIT_KINDS: readonly InitKind[] = ['systemd', 'sysvinit', 'upstart', 'direct'];
 
-export type { DaemonUnitSpec, NetnsUnitSpec };
+export type { DaemonUnitSpec, NetnsUnitSpec, ReloadProtocol, ReloadSignal };
 
 export interface InitSystem {
   readonly kind: InitKind;
@@ -25,7 +25,7 @@ export interface InitSystem {
   start(daemon: DaemonUnitSpec): Promise<void>;
   stop(daemon: DaemonUnitSpec): Promise<void>;
   restart(daemon: DaemonUnitSpec): Promise<void>;
-  /** Asks the running daemon to re-read its configuration (SIGHUP for keepalived). */
+  /** Asks the running daemon to re-read its configuration: the spec's reload signal (SIGHUP for keepalived, SIGUSR2 for haproxy). */
   reload(daemon: DaemonUnitSpec): Promise<void>;
   isActive(daemon: DaemonUnitSpec): Promise<boolean>;
   /** Paths of the files `install` writes for this daemon (for tests and diagnostics). */

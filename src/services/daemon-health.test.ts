@@ -1,0 +1,105 @@
+/**
+ * The reload acknowledgement and the ready line of services/daemon-health, on log files and
+ * fake /proc entries under a temporary root: each daemon's own line (keepalived "Reloading",
+ * haproxy "Loading success." / "Loading failure!"), only past the mark, and found behind more
+ * than one read window of other output.
+ */
+import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../config/load.js';
+import type { Uuid } from '../model/uuid.js';
+import { createPaths } from '../system/paths.js';
+import { logMark, waitHealthy, waitReloaded } from './daemon-health.js';
+import { HaproxyDaemons } from './haproxy-daemons.js';
+import { KeepalivedDaemons } from './keepalived-daemons.js';
+
+const LB = 'ffffffff-0000-0000-0000-0000000000b1' as Uuid;
+const LISTENER = 'ffffffff-0000-0000-0000-0000000000a1' as Uuid;
+
+function setup() {
+  const root = mkdtempSync(join(tmpdir(), 'health-'));
+  const config = parseConfig([{ path: '/x.conf', text: `[haproxy_amphora]\nbase_path = ${root}/lib\n[amphora_agent]\nproc_dir = ${root}/proc\n` }]).config;
+  const paths = createPaths(config);
+  const haproxy = new HaproxyDaemons(config, paths).lb(LB);
+  const keepalived = new KeepalivedDaemons(config, paths).lvs(LISTENER);
+  mkdirSync(paths.haproxyDir(LB), { recursive: true });
+  mkdirSync(paths.lvsDir, { recursive: true });
+  /** A live process as the agent sees it: a pid file whose pid has a /proc entry. */
+  const alive = (pidFile: string, pid: number) => {
+    mkdirSync(join(root, 'proc', String(pid)), { recursive: true });
+    writeFileSync(pidFile, `${pid}\n`);
+  };
+  return { paths, haproxy, keepalived, alive };
+}
+
+const later = (ms: number, work: () => void) => setTimeout(work, ms);
+const noise = (bytes: number, line = 'aaaaaaaa 203.0.113.5:40000 [01/Jan/2026:00:00:00.000] fe be/srv 0/0/1 200 --\n') => line.repeat(Math.ceil(bytes / line.length));
+
+describe('waitReloaded', () => {
+  it("takes haproxy's \"Loading success.\" after the mark, behind more than a read window of traffic log", async () => {
+    const t = setup();
+    t.alive(t.haproxy.pidFile, 4242);
+    appendFileSync(t.haproxy.logFile, '[NOTICE]   (4242) : Loading success.\n');
+    const since = await logMark(t.haproxy.logFile);
+    later(50, () => appendFileSync(t.haproxy.logFile, `${noise(200 * 1024)}[NOTICE]   (4242) : Reloading HAProxy\n[NOTICE]   (4242) : Loading success.\n`));
+    await expect(waitReloaded(t.paths, { daemon: t.haproxy, children: [], since, timeoutMs: 3000 })).resolves.toBeUndefined();
+  });
+
+  it('keeps its place in a log of multi-byte characters', async () => {
+    const t = setup();
+    t.alive(t.haproxy.pidFile, 4243);
+    const since = await logMark(t.haproxy.logFile);
+    appendFileSync(t.haproxy.logFile, `${noise(150 * 1024, 'requête reçue — ok\n')}[NOTICE]   (4243) : Loading success.\n`);
+    await expect(waitReloaded(t.paths, { daemon: t.haproxy, children: [], since, timeoutMs: 1000 })).resolves.toBeUndefined();
+  });
+
+  it('fails at once when haproxy logs "Loading failure!" (its old workers keep the old config)', async () => {
+    const t = setup();
+    t.alive(t.haproxy.pidFile, 4244);
+    const since = await logMark(t.haproxy.logFile);
+    appendFileSync(t.haproxy.logFile, "[ALERT]    (4244) : Binding [x.cfg:20] for frontend f: cannot bind socket\n[WARNING]  (4244) : Loading failure!\n");
+    const started = Date.now();
+    const err = await waitReloaded(t.paths, { daemon: t.haproxy, children: [], since, timeoutMs: 5000 }).catch((e: unknown) => e as Error & { details?: string });
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(err?.message).toBe(`haproxy-${LB} refused the reload`);
+    expect(err?.details).toMatch(/cannot bind socket/);
+  });
+
+  it('does not take a line written before the mark, nor keepalived\'s line for haproxy', async () => {
+    const t = setup();
+    t.alive(t.haproxy.pidFile, 4245);
+    appendFileSync(t.haproxy.logFile, '[NOTICE]   (4245) : Loading success.\n');
+    const since = await logMark(t.haproxy.logFile);
+    appendFileSync(t.haproxy.logFile, 'Reloading ...\n');
+    await expect(waitReloaded(t.paths, { daemon: t.haproxy, children: [], since, timeoutMs: 200 })).rejects.toThrow(/did not acknowledge the reload/);
+  });
+
+  it('takes keepalived\'s "Reloading" for a keepalived, and checks its children are alive', async () => {
+    const t = setup();
+    t.alive(t.keepalived.pidFile, 4246);
+    const since = await logMark(t.keepalived.logFile);
+    appendFileSync(t.keepalived.logFile, 'Reloading ...\n');
+    await expect(waitReloaded(t.paths, { daemon: t.keepalived, children: [], since, timeoutMs: 1000 })).resolves.toBeUndefined();
+    await expect(waitReloaded(t.paths, { daemon: t.keepalived, children: [t.paths.lvsCheckPidFile(LISTENER)], since, timeoutMs: 200 })).rejects.toThrow(/is not running after reload/);
+  });
+});
+
+describe('waitHealthy with a ready line', () => {
+  it('waits for "Loading success." past the mark before it settles', async () => {
+    const t = setup();
+    appendFileSync(t.haproxy.logFile, '[NOTICE]   (1) : Loading success.\n');
+    const since = await logMark(t.haproxy.logFile);
+    t.alive(t.haproxy.pidFile, 4247);
+    await expect(waitHealthy(t.paths, { daemon: t.haproxy, children: [], settleMs: 0, action: 'start', since, timeoutMs: 200 })).rejects.toThrow(/is not running after start/);
+    later(50, () => appendFileSync(t.haproxy.logFile, '[NOTICE]   (4247) : New worker (4248) forked\n[NOTICE]   (4247) : Loading success.\n'));
+    await expect(waitHealthy(t.paths, { daemon: t.haproxy, children: [], settleMs: 10, action: 'start', since, timeoutMs: 2000 })).resolves.toBeUndefined();
+  });
+
+  it('needs no line from keepalived', async () => {
+    const t = setup();
+    t.alive(t.keepalived.pidFile, 4249);
+    await expect(waitHealthy(t.paths, { daemon: t.keepalived, children: [], settleMs: 0, action: 'start', timeoutMs: 500 })).resolves.toBeUndefined();
+  });
+});

@@ -1,0 +1,92 @@
+/**
+ * Every haproxy golden (src/render/__golden__/haproxy-*.cfg, written by
+ * src/render/haproxy-view.test.ts) through the real `haproxy -c`: each must be valid without a
+ * single warning or alert. And the agent's validation (services/haproxy-lbs.ts over the real
+ * ExecaRunner) must refuse broken configs with haproxy's own words.
+ */
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/log.js';
+import { AgentError, ConfigRejected } from '../../src/model/errors.js';
+import { validateHaproxyConfig } from '../../src/services/haproxy-lbs.js';
+import { ExecaRunner } from '../../src/system/exec.js';
+import { REPO_ROOT } from '../support/agent-fixture.js';
+import { sh, show } from '../support/keepalived-fixture.js';
+import { tierCanRun } from '../support/requirements.js';
+
+const HAPROXY = '/usr/sbin/haproxy';
+const GOLDEN_DIR = join(REPO_ROOT, 'src/render/__golden__');
+
+const canRun = tierCanRun('integration: haproxy config test', { binaries: ['haproxy'], files: [HAPROXY] });
+
+const goldens = async (): Promise<string[]> => (await readdir(GOLDEN_DIR)).filter((f) => /^haproxy-.*\.cfg$/.test(f)).sort();
+
+describe.skipIf(!canRun)('haproxy -c on the rendered goldens and on broken configs', () => {
+  const log = silentLogger();
+  const runner = new ExecaRunner(log, 60_000);
+  let dir: string;
+  let n = 0;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'aat-hc-'));
+  });
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const validate = async (text: string): Promise<void> => {
+    const file = join(dir, `candidate-${++n}.cfg`);
+    await writeFile(file, text);
+    await validateHaproxyConfig(runner, HAPROXY, file, log);
+  };
+  const rejectionOf = async (p: Promise<void>): Promise<AgentError> => {
+    try {
+      await p;
+    } catch (err) {
+      if (err instanceof AgentError) return err;
+      throw err;
+    }
+    throw new Error('the config was accepted');
+  };
+
+  it('has goldens to check (one per feature)', async () => {
+    expect((await goldens()).length).toBeGreaterThanOrEqual(25);
+  });
+
+  it('accepts every golden without a warning or an alert', async () => {
+    const bad: string[] = [];
+    for (const name of await goldens()) {
+      const r = await sh(HAPROXY, ['-c', '-f', join(GOLDEN_DIR, name)]);
+      const output = r.stdout + r.stderr;
+      if (r.code !== 0 || /\[(?:WARNING|ALERT)\]/.test(output)) bad.push(`${name}: ${show(r)}`);
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it('accepts a golden through the agent\'s validation', async () => {
+    await expect(validate(await readFile(join(GOLDEN_DIR, 'haproxy-several-listeners.cfg'), 'utf8'))).resolves.toBeUndefined();
+  });
+
+  it('refuses an unknown keyword with the line haproxy names', async () => {
+    const text = (await readFile(join(GOLDEN_DIR, 'haproxy-tcp-round-robin.cfg'), 'utf8')).replace(/^(\s+balance roundrobin)$/m, '$1\n    bogus_keyword 42');
+    const err = await rejectionOf(validate(text));
+    expect(err).toBeInstanceOf(ConfigRejected);
+    expect(err.status).toBe(400);
+    expect(err.details).toMatch(/unknown keyword 'bogus_keyword' in 'backend' section/);
+  });
+
+  it('refuses a default_backend that does not exist', async () => {
+    const text = (await readFile(join(GOLDEN_DIR, 'haproxy-tcp-round-robin.cfg'), 'utf8')).replace(/default_backend \S+/, 'default_backend nowhere');
+    const err = await rejectionOf(validate(text));
+    expect(err).toBeInstanceOf(ConfigRejected);
+    expect(err.details).toMatch(/unable to find required default_backend: 'nowhere'/);
+  });
+
+  it('refuses a config with nothing to listen on (haproxy would not start)', async () => {
+    const err = await rejectionOf(validate('global\n    maxconn 10\n'));
+    expect(err).toBeInstanceOf(ConfigRejected);
+    expect(err.details).toMatch(/no listener/);
+  });
+});
