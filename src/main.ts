@@ -15,6 +15,8 @@ import { AmphoraInfo } from './services/amphora-info.js';
 import { PackageVersions } from './services/package-versions.js';
 import { CheckScripts } from './services/check-scripts.js';
 import { KeepalivedDaemons } from './services/keepalived-daemons.js';
+import { HaproxyDaemons } from './services/haproxy-daemons.js';
+import { HaproxyLoadBalancers } from './services/haproxy-lbs.js';
 import { ListenerModels } from './services/listener-models.js';
 import { LvsListeners } from './services/lvs-listeners.js';
 import { ServerCertificate } from './services/server-certificate.js';
@@ -75,6 +77,8 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
   const keepalivedDeps = { config: current, paths, runner, init, daemons, scripts, state };
 
   const lvs = new LvsListeners({ ...keepalivedDeps, log: log.child({ component: 'lvs' }) });
+  const haproxyDaemons = new HaproxyDaemons(config, paths);
+  const haproxy = new HaproxyLoadBalancers({ ...keepalivedDeps, daemons: haproxyDaemons, log: log.child({ component: 'haproxy' }) });
   const app = createApp({
     log: log.child({ component: 'api' }),
     info: new AmphoraInfo({ versions, host: new LinuxHostStats(runner, paths.procDir), state, paths, config: current }),
@@ -82,7 +86,7 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
     certificate: new ServerCertificate({ certPath: () => current().amphora_agent.agent_server_cert, reloadTls, log: log.child({ component: 'certificate' }) }),
     lvs,
     vrrp: new Vrrp({ ...keepalivedDeps, log: log.child({ component: 'vrrp' }) }),
-    models: new ListenerModels({ config: current, paths, runner, state, scripts, lvs, log: log.child({ component: 'models' }) }),
+    models: new ListenerModels({ config: current, paths, runner, state, scripts, lvs, haproxy, haproxyDaemons, log: log.child({ component: 'models' }) }),
   });
   server.on('request', app);
   server.requestTimeout = config.amphora_agent.agent_request_read_timeout * 1000;

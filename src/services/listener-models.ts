@@ -19,12 +19,15 @@ import { isLvsProtocol, listenerViolations } from '../model/listener/rules.js';
 import { parseListenerShape, type Listener, type Protocol } from '../model/listener/schema.js';
 import { ModelRejected } from '../model/listener/violations.js';
 import type { Uuid } from '../model/uuid.js';
+import { renderHaproxyConfig } from '../render/haproxy-view.js';
 import { renderLvsConfig } from '../render/lvs-view.js';
 import type { ProcessRunner } from '../system/exec.js';
 import { ensureDir, readIfExists, removeFile, writeFileAtomic } from '../system/files.js';
 import type { Paths } from '../system/paths.js';
 import { md5Hex } from './digest.js';
 import type { CheckScripts } from './check-scripts.js';
+import type { HaproxyDaemons } from './haproxy-daemons.js';
+import type { HaproxyLoadBalancers } from './haproxy-lbs.js';
 import { validateKeepalivedConfig } from './keepalived-validate.js';
 import { KeyedLock } from './keyed-lock.js';
 import type { LvsListeners } from './lvs-listeners.js';
@@ -37,6 +40,8 @@ export interface ListenerModelDeps {
   readonly state: StateStore;
   readonly scripts: CheckScripts;
   readonly lvs: LvsListeners;
+  readonly haproxy: HaproxyLoadBalancers;
+  readonly haproxyDaemons: HaproxyDaemons;
   readonly log: Logger;
 }
 
@@ -110,12 +115,35 @@ export class ListenerModels {
     };
   }
 
+  /** The haproxy listeners of load balancer `lbId` as stored, with `id` replaced by `listener` (or left out when null). */
+  private haproxySiblings(lbId: string, id: string, listener: Listener | null): { id: string; listener: Listener }[] {
+    const out = Object.entries(this.deps.state.current.listenerModels)
+      .map(([otherId, e]) => ({ id: otherId, listener: e.model as Listener }))
+      .filter((l) => l.id !== id && l.listener.loadbalancer_id === lbId && !isLvsProtocol(l.listener.protocol));
+    if (listener !== null) out.push({ id, listener });
+    return out.sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  private renderHaproxy(lbId: Uuid, listeners: readonly { id: string; listener: Listener }[]): RenderedConfig {
+    const text = renderHaproxyConfig(lbId, listeners, this.deps.haproxyDaemons.renderSettings(lbId));
+    return { kind: 'haproxy', path: this.deps.paths.haproxyConfig(lbId), text, etag: md5Hex(text) };
+  }
+
+  /** UDP/SCTP: the listener's own keepalived config; TCP/HTTP: its load balancer's combined haproxy config. */
   private render(id: Uuid, listener: Listener): RenderedConfig {
     if (!isLvsProtocol(listener.protocol)) {
-      throw new InvalidInput('Invalid request', `${listener.protocol} listeners are rendered into haproxy, which this agent does not run yet`);
+      const lbId = listener.loadbalancer_id as Uuid;
+      return this.renderHaproxy(lbId, this.haproxySiblings(lbId, id, listener));
     }
     const text = renderLvsConfig(listener, id, this.lvsSettings());
     return { kind: 'keepalived-lvs', path: this.deps.paths.lvsConfig(id), text, etag: md5Hex(text) };
+  }
+
+  /** Re-applies load balancer `lbId` without listener `id`; removes its haproxy when no listener is left. */
+  private async dropFromHaproxy(lbId: Uuid, id: string): Promise<void> {
+    const rest = this.haproxySiblings(lbId, id, null);
+    if (rest.length === 0) await this.deps.haproxy.remove(lbId);
+    else await this.deps.haproxy.apply(lbId, this.renderHaproxy(lbId, rest).text, rest.map((l) => l.id));
   }
 
   /** Everything but installing: rules, conflicts, rendering and the real binary's check. */
@@ -124,7 +152,8 @@ export class ListenerModels {
     return this.lock.run('models', async () => {
       this.checkConflicts(id, listener);
       const rendered = this.render(id, listener);
-      await this.checkWithBinary(rendered);
+      if (rendered.kind === 'haproxy') await this.deps.haproxy.validate(listener.loadbalancer_id as Uuid, rendered.text);
+      else await this.checkWithBinary(rendered);
       return { listener_id: id, listener, rendered };
     });
   }
@@ -134,11 +163,24 @@ export class ListenerModels {
     return this.lock.run('models', async () => {
       this.checkConflicts(id, listener);
       const rendered = this.render(id, listener);
-      const { lvs, state } = this.deps;
-      // upload validates with keepalived before it replaces anything; then start, or reload a running one
-      await lvs.upload(id, Buffer.from(rendered.text));
-      await lvs.act(id, 'start');
+      const { lvs, haproxy, state } = this.deps;
+      const previous = this.stored(id);
+      const lbId = listener.loadbalancer_id as Uuid;
+      // Both paths check the text with the real binary before they replace anything, then start
+      // the daemon or reload the running one.
+      if (rendered.kind === 'keepalived-lvs') {
+        await lvs.upload(id, Buffer.from(rendered.text));
+        await lvs.act(id, 'start');
+      } else {
+        await haproxy.apply(lbId, rendered.text, this.haproxySiblings(lbId, id, listener).map((l) => l.id));
+      }
       await state.update((s) => void (s.listenerModels[id] = { model: listener as unknown as Record<string, unknown>, etag: rendered.etag }));
+      // The listener moved (UDP ↔ TCP, or to another load balancer): take it out of its old place.
+      if (previous !== undefined) {
+        const wasLvs = isLvsProtocol(previous.protocol);
+        if (wasLvs && rendered.kind === 'haproxy') await lvs.remove(id);
+        if (!wasLvs && (rendered.kind !== 'haproxy' || previous.loadbalancer_id !== lbId)) await this.dropFromHaproxy(previous.loadbalancer_id as Uuid, id);
+      }
       return { listener_id: id, listener, rendered };
     });
   }
@@ -146,33 +188,28 @@ export class ListenerModels {
   async get(id: Uuid): Promise<ListenerAnswer> {
     const listener = this.stored(id);
     if (listener === undefined) throw notFound(id);
-    const path = this.deps.paths.lvsConfig(id);
+    const lvs = isLvsProtocol(listener.protocol);
+    const path = lvs ? this.deps.paths.lvsConfig(id) : this.deps.paths.haproxyConfig(listener.loadbalancer_id as Uuid);
+    // what is installed, not a new render
     const text = (await readIfExists(path)) ?? '';
-    return { listener_id: id, listener, rendered: { kind: 'keepalived-lvs', path, text, etag: md5Hex(text) } };
+    return { listener_id: id, listener, rendered: { kind: lvs ? 'keepalived-lvs' : 'haproxy', path, text, etag: md5Hex(text) } };
   }
 
   async remove(id: Uuid): Promise<void> {
     await this.lock.run('models', async () => {
-      if (this.stored(id) === undefined) throw notFound(id);
-      await this.deps.lvs.remove(id);
-      await this.forgetLocked(id);
+      const listener = this.stored(id);
+      if (listener === undefined) throw notFound(id);
+      if (isLvsProtocol(listener.protocol)) await this.deps.lvs.remove(id);
+      else await this.dropFromHaproxy(listener.loadbalancer_id as Uuid, id);
+      await this.deps.state.update((s) => void delete s.listenerModels[id]);
     });
-  }
-
-  /** Drops the model of a listener deleted through API 1.0. */
-  async forget(id: Uuid): Promise<void> {
-    await this.lock.run('models', () => this.forgetLocked(id));
-  }
-
-  private async forgetLocked(id: Uuid): Promise<void> {
-    await this.deps.state.update((s) => void delete s.listenerModels[id]);
   }
 
   private async checkWithBinary(rendered: RenderedConfig): Promise<void> {
     const { paths, scripts, runner, log } = this.deps;
     const agent = this.deps.config().amphora_agent;
     await ensureDir(paths.lvsDir);
-    // keepalived refuses a MISC_CHECK whose script is missing, and checks nothing in a missing namespace
+    // the UDP-CONNECT probe the config names, and the namespace (keepalived checks nothing in a missing one)
     await scripts.writeUdpCheck();
     await scripts.ensureNamespace();
     const file = join(paths.lvsDir, `.validate-${randomUUID()}.conf`);

@@ -89,3 +89,62 @@ describe('API 2.0 listeners', () => {
     await put(t.app, 'nope', udpListener()).expect(400);
   });
 });
+
+const tcpListener = (extra: Record<string, unknown> = {}) =>
+  merge(udpListener(), {
+    protocol: 'TCP',
+    default_pool: { health_monitor: { type: 'TCP' } },
+    ...extra,
+  });
+
+describe('API 2.0 listeners rendered into haproxy', () => {
+  it('TCP and HTTP listeners of one load balancer share one haproxy config; a TCP and a UDP listener may share a port', async () => {
+    const t = await apiApp();
+    await put(t.app, L1, udpListener()).expect(200);
+    const tcp = await put(t.app, L2, tcpListener()).expect(200);
+    const lb = udpListener()['loadbalancer_id'] as Uuid;
+    expect(tcp.body.rendered).toMatchObject({ kind: 'haproxy', path: t.paths.haproxyConfig(lb) });
+    expect(tcp.body.rendered.text).toContain(`frontend ${L2}`);
+    expect(t.runner.calls).toContainEqual(['/usr/sbin/haproxy', '-c', '-f', `${t.paths.haproxyConfig(lb)}.new`]);
+    const L3 = 'eeeeeeee-0000-0000-0000-000000000003';
+    const http = await put(t.app, L3, merge(tcpListener({ protocol: 'HTTP', protocol_port: 80 }), { default_pool: { id: 'bbbbbbbb-0000-0000-0000-000000000003' } })).expect(200);
+    expect(http.body.rendered.text).toContain(`frontend ${L2}`);
+    expect(http.body.rendered.text).toContain(`frontend ${L3}`);
+    expect(readFileSync(t.paths.haproxyConfig(lb), 'utf8')).toBe(http.body.rendered.text);
+    // HTTP binds a TCP socket too
+    await put(t.app, 'eeeeeeee-0000-0000-0000-000000000004', tcpListener({ protocol: 'HTTP' })).expect(409);
+    // deleting one frontend keeps the other; deleting the last removes haproxy
+    await request(t.app).delete(`/2.0/listeners/${L3}`).expect(200);
+    const left = readFileSync(t.paths.haproxyConfig(lb), 'utf8');
+    expect(left).toContain(`frontend ${L2}`);
+    expect(left).not.toContain(`frontend ${L3}`);
+    expect((await request(t.app).get(`/2.0/listeners/${L2}`).expect(200)).body.rendered.text).toBe(left);
+    await request(t.app).delete(`/1.0/listeners/${L2}`).expect(200);
+    expect(existsSync(t.paths.haproxyConfig(lb))).toBe(false);
+    expect(existsSync(t.paths.lvsConfig(L1))).toBe(true);
+  });
+
+  it('a listener that changes protocol moves from keepalived to haproxy and back', async () => {
+    const t = await apiApp();
+    const lb = udpListener()['loadbalancer_id'] as Uuid;
+    await put(t.app, L1, udpListener()).expect(200);
+    await put(t.app, L1, tcpListener()).expect(200);
+    expect(existsSync(t.paths.lvsConfig(L1))).toBe(false);
+    expect(readFileSync(t.paths.haproxyConfig(lb), 'utf8')).toContain(`frontend ${L1}`);
+    await put(t.app, L1, udpListener()).expect(200);
+    expect(existsSync(t.paths.haproxyConfig(lb))).toBe(false);
+    expect(readFileSync(t.paths.lvsConfig(L1), 'utf8')).toContain('protocol UDP');
+  });
+
+  it('a config haproxy refuses is a 400 with its words, and the running one stays', async () => {
+    const t = await apiApp();
+    const lb = udpListener()['loadbalancer_id'] as Uuid;
+    await put(t.app, L2, tcpListener()).expect(200);
+    const before = readFileSync(t.paths.haproxyConfig(lb), 'utf8');
+    t.runner.on(['/usr/sbin/haproxy', '-c'], { exitCode: 1, stderr: "[ALERT] (1) : config : parsing [x.cfg:3] : unknown keyword 'bogus'\n" });
+    const res = await put(t.app, L2, tcpListener({ protocol_port: 81 })).expect(400);
+    expect(res.body.details).toContain("unknown keyword 'bogus'");
+    expect(readFileSync(t.paths.haproxyConfig(lb), 'utf8')).toBe(before);
+    expect((await request(t.app).get(`/2.0/listeners/${L2}`).expect(200)).body.listener.protocol_port).toBe(53);
+  });
+});

@@ -19,6 +19,8 @@ import { FakeRunner } from '../fakes/fake-runner.js';
 import { FakeInit } from '../fakes/fake-init.js';
 import { CheckScripts } from '../../src/services/check-scripts.js';
 import { KeepalivedDaemons } from '../../src/services/keepalived-daemons.js';
+import { HaproxyDaemons } from '../../src/services/haproxy-daemons.js';
+import { HaproxyLoadBalancers } from '../../src/services/haproxy-lbs.js';
 import { ListenerModels } from '../../src/services/listener-models.js';
 import { LvsListeners } from '../../src/services/lvs-listeners.js';
 import { Vrrp } from '../../src/services/vrrp.js';
@@ -37,6 +39,7 @@ export async function apiApp(extraConfig = '') {
     .on(['dpkg-query', '-W', '-f=${db:Status-Status} ${Version}', 'keepalived'], { stdout: 'installed 1:2.2.7-1+b2' })
     .on(['dpkg-query', '-W', '-f=${db:Status-Status} ${Version}', 'ipvsadm'], { stdout: 'installed 1:1.31-1+b1' })
     .on(['/usr/sbin/keepalived', '--config-test'], { exitCode: 0 })
+    .on(['/usr/sbin/haproxy', '-c'], { exitCode: 0, stdout: 'Configuration file is valid' })
     .on(['/bin/sh'], { exitCode: 0 });
   const paths = createPaths(loaded.config);
   const state = new StateStore(paths.stateFile);
@@ -49,6 +52,8 @@ export async function apiApp(extraConfig = '') {
   const scripts = new CheckScripts(loaded.config, paths, state, runner);
   const keepalived = { config: () => agentConfig.current, paths, runner, init, daemons, scripts, state, log };
   const lvs = new LvsListeners(keepalived);
+  const haproxyDaemons = new HaproxyDaemons(loaded.config, paths);
+  const haproxy = new HaproxyLoadBalancers({ ...keepalived, daemons: haproxyDaemons });
   const app = createApp({
     log,
     info: new AmphoraInfo({ versions: new PackageVersions(runner, '/usr/sbin/haproxy'), host, state, paths, config: () => agentConfig.current }),
@@ -60,7 +65,7 @@ export async function apiApp(extraConfig = '') {
     }),
     lvs,
     vrrp: new Vrrp(keepalived),
-    models: new ListenerModels({ config: () => agentConfig.current, paths, runner, state, scripts, lvs, log }),
+    models: new ListenerModels({ config: () => agentConfig.current, paths, runner, state, scripts, lvs, haproxy, haproxyDaemons, log }),
   });
   return { app, root, configFile, runner, host, state, paths, agentConfig, init, daemons, tlsReloads: () => tlsReloads };
 }

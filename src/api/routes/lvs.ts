@@ -67,9 +67,9 @@ export function lvsRoutes(lvs: LvsListeners, raw: RequestHandler, models: Listen
       handlers: [
         async (req, res) => {
           const id = parseUuid(param(req.params['objectId']), 'object id');
-          await lvs.remove(id);
-          // a listener made through API 2.0 is gone too
-          await models.forget(id);
+          // a listener made through API 2.0 goes with its model (and may be a haproxy frontend)
+          if (models.stored(id) !== undefined) await models.remove(id);
+          else await lvs.remove(id);
           res.json({ message: 'OK' });
         },
       ],
