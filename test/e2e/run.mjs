@@ -24,7 +24,7 @@ const REPO = resolve(HERE, '..', '..');
 const SHARED = process.env.AMPHORA_SHARED ?? resolve(REPO, '..', 'shared');
 const GEN_CERTS = join(SHARED, 'tools', 'octavia-ref', 'gen-certs.sh');
 const UML = '/usr/bin/linux.uml';
-export const ALL_SCENARIOS = ['single', 'delete', 'changes', 'agent_restart', 'active_standby', 'persistence', 'sctp'];
+export const ALL_SCENARIOS = ['single', 'delete', 'changes', 'agent_restart', 'active_standby', 'persistence', 'sctp', 'api2'];
 const AMPHORA_A = 'a0a0a0a0-0000-4000-8000-00000000000a';
 const AMPHORA_B = 'b0b0b0b0-0000-4000-8000-00000000000b';
 

@@ -21,7 +21,9 @@
  *   (and 5002/sctp) ───────────────────────────────────────────────────────────┘
  */
 import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -184,7 +186,7 @@ function parseIpvs(text) {
     const s = /^(TCP|UDP|SCTP|FWM)\s+(\S+)\s+(\S+)(.*)$/.exec(line);
     if (s) {
       const p = /persistent (\d+)/.exec(s[4]);
-      services.push({ proto: s[1], vip: s[2], sched: s[3], persistent: p ? Number(p[1]) : null, dests: [] });
+      services.push({ proto: s[1], vip: s[2], sched: s[3], persistent: p ? Number(p[1]) : null, ops: /\bops\b/.test(s[4]), dests: [] });
       continue;
     }
     const d = /^\s+->\s+(\d\S+)\s+(\S+)\s+(\d+)\s+(\d+)\s+(\d+)/.exec(line);
@@ -199,6 +201,32 @@ async function ipvs(ns) {
 async function ipvsConnections(ns) {
   const r = await nsx(ns, 'ipvsadm', ['-Lnc'], { allowFail: true });
   return r.out.split('\n').filter((l) => /^(UDP|TCP|SCTP)/.test(l));
+}
+/** Packet counters of one virtual server and its real servers (`ipvsadm -Ln --stats --exact`). */
+async function ipvsStats(ns, vipPort) {
+  const r = await nsx(ns, 'ipvsadm', ['-Ln', '--stats', '--exact'], { allowFail: true });
+  const out = { service: null, dests: {} };
+  let mine = false;
+  for (const line of r.out.split('\n')) {
+    const s = /^(TCP|UDP|SCTP)\s+(\S+)\s+(\d+)\s+(\d+)\s+(\d+)/.exec(line);
+    if (s) {
+      mine = s[2] === vipPort;
+      if (mine) out.service = { conns: Number(s[3]), inPkts: Number(s[4]), outPkts: Number(s[5]) };
+      continue;
+    }
+    const d = /^\s+->\s+(\d\S+)\s+(\d+)\s+(\d+)\s+(\d+)/.exec(line);
+    if (d && mine) out.dests[d[1]] = { conns: Number(d[2]), inPkts: Number(d[3]), outPkts: Number(d[4]) };
+  }
+  return out;
+}
+/** Per real server: counters of `after` minus those of `before`. */
+function statsDelta(before, after) {
+  const out = {};
+  for (const [addr, a] of Object.entries(after.dests)) {
+    const b = before.dests[addr] ?? { conns: 0, inPkts: 0, outPkts: 0 };
+    out[addr] = { conns: a.conns - b.conns, inPkts: a.inPkts - b.inPkts, outPkts: a.outPkts - b.outPkts };
+  }
+  return out;
 }
 const destKey = (dests) => dests.map((d) => `${d.addr}/${d.weight}`).sort().join(' ');
 const memberKey = (members) => members.map((m) => `${m.address}:${m.port}/${m.weight ?? 1}`).sort().join(' ');
@@ -719,6 +747,198 @@ async function scenarioActiveStandby(s) {
   s.check(final.lost === 0, `${final.lost} lost after amphora A came back`);
 }
 
+// ---- API 2.0: listeners sent as JSON and rendered by the agent
+// The controller client knows API 1.0 only: these requests go straight from here, with the
+// controller's own client certificate (cert and key in one PEM), the server CA, and the amphora
+// id as the name the server certificate must carry (the agent listens on 127.0.0.1).
+let pkiFiles = null;
+function agentRequest(agentName, method, path, body, timeoutMs = 120_000) {
+  const a = AGENTS[agentName];
+  pkiFiles ??= { ca: readFileSync(join(WORK, 'pki', 'server_ca.pem')), pem: readFileSync(join(WORK, 'pki', 'client.pem')) };
+  const data = body === undefined ? undefined : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+  const t = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest({
+      host: a.host,
+      port: a.port,
+      method,
+      path,
+      ca: pkiFiles.ca,
+      cert: pkiFiles.pem,
+      key: pkiFiles.pem,
+      servername: a.id, // SNI and the name checked against the certificate's SAN
+      minVersion: 'TLSv1.2',
+      agent: false,
+      timeout: timeoutMs,
+      headers: data ? { 'content-type': 'application/json', 'content-length': String(data.length) } : {},
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.on('response', (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json = null;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          /* not JSON: kept as text */
+        }
+        resolve({ status: res.statusCode, headers: res.headers, body: json ?? text, ms: Math.round(performance.now() - t) });
+      });
+    });
+    req.end(data);
+  });
+}
+const md5 = (text) => createHash('md5').update(text).digest('hex');
+
+const L4 = '44444444-4444-4444-8444-000000000004';
+const API2_PORT = 5010;
+const API2_VIP_PORT = `${VIP}:${API2_PORT}`;
+// API 2.0 applies Octavia's API rules: timeout < delay, UDP-CONNECT delay >= 3.
+const API2_HM = { id: 'cccccccc-0000-4000-8000-000000000004', type: 'UDP-CONNECT', delay: 4, timeout: 3, max_retries: 2 };
+const api2Members = [1, 2, 3].map((i) => ({ id: `eeeeeeee-0000-4000-8000-00000000000${i}`, address: `10.1.0.2${i}`, protocol_port: 5000, weight: 1 }));
+const api2MemberView = api2Members.map((m) => ({ address: m.address, port: m.protocol_port, weight: m.weight }));
+const api2Backend = (addr) => BACKENDS.find((b) => addr.startsWith(`${b.ip}:`))?.name ?? addr;
+function api2Listener(sessionPersistence = null, healthMonitor = API2_HM) {
+  return {
+    loadbalancer_id: 'aaaaaaaa-0000-4000-8000-000000000004',
+    name: 'e2e-api2',
+    vip_addresses: [VIP],
+    protocol: 'UDP',
+    protocol_port: API2_PORT,
+    default_pool: {
+      id: 'bbbbbbbb-0000-4000-8000-000000000004',
+      lb_algorithm: 'ROUND_ROBIN',
+      session_persistence: sessionPersistence,
+      members: api2Members,
+      health_monitor: healthMonitor,
+    },
+  };
+}
+
+async function scenarioApi2(s) {
+  const unit = lvsUnit(AGENTS.a, L4);
+  const path = `/2.0/listeners/${L4}`;
+  const putFigs = {};
+  /** PUT the listener, check the answer (200, ETag = md5 of the rendered text) and wait for IPVS. */
+  async function put(step, model, ipvsReady) {
+    const pidBefore = await mainPid(unit);
+    const r = await agentRequest('a', 'PUT', path, model);
+    const f = { status: r.status, put_ms: r.ms };
+    putFigs[step] = f;
+    if (!s.check(r.status === 200, `${step}: PUT ${path} answered ${r.status}: ${JSON.stringify(r.body).slice(0, 400)}`)) return null;
+    const rendered = r.body?.rendered ?? {};
+    f.etag = r.headers.etag;
+    s.check(rendered.kind === 'keepalived-lvs' && r.body.listener_id === L4, `${step}: answer is not a keepalived-lvs rendering of ${L4}: ${JSON.stringify({ ...r.body, rendered: { ...rendered, text: undefined } })}`);
+    s.check(typeof rendered.text === 'string' && r.headers.etag === `"${md5(rendered.text)}"` && rendered.etag === md5(rendered.text), `${step}: ETag ${r.headers.etag} / ${rendered.etag} is not the md5 of the rendered text (${md5(rendered.text ?? '')})`);
+    s.check(existsSync(rendered.path ?? '') && readFileSync(rendered.path, 'utf8') === rendered.text, `${step}: the installed config ${rendered.path} is not the rendered text`);
+    const w = await waitFor(async () => {
+      const svc = await serviceMatches(NS_A, 'UDP', API2_VIP_PORT, api2MemberView);
+      return svc && ipvsReady(svc) ? svc : null;
+    }, { timeoutMs: 20_000, intervalMs: 100 });
+    f.put_answer_to_ipvs_ms = Math.round(w.ms);
+    f.ipvs = w.value ?? (await ipvs(NS_A)).find((x) => x.vip === API2_VIP_PORT) ?? null;
+    f.ipvsadm_line = (await nsx(NS_A, 'ipvsadm', ['-Ln'], { allowFail: true })).out.split('\n').find((l) => l.includes(API2_VIP_PORT))?.trim() ?? null;
+    const pidAfter = await mainPid(unit);
+    f.keepalived = pidBefore === 0 ? 'started' : pidAfter === pidBefore ? 'same pid (reloaded)' : `replaced ${pidBefore} -> ${pidAfter}`;
+    s.check(w.ok, `${step}: IPVS does not show ${API2_VIP_PORT} as expected: ${JSON.stringify(f.ipvs)}`);
+    s.check(pidAfter > 0 && comm(pidAfter) === 'keepalived' && (await activeState(unit)) === 'active', `${step}: ${unit} is not an active keepalived (MainPID ${pidAfter})`);
+    return r;
+  }
+
+  // 1. a UDP listener, round robin over 3 members, UDP-CONNECT monitor
+  const first = await put('1_create', api2Listener(), (svc) => svc.sched === 'wrr' && !svc.ops && svc.persistent === null);
+  if (!first) return;
+  s.fig('rendered_sample', first.body.rendered.text.split('\n').filter((l) => /virtual_server|lb_algo|protocol|ops|persistence|delay_loop|retry|misc_/.test(l)).map((l) => l.trim()));
+  s.check(first.body.rendered.text.includes(`${AGENTS.a.base}/lvs/check/udp_check.sh`), 'the rendered config does not call the agent\'s udp_check.sh');
+  const got = await agentRequest('a', 'GET', path);
+  s.check(got.status === 200 && got.headers.etag === first.headers.etag && got.body?.listener?.protocol_port === API2_PORT, `GET ${path}: ${got.status} ${got.headers.etag} (PUT gave ${first.headers.etag})`);
+  const listed = await call('a', 'get_all_listeners');
+  s.check(listed.body?.some?.((l) => l.uuid === L4 && l.status === 'ACTIVE' && l.type === 'UDP'), `GET /1.0/listeners does not show ${L4} ACTIVE/UDP: ${JSON.stringify(listed.body)}`);
+  const spread = await traffic.request({ cmd: 'burst', vip: VIP, port: API2_PORT, n: 30 });
+  s.fig('spread_fresh_ports', spread);
+  s.check(spread.lost === 0 && Object.keys(spread.perBackend).length === 3, `fresh-port burst: ${spread.lost} lost, members ${Object.keys(spread.perBackend).join(',')}`);
+
+  // 2. one flow (one socket: same source address and port) under each persistence type
+  const N = 60;
+  // IPVS copies its packet counters every 2 s (the rate estimator): read them 2.2 s after any traffic.
+  async function oneFlow(label) {
+    await sleep(2200);
+    const before = await ipvsStats(NS_A, API2_VIP_PORT);
+    const f = await traffic.request({ cmd: 'flow', vip: VIP, port: API2_PORT, n: N, source: CLIENT_IPS[0] });
+    await sleep(2200);
+    const after = await ipvsStats(NS_A, API2_VIP_PORT);
+    const delta = statsDelta(before, after);
+    const scheduled = Object.fromEntries(Object.entries(delta).map(([addr, d]) => [api2Backend(addr), d.inPkts]));
+    const fig = { sent: f.sent, replies: f.replies, lost: f.lost, replies_per_member: f.perBackend, ipvs_in_packets_per_member: scheduled, ipvs_out_packets_per_member: Object.fromEntries(Object.entries(delta).map(([addr, d]) => [api2Backend(addr), d.outPkts])), reply_sources: f.replyFrom, replies_from_vip: f.replyFrom[API2_VIP_PORT] ?? 0, first_12: f.sequence.slice(0, 12).join(' '), source: `${CLIENT_IPS[0]}:${f.localPort}` };
+    s.fig(label, fig);
+    return { f, scheduled, fig };
+  }
+  const ops = await put('2_one_packet_scheduling', api2Listener({ type: 'ONE_PACKET_SCHEDULING' }), (svc) => svc.ops && svc.persistent === null);
+  if (ops) {
+    s.check(/^\s*ops\s*$/m.test(ops.body.rendered.text), 'ONE_PACKET_SCHEDULING did not render `ops`');
+    const { f, scheduled } = await oneFlow('one_flow_one_packet_scheduling');
+    const members = Object.values(scheduled).filter((n) => n > 0).length;
+    s.check(members > 1, `ONE_PACKET_SCHEDULING: one flow was scheduled to ${members} member(s) only: ${JSON.stringify(scheduled)}`);
+    s.check(Object.keys(f.perBackend).length > 1, `ONE_PACKET_SCHEDULING: the replies to one flow came from ${Object.keys(f.perBackend).join(',') || 'no member'}`);
+    s.check(f.lost === 0, `ONE_PACKET_SCHEDULING: ${f.lost} of ${N} datagrams of one flow got no reply`);
+    // Not a check: IPVS keeps no connection for a one-packet-scheduled datagram, so it cannot
+    // reverse-NAT the member's reply (OutPkts stays 0): the reply leaves with the member's address
+    // as its source. This client's socket is unconnected and takes it; a connected one would not.
+    s.fig('one_packet_scheduling_replies_not_from_vip', f.replies - (f.replyFrom[API2_VIP_PORT] ?? 0));
+  }
+  const persistent = await put('3_source_ip_60', api2Listener({ type: 'SOURCE_IP', persistence_timeout: 60 }), (svc) => !svc.ops && svc.persistent === 60);
+  if (persistent) {
+    s.check(/persistence_timeout 60\b/.test(persistent.body.rendered.text), 'SOURCE_IP did not render persistence_timeout 60');
+    const { f, scheduled } = await oneFlow('one_flow_source_ip');
+    s.check(Object.values(scheduled).filter((n) => n > 0).length === 1, `SOURCE_IP: one flow was scheduled to several members: ${JSON.stringify(scheduled)}`);
+    s.check(f.lost === 0 && Object.keys(f.perBackend).length === 1, `SOURCE_IP: one flow: ${f.lost} lost, replies from ${Object.keys(f.perBackend).join(',')}`);
+    s.check((f.replyFrom[API2_VIP_PORT] ?? 0) === f.replies, `SOURCE_IP: replies not from the VIP: ${JSON.stringify(f.replyFrom)}`);
+    // and fresh source ports from the same address stick to the same member (the persistence template)
+    const fresh = await traffic.request({ cmd: 'burst', vip: VIP, port: API2_PORT, n: 15, source: CLIENT_IPS[0] });
+    s.fig('fresh_ports_same_ip_source_ip', fresh);
+    s.check(fresh.lost === 0 && Object.keys(fresh.perBackend).length === 1 && Object.keys(fresh.perBackend)[0] === Object.keys(f.perBackend)[0], `SOURCE_IP: fresh ports from ${CLIENT_IPS[0]} reached ${Object.keys(fresh.perBackend).join(',')} (the flow: ${Object.keys(f.perBackend).join(',')})`);
+  }
+  s.fig('puts', putFigs);
+
+  // 3. a body that breaks two rules: 400 listing both, nothing changes
+  const ipvsBefore = (await ipvs(NS_A)).find((x) => x.vip === API2_VIP_PORT) ?? null;
+  const pidBefore = await mainPid(unit);
+  const etagBefore = (await agentRequest('a', 'GET', path)).headers.etag;
+  const bad = api2Listener({ type: 'SOURCE_IP', persistence_timeout: 60 }, { ...API2_HM, timeout: API2_HM.delay, max_retries: 11 });
+  const rej = await agentRequest('a', 'PUT', path, bad);
+  const paths = (rej.body?.violations ?? []).map((v) => v.path);
+  s.fig('bad_body_answer', { status: rej.status, ms: rej.ms, body: rej.body });
+  s.check(rej.status === 400, `a body with timeout >= delay got ${rej.status}`);
+  s.check(paths.includes('$.default_pool.health_monitor.timeout') && paths.includes('$.default_pool.health_monitor.max_retries'), `the 400 does not list both violations: ${JSON.stringify(rej.body)}`);
+  await sleep(1000);
+  const ipvsAfter = (await ipvs(NS_A)).find((x) => x.vip === API2_VIP_PORT) ?? null;
+  s.check(ipvsBefore !== null && JSON.stringify({ ...ipvsAfter, dests: destKey(ipvsAfter?.dests ?? []) }) === JSON.stringify({ ...ipvsBefore, dests: destKey(ipvsBefore.dests) }), `IPVS changed after a rejected PUT: ${JSON.stringify(ipvsBefore)} -> ${JSON.stringify(ipvsAfter)}`);
+  s.check((await mainPid(unit)) === pidBefore, 'keepalived changed after a rejected PUT');
+  s.check((await agentRequest('a', 'GET', path)).headers.etag === etagBefore, 'the stored listener changed after a rejected PUT');
+  const still = await traffic.request({ cmd: 'burst', vip: VIP, port: API2_PORT, n: 15 });
+  s.fig('burst_after_rejected_put', still);
+  s.check(still.lost === 0, `${still.lost} lost after a rejected PUT`);
+
+  // 4. DELETE
+  copyKeepalivedLogs(); // deleting a listener removes its log
+  const del = await agentRequest('a', 'DELETE', path);
+  s.fig('delete_ms', del.ms);
+  s.check(del.status === 200, `DELETE ${path} answered ${del.status}: ${JSON.stringify(del.body)}`);
+  const gone = await waitFor(async () => !(await ipvs(NS_A)).some((x) => x.vip === API2_VIP_PORT), { timeoutMs: 15_000, intervalMs: 100 });
+  s.fig('delete_answer_to_ipvs_gone_ms', Math.round(gone.ms));
+  s.check(gone.ok, `${API2_VIP_PORT} is still in IPVS after DELETE`);
+  s.check(!existsSync(join(AGENTS.a.unitDir, `${unit}.service`)), `${unit}.service still exists after DELETE`);
+  s.check((await mainPid(unit)) === 0, `${unit} still has a process after DELETE`);
+  const after = await agentRequest('a', 'GET', path);
+  s.check(after.status === 404, `GET ${path} after DELETE answered ${after.status}`);
+  const again = await agentRequest('a', 'DELETE', path);
+  s.check(again.status === 404, `a second DELETE answered ${again.status}`);
+}
+
 // ---- 6. delete everything
 async function scenarioDelete(s) {
   await ensureL1();
@@ -770,6 +990,7 @@ const SCENARIOS = {
   persistence: scenarioPersistence,
   sctp: scenarioSctp,
   active_standby: scenarioActiveStandby,
+  api2: scenarioApi2,
   delete: scenarioDelete,
 };
 
@@ -813,8 +1034,9 @@ async function main() {
   const v = await call('a', 'get_api_version');
   results.guest.agent_answer_at_s = uptime();
   if (!v.ok) throw new Error(`the agent does not answer: ${JSON.stringify(v)}`);
-  // Order: scenarios that need listener L1 first, deletion last.
-  for (const name of ['single', 'changes', 'agent_restart', 'persistence', 'sctp', 'active_standby', 'delete']) {
+  // Order: scenarios that need listener L1 first; api2 (its own listener, on amphora A's VIP)
+  // before active_standby moves the VIP to VRRP; deletion last.
+  for (const name of ['single', 'changes', 'agent_restart', 'persistence', 'sctp', 'api2', 'active_standby', 'delete']) {
     if (WANTED.includes(name)) await runScenario(name, SCENARIOS[name]);
   }
 }

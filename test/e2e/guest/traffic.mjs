@@ -11,6 +11,10 @@
  *   {"cmd":"stream_start","vip","port","rate"?,"flows"?,"timeoutMs"?}
  *       every 1000/rate ms: one datagram from a fresh socket, plus one on each of `flows`
  *       long-lived sockets (fixed source ports: existing IPVS connections)
+ *   {"cmd":"flow","vip","port","n","source"?,"intervalMs"?,"timeoutMs"?}
+ *       n datagrams from ONE socket (one source address and port: a single flow for IPVS), one
+ *       every intervalMs -> {sent, replies, lost, perBackend, sequence (member per datagram in
+ *       sending order, "-" lost), replyFrom (reply source address:port -> count), localPort}
  *   {"cmd":"add_flows","n"} -> {first, total}   more long-lived sockets for the running stream
  *   {"cmd":"mark","label"}  -> {t}     (ms since stream start)
  *   {"cmd":"stream_stop"}   -> {marks, records: [[t_ms, flow (-1 fresh, else index), backend|null], ...]}
@@ -46,11 +50,11 @@ function exchange(sock, tag, vip, port, timeoutMs, pending) {
 function openSocket(pending, source) {
   return new Promise((resolve, reject) => {
     const sock = createSocket('udp4');
-    sock.on('message', (msg) => {
+    sock.on('message', (msg, rinfo) => {
       const text = msg.toString();
       const i = text.indexOf(':');
       if (i < 0) return;
-      pending.get(text.slice(i + 1))?.(text.slice(0, i));
+      pending.get(text.slice(i + 1))?.(text.slice(0, i), `${rinfo.address}:${rinfo.port}`);
     });
     sock.on('error', () => {}); // ICMP errors surface here on connected sockets; the timeout counts the loss
     sock.once('listening', () => resolve(sock));
@@ -80,6 +84,40 @@ async function burst({ vip, port, n, source, timeoutMs = 800, concurrency = 8 })
   }
   await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
   return { sent: n, replies, lost: n - replies, perBackend };
+}
+
+/** n datagrams on one socket, pipelined (one every intervalMs), each waiting timeoutMs for its reply. */
+async function flow({ vip, port, n, source, intervalMs = 20, timeoutMs = 1500 }) {
+  const pending = new Map();
+  const sock = await openSocket(pending, source);
+  const localPort = sock.address().port;
+  const replyFrom = {};
+  const waits = [];
+  for (let i = 0; i < n; i++) {
+    const tag = `o${seq++}`;
+    waits.push(
+      new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          pending.delete(tag);
+          resolve(null);
+        }, timeoutMs);
+        pending.set(tag, (backend, from) => {
+          clearTimeout(timer);
+          pending.delete(tag);
+          replyFrom[from] = (replyFrom[from] ?? 0) + 1;
+          resolve(backend);
+        });
+      }),
+    );
+    sock.send(tag, port, vip);
+    if (i < n - 1) await sleep(intervalMs);
+  }
+  const got = await Promise.all(waits);
+  sock.close();
+  const perBackend = {};
+  for (const b of got) if (b) perBackend[b] = (perBackend[b] ?? 0) + 1;
+  const replies = got.filter(Boolean).length;
+  return { sent: n, replies, lost: n - replies, perBackend, sequence: got.map((b) => b ?? '-'), replyFrom, localPort };
 }
 
 let stream = null;
@@ -149,6 +187,7 @@ for await (const line of rl) {
   const req = JSON.parse(line);
   try {
     if (req.cmd === 'burst') reply(await burst(req));
+    else if (req.cmd === 'flow') reply(await flow(req));
     else if (req.cmd === 'stream_start') reply(await streamStart(req));
     else if (req.cmd === 'add_flows') reply(await addFlows(req));
     else if (req.cmd === 'mark') {
