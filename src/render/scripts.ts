@@ -1,7 +1,7 @@
 /**
  * @module render/scripts
  * View builders and renderers for the shell scripts the agent installs: the namespace setup,
- * the VRRP check script, the LVS liveness check and the UDP-CONNECT member check. Pure.
+ * the VRRP check script, the LVS and haproxy liveness checks and the UDP-CONNECT member check. Pure.
  */
 import { configToken } from '../model/config-token.js';
 import { render } from './environment.js';
@@ -42,6 +42,21 @@ export function renderLvsLivenessCheck(procDir: string, listeners: readonly Live
         pidFile: configToken(l.pidFile, 'pid file'),
         checkPidFile: l.checkPidFile === null ? null : configToken(l.checkPidFile, 'pid file'),
       })),
+  });
+}
+
+export interface HaproxyLivenessEntry {
+  readonly id: string;
+  /** The master's pid file. */
+  readonly pidFile: string;
+}
+
+export function renderHaproxyLivenessCheck(procDir: string, loadBalancers: readonly HaproxyLivenessEntry[]): string {
+  return render('scripts/haproxy-liveness-check.sh.njk', {
+    procDir: configToken(procDir, 'proc dir'),
+    loadBalancers: [...loadBalancers]
+      .sort((a, b) => a.id.localeCompare(b.id))
+      .map((lb) => ({ id: configToken(lb.id, 'load balancer id'), pidFile: configToken(lb.pidFile, 'pid file') })),
   });
 }
 

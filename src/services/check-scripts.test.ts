@@ -37,7 +37,7 @@ async function setup() {
     await scripts.writeLvsLiveness();
   };
   const run = (script: string) => spawnSync('/bin/sh', [script], { encoding: 'utf8' });
-  return { root, paths, scripts, proc, want, run };
+  return { root, paths, scripts, proc, want, run, scriptsState: state };
 }
 
 describe('LVS liveness check script', () => {
@@ -96,6 +96,41 @@ describe('LVS liveness check script', () => {
     const r = spawnSync('/bin/sh', [t.paths.lvsLivenessCheckScript], { encoding: 'utf8', env: { PATH: '/nonexistent' } });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
+  });
+});
+
+describe('haproxy liveness check script', () => {
+  const wantLb = async (t: Awaited<ReturnType<typeof setup>>, id: Uuid, wantRunning: boolean) => {
+    await t.scriptsState.update((s) => void (s.loadBalancers[id] = { id, wantRunning, listeners: [] }));
+    await t.scripts.writeHaproxyLiveness();
+  };
+
+  it('passes with no load balancer and when every wanted haproxy master is alive', async () => {
+    const t = await setup();
+    await t.scripts.writeHaproxyLiveness();
+    expect(t.run(t.paths.haproxyLivenessCheckScript).status).toBe(0);
+    t.proc(t.paths.haproxyPidFile(A), 'haproxy');
+    await wantLb(t, A, true);
+    expect(t.run(t.paths.haproxyLivenessCheckScript).status).toBe(0);
+  });
+
+  it.each([
+    ['a crashed haproxy (stale pid file)', (t: Awaited<ReturnType<typeof setup>>) => void t.proc(t.paths.haproxyPidFile(A), null)],
+    ['a missing pid file', () => undefined],
+    ['a pid reused by another program', (t: Awaited<ReturnType<typeof setup>>) => void t.proc(t.paths.haproxyPidFile(A), 'keepalived')],
+  ])('fails for %s and names the load balancer', async (_name, arrange) => {
+    const t = await setup();
+    arrange(t);
+    await wantLb(t, A, true);
+    const r = t.run(t.paths.haproxyLivenessCheckScript);
+    expect(r.status).not.toBe(0);
+    expect(r.stdout).toContain(`load balancer ${A}: haproxy is not running`);
+  });
+
+  it('ignores a load balancer that should not run', async () => {
+    const t = await setup();
+    await wantLb(t, A, false);
+    expect(t.run(t.paths.haproxyLivenessCheckScript).status).toBe(0);
   });
 });
 

@@ -7,7 +7,7 @@
  */
 import type { AgentConfig } from '../config/schema.js';
 import type { Uuid } from '../model/uuid.js';
-import { renderLvsLivenessCheck, renderNetnsSetup, renderUdpCheck, renderVrrpCheck } from '../render/scripts.js';
+import { renderHaproxyLivenessCheck, renderLvsLivenessCheck, renderNetnsSetup, renderUdpCheck, renderVrrpCheck } from '../render/scripts.js';
 import type { ProcessRunner } from '../system/exec.js';
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -80,6 +80,17 @@ export class CheckScripts {
       if (dirname(dir) === dir) break;
     }
     return problems;
+  }
+
+  /** Rewrites the haproxy liveness check from the registry; serialized so the newest view wins. */
+  async writeHaproxyLiveness(): Promise<void> {
+    await this.lock.run('haproxy-liveness', async () => {
+      await ensureDir(this.paths.vrrpCheckScriptsDir);
+      const lbs = Object.values(this.state.current.loadBalancers)
+        .filter((lb) => lb.wantRunning)
+        .map((lb) => ({ id: lb.id, pidFile: this.paths.haproxyPidFile(lb.id as Uuid) }));
+      await writeIfChanged(this.paths.haproxyLivenessCheckScript, renderHaproxyLivenessCheck(this.paths.procDir, lbs), SCRIPT_MODE);
+    });
   }
 
   /** Rewrites the LVS liveness check from the registry; serialized so the newest view wins. */

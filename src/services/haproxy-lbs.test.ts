@@ -136,7 +136,10 @@ describe('HaproxyLoadBalancers.validate, read and remove', () => {
   it('removes a running load balancer completely, and a second remove is fine', async () => {
     const t = await setup();
     await t.lbs.apply(LB, CONFIG_A, ['l1']);
+    // the VRRP check now watches this haproxy
+    expect(readFileSync(t.paths.haproxyLivenessCheckScript, 'utf8')).toContain(`alive ${t.paths.haproxyPidFile(LB)}`);
     await t.lbs.remove(LB);
+    expect(readFileSync(t.paths.haproxyLivenessCheckScript, 'utf8')).not.toContain(LB);
     expect(t.init.calls.slice(-3)).toEqual([`stop ${UNIT}`, `disable ${UNIT}`, `uninstall ${UNIT}`]);
     for (const f of [t.paths.haproxyConfig(LB), t.paths.haproxyPidFile(LB), t.paths.haproxyLogFile(LB), t.paths.haproxyDir(LB)]) expect(existsSync(f), f).toBe(false);
     expect(t.state.current.loadBalancers).toEqual({});

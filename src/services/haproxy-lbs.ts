@@ -118,6 +118,8 @@ export class HaproxyLoadBalancers {
         await state.update((s) => {
           s.loadBalancers[lbId] = { id: lbId, wantRunning: true, listeners: [...listenerIds] };
         });
+        // from now on a dead haproxy fails the VRRP check, so the standby takes the VIP
+        await scripts.writeHaproxyLiveness();
         return outcome;
       } catch (err) {
         if (!unchanged) {
@@ -158,6 +160,7 @@ export class HaproxyLoadBalancers {
       for (const f of [conf, `${conf}.new`, `${conf}.new-failed`, daemon.logFile, paths.haproxyStatsSocket(lbId)]) await removeFile(f);
       await removeEmptyDir(paths.haproxyDir(lbId));
       await state.update((s) => void delete s.loadBalancers[lbId]);
+      await this.deps.scripts.writeHaproxyLiveness();
     });
   }
 }

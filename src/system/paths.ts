@@ -49,6 +49,8 @@ export interface Paths {
   readonly vrrpCheckScriptsDir: string;
   /** Fails when an LVS listener that should run has no live keepalived. */
   readonly lvsLivenessCheckScript: string;
+  /** Fails when a load balancer whose haproxy should run has no live master. */
+  readonly haproxyLivenessCheckScript: string;
   /** Creates the network namespace and its sysctls; run by the netns unit. */
   readonly netnsSetupScript: string;
   /** Where `ip netns add` mounts the namespace (fixed by iproute2). */
@@ -99,6 +101,7 @@ export function createPaths(config: AgentConfig): Paths {
     vrrpCheckScript: join(base, 'vrrp', 'check_script.sh'),
     vrrpCheckScriptsDir: join(base, 'vrrp', 'check_scripts'),
     lvsLivenessCheckScript: join(base, 'vrrp', 'check_scripts', 'lvs_udp_check.sh'),
+    haproxyLivenessCheckScript: join(base, 'vrrp', 'check_scripts', 'haproxy_check.sh'),
     netnsSetupScript: join(base, 'amphora-netns.sh'),
     netnsFile: join('/run/netns', agent.network_namespace),
     haproxyDir: (id) => join(base, id),
