@@ -87,6 +87,7 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
     lvs,
     vrrp: new Vrrp({ ...keepalivedDeps, log: log.child({ component: 'vrrp' }) }),
     models: new ListenerModels({ config: current, paths, runner, state, scripts, lvs, haproxy, haproxyDaemons, log: log.child({ component: 'models' }) }),
+    haproxy,
   });
   server.on('request', app);
   server.requestTimeout = config.amphora_agent.agent_request_read_timeout * 1000;

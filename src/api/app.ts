@@ -8,6 +8,7 @@ import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from '../log.js';
 import type { AgentConfigService } from '../services/agent-config.js';
 import type { AmphoraInfo } from '../services/amphora-info.js';
+import type { HaproxyLoadBalancers } from '../services/haproxy-lbs.js';
 import type { ListenerModels } from '../services/listener-models.js';
 import type { LvsListeners } from '../services/lvs-listeners.js';
 import type { ServerCertificate } from '../services/server-certificate.js';
@@ -31,6 +32,7 @@ export interface AppDeps {
   readonly lvs: LvsListeners;
   readonly vrrp: Vrrp;
   readonly models: ListenerModels;
+  readonly haproxy: HaproxyLoadBalancers;
 }
 
 /** Werkzeug merges repeated slashes; so do we, on the path only. */
@@ -53,7 +55,7 @@ export function createApp(deps: AppDeps): Express {
     ...rootRoutes(),
     ...infoRoutes(deps.info),
     ...agentConfigRoutes(deps.agentConfig, deps.certificate, raw),
-    ...lvsRoutes(deps.lvs, raw, deps.models),
+    ...lvsRoutes(deps.lvs, raw, deps.models, deps.haproxy),
     ...listenerModelRoutes(deps.models, raw),
     ...vrrpRoutes(deps.vrrp, raw),
   ];

@@ -138,6 +138,26 @@ export class HaproxyLoadBalancers {
     });
   }
 
+  /**
+   * `/1.0/listeners` entries of the haproxy listeners: ACTIVE when the load balancer's haproxy
+   * master is alive, ERROR when it should run and does not, OFFLINE for a disabled listener
+   * (it has no frontend) or a load balancer that should not run. Type as the listener model says.
+   */
+  async statuses(): Promise<{ status: 'ACTIVE' | 'OFFLINE' | 'ERROR'; uuid: string; type: string }[]> {
+    const { state, paths } = this.deps;
+    const out = await Promise.all(
+      Object.values(state.current.loadBalancers).map(async (lb) => {
+        const alive = (await pidFileState(paths, paths.haproxyPidFile(lb.id as Uuid))) === 'alive';
+        return lb.listeners.map((id) => {
+          const model = state.current.listenerModels[id]?.model as { protocol?: string; admin_state_up?: boolean } | undefined;
+          const status = model?.admin_state_up === false ? 'OFFLINE' : alive ? 'ACTIVE' : lb.wantRunning ? 'ERROR' : 'OFFLINE';
+          return { status, uuid: id, type: model?.protocol ?? 'TCP' } as const;
+        });
+      }),
+    );
+    return out.flat();
+  }
+
   /** The config haproxy runs (or would run) for the load balancer, or undefined. */
   async read(lbId: Uuid): Promise<string | undefined> {
     return readIfExists(this.deps.paths.haproxyConfig(lbId));

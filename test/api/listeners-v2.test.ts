@@ -105,6 +105,11 @@ describe('API 2.0 listeners rendered into haproxy', () => {
     const lb = udpListener()['loadbalancer_id'] as Uuid;
     expect(tcp.body.rendered).toMatchObject({ kind: 'haproxy', path: t.paths.haproxyConfig(lb) });
     expect(tcp.body.rendered.text).toContain(`frontend ${L2}`);
+    // the fake init started haproxy: its listener is listed next to the LVS one
+    expect((await request(t.app).get('/1.0/listeners').expect(200)).body).toEqual([
+      { status: 'ACTIVE', uuid: L1, type: 'UDP' },
+      { status: 'ACTIVE', uuid: L2, type: 'TCP' },
+    ]);
     expect(t.runner.calls).toContainEqual(['/usr/sbin/haproxy', '-c', '-f', `${t.paths.haproxyConfig(lb)}.new`]);
     const L3 = 'eeeeeeee-0000-0000-0000-000000000003';
     const http = await put(t.app, L3, merge(tcpListener({ protocol: 'HTTP', protocol_port: 80 }), { default_pool: { id: 'bbbbbbbb-0000-0000-0000-000000000003' } })).expect(200);

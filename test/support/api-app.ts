@@ -66,6 +66,7 @@ export async function apiApp(extraConfig = '') {
     lvs,
     vrrp: new Vrrp(keepalived),
     models: new ListenerModels({ config: () => agentConfig.current, paths, runner, state, scripts, lvs, haproxy, haproxyDaemons, log }),
+    haproxy,
   });
   return { app, root, configFile, runner, host, state, paths, agentConfig, init, daemons, tlsReloads: () => tlsReloads };
 }

@@ -2,11 +2,13 @@
  * @module api/routes/lvs
  * UDP/SCTP listener routes of API 1.0 (the path keeps Octavia's `udp_listener` name), the
  * start/stop/reload and delete routes shared with haproxy load balancers (dispatched to
- * whatever exists under that id), and the listener list.
+ * whatever exists under that id), and the listener list (LVS listeners and the haproxy
+ * listeners made through API 2.0).
  */
 import type { RequestHandler } from 'express';
 import { InvalidInput, NotFound } from '../../model/errors.js';
 import { parseUuid } from '../../model/uuid.js';
+import type { HaproxyLoadBalancers } from '../../services/haproxy-lbs.js';
 import type { ListenerModels } from '../../services/listener-models.js';
 import type { LvsAction, LvsListeners } from '../../services/lvs-listeners.js';
 import { bodyOf, md5Hex } from '../body.js';
@@ -23,7 +25,7 @@ export function parseAction(raw: string): LvsAction {
 
 const param = (value: string | string[] | undefined): string => (Array.isArray(value) ? (value[0] ?? '') : (value ?? ''));
 
-export function lvsRoutes(lvs: LvsListeners, raw: RequestHandler, models: ListenerModels): Route[] {
+export function lvsRoutes(lvs: LvsListeners, raw: RequestHandler, models: ListenerModels, haproxy: HaproxyLoadBalancers): Route[] {
   return [
     {
       method: 'put',
@@ -48,7 +50,11 @@ export function lvsRoutes(lvs: LvsListeners, raw: RequestHandler, models: Listen
         },
       ],
     },
-    { method: 'get', path: '/1.0/listeners', handlers: [async (_req, res) => void res.json(await lvs.statuses())] },
+    {
+      method: 'get',
+      path: '/1.0/listeners',
+      handlers: [async (_req, res) => void res.json([...(await lvs.statuses()), ...(await haproxy.statuses())])],
+    },
     {
       method: 'put',
       path: '/1.0/loadbalancer/:objectId/:action',
