@@ -83,6 +83,18 @@ describe('API 2.0 listeners', () => {
     await request(t.app).get(`/2.0/listeners/${L1}`).expect(404);
   });
 
+  it('a disabled listener renders no virtual server; its keepalived runs idle and is listed OFFLINE, not ERROR', async () => {
+    const t = await apiApp();
+    const res = await put(t.app, L1, merge(udpListener(), { admin_state_up: false })).expect(200);
+    expect(res.body.rendered.text).not.toContain('virtual_server');
+    expect(t.init.calls).toContain(`start octavia-keepalivedlvs-${L1}`);
+    expect((await request(t.app).get('/1.0/listeners').expect(200)).body).toEqual([{ status: 'OFFLINE', uuid: L1, type: 'UDP' }]);
+    // enabling it again reloads the running keepalived
+    await put(t.app, L1, udpListener()).expect(200);
+    expect(t.init.calls.at(-1)).toBe(`reload octavia-keepalivedlvs-${L1}`);
+    expect((await request(t.app).get('/1.0/listeners').expect(200)).body).toEqual([{ status: 'ACTIVE', uuid: L1, type: 'UDP' }]);
+  });
+
   it('refuses a body that is not JSON, and an id that is not a UUID', async () => {
     const t = await apiApp();
     expect((await request(t.app).put(`/2.0/listeners/${L1}`).send('{').expect(400)).body.details).toMatch(/not JSON/);
