@@ -138,6 +138,38 @@ export class HaproxyLoadBalancers {
     });
   }
 
+  has(lbId: Uuid): boolean {
+    return lbId in this.deps.state.current.loadBalancers;
+  }
+
+  /**
+   * `PUT /1.0/loadbalancer/{lb}/{start|stop|reload}` for a load balancer made through API 2.0.
+   * start and reload run the installed config (a stopped haproxy is started, a running one
+   * reloaded and acknowledged); stop stops it on purpose, so the VRRP check no longer watches it.
+   * Returns the reference's kind of detail.
+   */
+  async act(lbId: Uuid, action: 'start' | 'stop' | 'reload'): Promise<string> {
+    return this.lock.run(lbId, async () => {
+      const { paths, init, daemons, state, scripts } = this.deps;
+      const entry = state.current.loadBalancers[lbId];
+      if (entry === undefined) throw new InvalidInput('Invalid request', `no haproxy load balancer ${lbId}`);
+      const daemon = daemons.lb(lbId);
+      if (action === 'stop') {
+        await init.stop(daemon);
+        await state.update((s) => void (s.loadBalancers[lbId] = { ...entry, wantRunning: false }));
+        await scripts.writeHaproxyLiveness();
+        return `haproxy daemon for ${lbId} stopped`;
+      }
+      await scripts.ensureNamespace();
+      const running = await init.isActive(daemon);
+      const settleMs = this.deps.config().amphora_agent.process_settle_seconds * 1000;
+      await startOrReload(paths, init, { daemon, children: [], running, settleMs });
+      await state.update((s) => void (s.loadBalancers[lbId] = { ...entry, wantRunning: true }));
+      await scripts.writeHaproxyLiveness();
+      return `haproxy daemon for ${lbId} ${running ? 'reloaded' : 'started'}`;
+    });
+  }
+
   /**
    * `/1.0/listeners` entries of the haproxy listeners: ACTIVE when the load balancer's haproxy
    * master is alive, ERROR when it should run and does not, OFFLINE for a disabled listener

@@ -141,6 +141,22 @@ describe('API 2.0 listeners rendered into haproxy', () => {
     expect(existsSync(t.paths.lvsConfig(L1))).toBe(true);
   });
 
+  it('PUT /1.0/loadbalancer/{lb}/{action} stops, starts and reloads the haproxy of a load balancer made through 2.0', async () => {
+    const t = await apiApp();
+    const lb = udpListener()['loadbalancer_id'] as Uuid;
+    await put(t.app, L2, tcpListener()).expect(200);
+    const unit = `haproxy-${lb}`;
+    expect((await request(t.app).put(`/1.0/loadbalancer/${lb}/stop`).expect(202)).body.details).toBe(`haproxy daemon for ${lb} stopped`);
+    expect(t.init.calls.at(-1)).toBe(`stop ${unit}`);
+    expect(readFileSync(t.paths.haproxyLivenessCheckScript, 'utf8')).not.toContain(lb);
+    expect((await request(t.app).get('/1.0/listeners').expect(200)).body).toEqual([{ status: 'OFFLINE', uuid: L2, type: 'TCP' }]);
+    expect((await request(t.app).put(`/1.0/loadbalancer/${lb}/start`).expect(202)).body.details).toBe(`haproxy daemon for ${lb} started`);
+    expect(readFileSync(t.paths.haproxyLivenessCheckScript, 'utf8')).toContain(lb);
+    expect((await request(t.app).put(`/1.0/loadbalancer/${lb}/reload`).expect(202)).body.details).toBe(`haproxy daemon for ${lb} reloaded`);
+    expect(t.init.calls.at(-1)).toBe(`reload ${unit}`);
+    await request(t.app).put('/1.0/loadbalancer/aaaaaaaa-0000-0000-0000-00000000ffff/reload').expect(404);
+  });
+
   it('a listener that changes protocol moves from keepalived to haproxy and back', async () => {
     const t = await apiApp();
     const lb = udpListener()['loadbalancer_id'] as Uuid;

@@ -62,8 +62,9 @@ export function lvsRoutes(lvs: LvsListeners, raw: RequestHandler, models: Listen
         async (req, res) => {
           const action = parseAction(param(req.params['action']));
           const id = parseUuid(param(req.params['objectId']), 'object id');
-          if (!lvs.has(id)) throw new NotFound('Loadbalancer Not Found', `No loadbalancer with UUID: ${id}`);
-          res.status(202).json({ message: 'OK', details: await lvs.act(id, action) });
+          if (lvs.has(id)) res.status(202).json({ message: 'OK', details: await lvs.act(id, action) });
+          else if (haproxy.has(id)) res.status(202).json({ message: 'OK', details: await haproxy.act(id, action) });
+          else throw new NotFound('Loadbalancer Not Found', `No loadbalancer with UUID: ${id}`);
         },
       ],
     },
