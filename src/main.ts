@@ -19,6 +19,7 @@ import { HaproxyDaemons } from './services/haproxy-daemons.js';
 import { HaproxyLoadBalancers } from './services/haproxy-lbs.js';
 import { ListenerModels } from './services/listener-models.js';
 import { LvsListeners } from './services/lvs-listeners.js';
+import { OnePacketNat } from './services/one-packet-nat.js';
 import { ServerCertificate } from './services/server-certificate.js';
 import { Vrrp } from './services/vrrp.js';
 import { createInitSystem, detectInitKind } from './system/init/detect.js';
@@ -79,6 +80,8 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
   const lvs = new LvsListeners({ ...keepalivedDeps, log: log.child({ component: 'lvs' }) });
   const haproxyDaemons = new HaproxyDaemons(config, paths);
   const haproxy = new HaproxyLoadBalancers({ ...keepalivedDeps, daemons: haproxyDaemons, log: log.child({ component: 'haproxy' }) });
+  const onePacketNat = new OnePacketNat({ config: current, runner, log: log.child({ component: 'one-packet-nat' }) });
+  const models = new ListenerModels({ config: current, paths, runner, state, scripts, lvs, haproxy, haproxyDaemons, onePacketNat, log: log.child({ component: 'models' }) });
   const app = createApp({
     log: log.child({ component: 'api' }),
     info: new AmphoraInfo({ versions, host: new LinuxHostStats(runner, paths.procDir), state, paths, config: current }),
@@ -86,7 +89,7 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
     certificate: new ServerCertificate({ certPath: () => current().amphora_agent.agent_server_cert, reloadTls, log: log.child({ component: 'certificate' }) }),
     lvs,
     vrrp: new Vrrp({ ...keepalivedDeps, log: log.child({ component: 'vrrp' }) }),
-    models: new ListenerModels({ config: current, paths, runner, state, scripts, lvs, haproxy, haproxyDaemons, log: log.child({ component: 'models' }) }),
+    models,
     haproxy,
   });
   server.on('request', app);
@@ -120,6 +123,9 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
     (problems) => problems.length > 0 && log.warn({ problems }, 'keepalived will refuse check scripts under base_path: make these directories root-owned and not group/other-writable'),
     (err: unknown) => log.warn({ err }, 'cannot check base_path permissions'),
   );
+  // A reboot leaves a new, empty namespace: put back the reply rewrites of ONE_PACKET_SCHEDULING
+  // listeners (nothing runs when there are none).
+  onePacketNat.restore(() => models.all());
   // A second later, so that three dpkg-query runs do not compete with the controller's first
   // requests; an earlier /info starts it itself (get() is memoized).
   setTimeout(() => void versions.get().catch((err: unknown) => log.warn({ err }, 'version discovery failed')), 1000).unref();

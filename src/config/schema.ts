@@ -69,6 +69,9 @@ export const SCHEMA = {
     plugged_interfaces_file: absPath('/var/lib/octavia/plugged_interfaces'),
     keepalived_cmd: absPath('/usr/sbin/keepalived'),
     ip_cmd: absPath('/sbin/ip'),
+    // ours: iproute2's tc, which makes members' replies to ONE_PACKET_SCHEDULING listeners
+    // leave from the VIP (services/one-packet-nat.ts)
+    tc_cmd: absPath('/sbin/tc'),
     // how long keepalived must stay alive after start/reload before the agent reports success
     process_settle_seconds: float(0.5, 0),
     max_request_body_bytes: int(64 * 1024 * 1024, 1024),

@@ -6,7 +6,9 @@
  * the real binary (`keepalived --config-test`, `haproxy -c`) before anything is replaced, and
  * installed through the same path as API 1.0 uploads: UDP and SCTP listeners each get their own
  * keepalived (services/lvs-listeners), the TCP and HTTP listeners of a load balancer share one
- * haproxy (services/haproxy-lbs). `validate` does all of this except installing.
+ * haproxy (services/haproxy-lbs). `validate` does all of this except installing. After every
+ * change, services/one-packet-nat brings the reply rewrites of ONE_PACKET_SCHEDULING listeners
+ * in step with the stored models.
  *
  * Model changes are serialized: the 409 check compares against every stored listener.
  */
@@ -31,6 +33,7 @@ import type { HaproxyLoadBalancers } from './haproxy-lbs.js';
 import { validateKeepalivedConfig } from './keepalived-validate.js';
 import { KeyedLock } from './keyed-lock.js';
 import type { LvsListeners } from './lvs-listeners.js';
+import type { OnePacketNat } from './one-packet-nat.js';
 import type { StateStore } from './state.js';
 
 export interface ListenerModelDeps {
@@ -42,6 +45,8 @@ export interface ListenerModelDeps {
   readonly lvs: LvsListeners;
   readonly haproxy: HaproxyLoadBalancers;
   readonly haproxyDaemons: HaproxyDaemons;
+  /** Members' replies to ONE_PACKET_SCHEDULING listeners from the VIP; synced after every change. */
+  readonly onePacketNat: Pick<OnePacketNat, 'sync'>;
   readonly log: Logger;
 }
 
@@ -86,6 +91,11 @@ export class ListenerModels {
     });
     if (violations.length > 0) throw new ModelRejected(violations);
     return shape.listener;
+  }
+
+  /** Every stored listener model. */
+  all(): { id: string; listener: Listener }[] {
+    return Object.entries(this.deps.state.current.listenerModels).map(([id, e]) => ({ id, listener: e.model as Listener }));
   }
 
   stored(id: string): Listener | undefined {
@@ -181,6 +191,7 @@ export class ListenerModels {
         if (wasLvs && rendered.kind === 'haproxy') await lvs.remove(id);
         if (!wasLvs && (rendered.kind !== 'haproxy' || previous.loadbalancer_id !== lbId)) await this.dropFromHaproxy(previous.loadbalancer_id as Uuid, id);
       }
+      await this.deps.onePacketNat.sync(this.all());
       return { listener_id: id, listener, rendered };
     });
   }
@@ -202,6 +213,7 @@ export class ListenerModels {
       if (isLvsProtocol(listener.protocol)) await this.deps.lvs.remove(id);
       else await this.dropFromHaproxy(listener.loadbalancer_id as Uuid, id);
       await this.deps.state.update((s) => void delete s.listenerModels[id]);
+      await this.deps.onePacketNat.sync(this.all());
     });
   }
 

@@ -53,7 +53,7 @@ function report(obj, code) {
 function lacking() {
   const out = [];
   if (process.getuid?.() !== 0) out.push('root');
-  const bins = { [UML]: 'user-mode-linux', '/usr/sbin/keepalived': 'keepalived', '/usr/sbin/ipvsadm': 'ipvsadm', '/sbin/insmod': 'kmod', '/bin/bash': 'bash', '/usr/sbin/iptables-legacy': 'iptables', '/sbin/ip': 'iproute2', '/lib/systemd/systemd': 'systemd', '/usr/bin/openssl': 'openssl', '/usr/bin/pgrep': 'procps' };
+  const bins = { [UML]: 'user-mode-linux', '/usr/sbin/keepalived': 'keepalived', '/usr/sbin/ipvsadm': 'ipvsadm', '/sbin/insmod': 'kmod', '/bin/bash': 'bash', '/usr/sbin/iptables-legacy': 'iptables', '/sbin/ip': 'iproute2', '/sbin/tc': 'iproute2', '/lib/systemd/systemd': 'systemd', '/usr/bin/openssl': 'openssl', '/usr/bin/pgrep': 'procps' };
   for (const [bin, pkg] of Object.entries(bins)) {
     try {
       accessSync(bin, constants.X_OK);

@@ -16,6 +16,7 @@ import { StateStore } from '../../src/services/state.js';
 import { createPaths } from '../../src/system/paths.js';
 import { FakeHostStats } from '../fakes/fake-host-stats.js';
 import { FakeRunner } from '../fakes/fake-runner.js';
+import { FakeTc } from '../fakes/fake-tc.js';
 import { FakeInit } from '../fakes/fake-init.js';
 import { CheckScripts } from '../../src/services/check-scripts.js';
 import { KeepalivedDaemons } from '../../src/services/keepalived-daemons.js';
@@ -23,6 +24,7 @@ import { HaproxyDaemons } from '../../src/services/haproxy-daemons.js';
 import { HaproxyLoadBalancers } from '../../src/services/haproxy-lbs.js';
 import { ListenerModels } from '../../src/services/listener-models.js';
 import { LvsListeners } from '../../src/services/lvs-listeners.js';
+import { OnePacketNat } from '../../src/services/one-packet-nat.js';
 import { Vrrp } from '../../src/services/vrrp.js';
 
 export async function apiApp(extraConfig = '') {
@@ -41,6 +43,8 @@ export async function apiApp(extraConfig = '') {
     .on(['/usr/sbin/keepalived', '--config-test'], { exitCode: 0 })
     .on(['/usr/sbin/haproxy', '-c'], { exitCode: 0, stdout: 'Configuration file is valid' })
     .on(['/bin/sh'], { exitCode: 0 });
+  // the amphora namespace as tc sees it, for the ONE_PACKET_SCHEDULING reply rewrites
+  const tc = new FakeTc(runner);
   const paths = createPaths(loaded.config);
   const state = new StateStore(paths.stateFile);
   await state.load();
@@ -65,8 +69,8 @@ export async function apiApp(extraConfig = '') {
     }),
     lvs,
     vrrp: new Vrrp(keepalived),
-    models: new ListenerModels({ config: () => agentConfig.current, paths, runner, state, scripts, lvs, haproxy, haproxyDaemons, log }),
+    models: new ListenerModels({ config: () => agentConfig.current, paths, runner, state, scripts, lvs, haproxy, haproxyDaemons, onePacketNat: new OnePacketNat({ config: () => agentConfig.current, runner, log }), log }),
     haproxy,
   });
-  return { app, root, configFile, runner, host, state, paths, agentConfig, init, daemons, tlsReloads: () => tlsReloads };
+  return { app, root, configFile, runner, host, state, paths, agentConfig, init, daemons, tc, tlsReloads: () => tlsReloads };
 }

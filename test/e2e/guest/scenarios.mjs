@@ -819,6 +819,22 @@ function api2Listener(sessionPersistence = null, healthMonitor = API2_HM) {
   };
 }
 
+/** The agent's ONE_PACKET_SCHEDULING filters (tc prefs 4004/4006) on eth1 and eth2 of amphora A: `src_ip:src_port` per filter. */
+async function opsFilters() {
+  const out = {};
+  for (const dev of ['eth1', 'eth2']) {
+    const r = await nsx(NS_A, 'tc', ['-j', 'filter', 'show', 'dev', dev, 'egress'], { allowFail: true });
+    let list = [];
+    try {
+      list = JSON.parse(r.out || '[]');
+    } catch {
+      list = [{ unparsed: r.out.slice(0, 200) }];
+    }
+    out[dev] = list.filter((f) => (f.pref === 4004 || f.pref === 4006) && f.options).map((f) => `${f.options.keys?.src_ip}:${f.options.keys?.src_port}`);
+  }
+  return out;
+}
+
 async function scenarioApi2(s) {
   const unit = lvsUnit(AGENTS.a, L4);
   const path = `/2.0/listeners/${L4}`;
@@ -865,34 +881,44 @@ async function scenarioApi2(s) {
   // 2. one flow (one socket: same source address and port) under each persistence type
   const N = 60;
   // IPVS copies its packet counters every 2 s (the rate estimator): read them 2.2 s after any traffic.
-  async function oneFlow(label) {
+  async function oneFlow(label, connected = false) {
     await sleep(2200);
     const before = await ipvsStats(NS_A, API2_VIP_PORT);
-    const f = await traffic.request({ cmd: 'flow', vip: VIP, port: API2_PORT, n: N, source: CLIENT_IPS[0] });
+    const f = await traffic.request({ cmd: 'flow', vip: VIP, port: API2_PORT, n: N, source: CLIENT_IPS[0], connected });
     await sleep(2200);
     const after = await ipvsStats(NS_A, API2_VIP_PORT);
     const delta = statsDelta(before, after);
     const scheduled = Object.fromEntries(Object.entries(delta).map(([addr, d]) => [api2Backend(addr), d.inPkts]));
-    const fig = { sent: f.sent, replies: f.replies, lost: f.lost, replies_per_member: f.perBackend, ipvs_in_packets_per_member: scheduled, ipvs_out_packets_per_member: Object.fromEntries(Object.entries(delta).map(([addr, d]) => [api2Backend(addr), d.outPkts])), reply_sources: f.replyFrom, replies_from_vip: f.replyFrom[API2_VIP_PORT] ?? 0, first_12: f.sequence.slice(0, 12).join(' '), source: `${CLIENT_IPS[0]}:${f.localPort}` };
+    const fig = { sent: f.sent, replies: f.replies, lost: f.lost, replies_per_member: f.perBackend, ipvs_in_packets_per_member: scheduled, ipvs_out_packets_per_member: Object.fromEntries(Object.entries(delta).map(([addr, d]) => [api2Backend(addr), d.outPkts])), reply_sources: f.replyFrom, replies_from_vip: f.replyFrom[API2_VIP_PORT] ?? 0, first_12: f.sequence.slice(0, 12).join(' '), source: `${CLIENT_IPS[0]}:${f.localPort}`, connected_socket: connected };
     s.fig(label, fig);
     return { f, scheduled, fig };
   }
   const ops = await put('2_one_packet_scheduling', api2Listener({ type: 'ONE_PACKET_SCHEDULING' }), (svc) => svc.ops && svc.persistent === null);
   if (ops) {
     s.check(/^\s*ops\s*$/m.test(ops.body.rendered.text), 'ONE_PACKET_SCHEDULING did not render `ops`');
-    const { f, scheduled } = await oneFlow('one_flow_one_packet_scheduling');
-    const members = Object.values(scheduled).filter((n) => n > 0).length;
-    s.check(members > 1, `ONE_PACKET_SCHEDULING: one flow was scheduled to ${members} member(s) only: ${JSON.stringify(scheduled)}`);
-    s.check(Object.keys(f.perBackend).length > 1, `ONE_PACKET_SCHEDULING: the replies to one flow came from ${Object.keys(f.perBackend).join(',') || 'no member'}`);
-    s.check(f.lost === 0, `ONE_PACKET_SCHEDULING: ${f.lost} of ${N} datagrams of one flow got no reply`);
-    // Not a check: IPVS keeps no connection for a one-packet-scheduled datagram, so it cannot
-    // reverse-NAT the member's reply (OutPkts stays 0): the reply leaves with the member's address
-    // as its source. This client's socket is unconnected and takes it; a connected one would not.
-    s.fig('one_packet_scheduling_replies_not_from_vip', f.replies - (f.replyFrom[API2_VIP_PORT] ?? 0));
+    // IPVS keeps no connection for a one-packet-scheduled datagram, so it cannot reverse-NAT the
+    // member's reply (OutPkts stays 0): the agent's tc egress filters in the namespace rewrite the
+    // replies' source to the VIP and listener port (services/one-packet-nat.ts). One flow on an
+    // unconnected socket, then one on a socket connected to the VIP, which drops any reply from
+    // another source (as DNS resolvers do).
+    const filters = await opsFilters();
+    s.fig('one_packet_scheduling_tc_filters', filters);
+    s.check(filters.eth1.length === api2Members.length && filters.eth2.length === api2Members.length, `ONE_PACKET_SCHEDULING: the namespace does not have one tc egress filter per member on eth1 and eth2: ${JSON.stringify(filters)}`);
+    for (const connected of [false, true]) {
+      const what = `ONE_PACKET_SCHEDULING, ${connected ? 'connected' : 'unconnected'} socket`;
+      const { f, scheduled } = await oneFlow(`one_flow_one_packet_scheduling${connected ? '_connected' : ''}`, connected);
+      const members = Object.values(scheduled).filter((n) => n > 0).length;
+      s.check(members > 1, `${what}: one flow was scheduled to ${members} member(s) only: ${JSON.stringify(scheduled)}`);
+      s.check(Object.keys(f.perBackend).length > 1, `${what}: the replies to one flow came from ${Object.keys(f.perBackend).join(',') || 'no member'}`);
+      s.check(f.lost === 0, `${what}: ${f.lost} of ${N} datagrams of one flow got no reply`);
+      s.check((f.replyFrom[API2_VIP_PORT] ?? 0) === f.replies && f.replies > 0, `${what}: replies not from the VIP: ${JSON.stringify(f.replyFrom)}`);
+    }
   }
   const persistent = await put('3_source_ip_60', api2Listener({ type: 'SOURCE_IP', persistence_timeout: 60 }), (svc) => !svc.ops && svc.persistent === 60);
   if (persistent) {
     s.check(/persistence_timeout 60\b/.test(persistent.body.rendered.text), 'SOURCE_IP did not render persistence_timeout 60');
+    const left = await opsFilters();
+    s.check(left.eth1.length === 0 && left.eth2.length === 0, `SOURCE_IP: tc egress filters of ONE_PACKET_SCHEDULING are left: ${JSON.stringify(left)}`);
     const { f, scheduled } = await oneFlow('one_flow_source_ip');
     s.check(Object.values(scheduled).filter((n) => n > 0).length === 1, `SOURCE_IP: one flow was scheduled to several members: ${JSON.stringify(scheduled)}`);
     s.check(f.lost === 0 && Object.keys(f.perBackend).length === 1, `SOURCE_IP: one flow: ${f.lost} lost, replies from ${Object.keys(f.perBackend).join(',')}`);

@@ -11,10 +11,12 @@
  *   {"cmd":"stream_start","vip","port","rate"?,"flows"?,"timeoutMs"?}
  *       every 1000/rate ms: one datagram from a fresh socket, plus one on each of `flows`
  *       long-lived sockets (fixed source ports: existing IPVS connections)
- *   {"cmd":"flow","vip","port","n","source"?,"intervalMs"?,"timeoutMs"?}
+ *   {"cmd":"flow","vip","port","n","source"?,"intervalMs"?,"timeoutMs"?,"connected"?}
  *       n datagrams from ONE socket (one source address and port: a single flow for IPVS), one
  *       every intervalMs -> {sent, replies, lost, perBackend, sequence (member per datagram in
- *       sending order, "-" lost), replyFrom (reply source address:port -> count), localPort}
+ *       sending order, "-" lost), replyFrom (reply source address:port -> count), localPort}.
+ *       connected: the socket is connected to vip:port, as DNS resolvers do, so the kernel drops
+ *       any reply that does not come from exactly that address and port.
  *   {"cmd":"add_flows","n"} -> {first, total}   more long-lived sockets for the running stream
  *   {"cmd":"mark","label"}  -> {t}     (ms since stream start)
  *   {"cmd":"stream_stop"}   -> {marks, records: [[t_ms, flow (-1 fresh, else index), backend|null], ...]}
@@ -87,9 +89,10 @@ async function burst({ vip, port, n, source, timeoutMs = 800, concurrency = 8 })
 }
 
 /** n datagrams on one socket, pipelined (one every intervalMs), each waiting timeoutMs for its reply. */
-async function flow({ vip, port, n, source, intervalMs = 20, timeoutMs = 1500 }) {
+async function flow({ vip, port, n, source, intervalMs = 20, timeoutMs = 1500, connected = false }) {
   const pending = new Map();
   const sock = await openSocket(pending, source);
+  if (connected) await new Promise((resolve) => sock.connect(port, vip, resolve));
   const localPort = sock.address().port;
   const replyFrom = {};
   const waits = [];
@@ -109,7 +112,8 @@ async function flow({ vip, port, n, source, intervalMs = 20, timeoutMs = 1500 })
         });
       }),
     );
-    sock.send(tag, port, vip);
+    if (connected) sock.send(tag);
+    else sock.send(tag, port, vip);
     if (i < n - 1) await sleep(intervalMs);
   }
   const got = await Promise.all(waits);
@@ -117,7 +121,7 @@ async function flow({ vip, port, n, source, intervalMs = 20, timeoutMs = 1500 })
   const perBackend = {};
   for (const b of got) if (b) perBackend[b] = (perBackend[b] ?? 0) + 1;
   const replies = got.filter(Boolean).length;
-  return { sent: n, replies, lost: n - replies, perBackend, sequence: got.map((b) => b ?? '-'), replyFrom, localPort };
+  return { sent: n, replies, lost: n - replies, perBackend, sequence: got.map((b) => b ?? '-'), replyFrom, localPort, connected };
 }
 
 let stream = null;
