@@ -127,9 +127,7 @@ export class ListenerModels {
 
   /** The haproxy listeners of load balancer `lbId` as stored, with `id` replaced by `listener` (or left out when null). */
   private haproxySiblings(lbId: string, id: string, listener: Listener | null): { id: string; listener: Listener }[] {
-    const out = Object.entries(this.deps.state.current.listenerModels)
-      .map(([otherId, e]) => ({ id: otherId, listener: e.model as Listener }))
-      .filter((l) => l.id !== id && l.listener.loadbalancer_id === lbId && !isLvsProtocol(l.listener.protocol));
+    const out = this.all().filter((l) => l.id !== id && l.listener.loadbalancer_id === lbId && !isLvsProtocol(l.listener.protocol));
     if (listener !== null) out.push({ id, listener });
     return out.sort((a, b) => a.id.localeCompare(b.id));
   }
