@@ -1,8 +1,10 @@
 /**
  * @module main
  * Composition root: the only module that imports concrete `system/*` code. It loads the
- * configuration, builds the services, creates the mutual-TLS HTTPS server and wires live
- * configuration changes (log level, TLS material, timeouts) to the running objects.
+ * configuration, builds the seams (process runner, paths, init adapter, host figures) and the
+ * services (services/build-services), creates the mutual-TLS HTTPS server and wires live
+ * configuration changes (log level, TLS material, timeouts) to the running objects. What it reads
+ * from the configuration here is read once (config/startup.ts); services read the rest live.
  */
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -10,22 +12,14 @@ import { createApp } from './api/app.js';
 import { loadConfig } from './config/load.js';
 import type { AgentConfig } from './config/schema.js';
 import { createLogger, type Logger } from './log.js';
+import { unitRenderer } from './render/init-units.js';
 import { AgentConfigService } from './services/agent-config.js';
-import { AmphoraInfo } from './services/amphora-info.js';
+import { buildServices, type Services } from './services/build-services.js';
 import { PackageVersions } from './services/package-versions.js';
-import { CheckScripts } from './services/check-scripts.js';
-import { KeepalivedDaemons } from './services/keepalived-daemons.js';
-import { HaproxyDaemons } from './services/haproxy-daemons.js';
-import { HaproxyLoadBalancers } from './services/haproxy-lbs.js';
-import { ListenerModels } from './services/listener-models.js';
-import { LvsListeners } from './services/lvs-listeners.js';
-import { OnePacketNat } from './services/one-packet-nat.js';
-import { ServerCertificate } from './services/server-certificate.js';
-import { Vrrp } from './services/vrrp.js';
-import { createInitSystem, detectInitKind } from './system/init/detect.js';
 import { StateStore } from './services/state.js';
 import { ExecaRunner, type ProcessRunner } from './system/exec.js';
 import { LinuxHostStats } from './system/host-stats.js';
+import { createInitSystem, detectInitKind } from './system/init/detect.js';
 import { createPaths } from './system/paths.js';
 import { loadServerTls } from './system/tls.js';
 
@@ -55,44 +49,8 @@ function listen(server: Server, host: string, port: number): Promise<void> {
   });
 }
 
-export async function startAgent(options: StartOptions): Promise<AgentHandle> {
-  const loaded = await loadConfig(options.configFiles);
-  const config = loaded.config;
-  const log = options.log ?? createLogger({ debug: config.DEFAULT.debug, file: config.DEFAULT.log_file });
-  if (loaded.unknown.length > 0) log.debug({ options: loaded.unknown }, 'ignoring options this agent does not use');
-
-  const runner = options.runner ?? new ExecaRunner(log.child({ component: 'exec' }), config.amphora_agent.command_timeout * 1000);
-  const paths = createPaths(config);
-  const state = new StateStore(paths.stateFile);
-  await state.load();
-  const agentConfig = new AgentConfigService(options.configFiles, loaded, log.child({ component: 'config' }));
-  const current = (): AgentConfig => agentConfig.current;
-
+async function createTlsServer(config: AgentConfig, log: Logger): Promise<Server> {
   const server = createServer({ ...(await loadServerTls(config)), requestCert: true, rejectUnauthorized: true });
-  const reloadTls = async (): Promise<void> => server.setSecureContext(await loadServerTls(current()));
-  const versions = new PackageVersions(runner, config.haproxy_amphora.haproxy_cmd);
-  const initKind = await detectInitKind(config, runner, log);
-  const init = createInitSystem(initKind, config, runner, paths, log.child({ component: 'init' }));
-  const daemons = new KeepalivedDaemons(config, paths);
-  const scripts = new CheckScripts(config, paths, state, runner);
-  const keepalivedDeps = { config: current, paths, runner, init, daemons, scripts, state };
-
-  const lvs = new LvsListeners({ ...keepalivedDeps, log: log.child({ component: 'lvs' }) });
-  const haproxyDaemons = new HaproxyDaemons(config, paths);
-  const haproxy = new HaproxyLoadBalancers({ ...keepalivedDeps, daemons: haproxyDaemons, log: log.child({ component: 'haproxy' }) });
-  const onePacketNat = new OnePacketNat({ config: current, runner, log: log.child({ component: 'one-packet-nat' }) });
-  const models = new ListenerModels({ config: current, paths, runner, state, scripts, lvs, haproxy, haproxyDaemons, onePacketNat, log: log.child({ component: 'models' }) });
-  const app = createApp({
-    log: log.child({ component: 'api' }),
-    info: new AmphoraInfo({ versions, host: new LinuxHostStats(runner, paths.procDir), state, paths, config: current }),
-    agentConfig,
-    certificate: new ServerCertificate({ certPath: () => current().amphora_agent.agent_server_cert, reloadTls, log: log.child({ component: 'certificate' }) }),
-    lvs,
-    vrrp: new Vrrp({ ...keepalivedDeps, log: log.child({ component: 'vrrp' }) }),
-    models,
-    haproxy,
-  });
-  server.on('request', app);
   server.requestTimeout = config.amphora_agent.agent_request_read_timeout * 1000;
   // A client certificate that fails verification (unknown CA, expired) makes Node destroy the socket
   // without an error of its own ("socket hang up"); the verify result is on the socket.
@@ -101,12 +59,17 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
     const reason = verify ? `client certificate refused: ${String(verify)}` : err.message;
     log.info({ remote: socket.remoteAddress, reason }, 'TLS handshake refused');
   });
+  return server;
+}
 
+/** Live changes of PUT /1.0/config that the running objects built here must follow. */
+function followConfigChanges(agentConfig: AgentConfigService, server: Server, log: Logger, ownLogger: boolean): void {
+  const reloadTls = async (): Promise<void> => server.setSecureContext(await loadServerTls(agentConfig.current));
   // Refuse (400) a new configuration whose TLS material cannot be loaded, before it is written.
   agentConfig.check(async (next) => void (await loadServerTls(next)));
   agentConfig.onChange(async (next, previous) => {
     // [DEFAULT] debug steers only the logger built here; a logger the caller passed keeps its level.
-    if (options.log === undefined) log.level = next.DEFAULT.debug ? 'debug' : 'info';
+    if (ownLogger) log.level = next.DEFAULT.debug ? 'debug' : 'info';
     server.requestTimeout = next.amphora_agent.agent_request_read_timeout * 1000;
     const a = previous.amphora_agent;
     const b = next.amphora_agent;
@@ -114,22 +77,55 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
       await reloadTls();
     }
   });
+}
 
-  await listen(server, config.haproxy_amphora.bind_host ?? '::', config.haproxy_amphora.bind_port);
-  const port = (server.address() as AddressInfo).port;
-  log.info({ host: config.haproxy_amphora.bind_host, port, files: options.configFiles, init: initKind }, 'amphora agent listening');
-  // Ask the package manager off the request path, so that the first /info is fast.
-  void scripts.scriptDirectoryProblems().then(
+/** Work that must not delay the first answer to the controller. */
+function startBackgroundWork(services: Services, versions: PackageVersions, log: Logger): void {
+  void services.scripts.scriptDirectoryProblems().then(
     (problems) => problems.length > 0 && log.warn({ problems }, 'keepalived will refuse check scripts under base_path: make these directories root-owned and not group/other-writable'),
     (err: unknown) => log.warn({ err }, 'cannot check base_path permissions'),
   );
   // A reboot leaves a new, empty namespace: put back the reply rewrites of ONE_PACKET_SCHEDULING
   // listeners (nothing runs when there are none).
-  onePacketNat.restore(() => models.all());
+  services.onePacketNat.restore(() => services.models.all());
   // A second later, so that three dpkg-query runs do not compete with the controller's first
   // requests; an earlier /info starts it itself (get() is memoized).
   setTimeout(() => void versions.get().catch((err: unknown) => log.warn({ err }, 'version discovery failed')), 1000).unref();
+}
 
+export async function startAgent(options: StartOptions): Promise<AgentHandle> {
+  const loaded = await loadConfig(options.configFiles);
+  const config = loaded.config;
+  const log = options.log ?? createLogger({ debug: config.DEFAULT.debug, file: config.DEFAULT.log_file });
+  if (loaded.unknown.length > 0) log.debug({ options: loaded.unknown }, 'ignoring options this agent does not use');
+
+  const agentConfig = new AgentConfigService(options.configFiles, loaded, log.child({ component: 'config' }));
+  const live = () => agentConfig.current;
+  const runner = options.runner ?? new ExecaRunner(log.child({ component: 'exec' }), () => ({ ipCmd: live().amphora_agent.ip_cmd, timeoutMs: live().amphora_agent.command_timeout * 1000 }));
+  const paths = createPaths(config);
+  const state = new StateStore(paths.stateFile);
+  await state.load();
+  const server = await createTlsServer(config, log);
+  const initKind = await detectInitKind(config, runner, log);
+  const versions = new PackageVersions(runner, () => live().haproxy_amphora.haproxy_cmd);
+  const services = buildServices({
+    agentConfig,
+    paths,
+    runner,
+    init: createInitSystem(initKind, config, runner, paths, log.child({ component: 'init' }), unitRenderer),
+    state,
+    host: new LinuxHostStats(runner, paths.procDir, () => live().amphora_agent.ip_cmd),
+    versions,
+    reloadTls: async () => server.setSecureContext(await loadServerTls(live())),
+    log,
+  });
+  server.on('request', createApp({ ...services, log: log.child({ component: 'api' }) }));
+  followConfigChanges(agentConfig, server, log, options.log === undefined);
+
+  await listen(server, config.haproxy_amphora.bind_host ?? '::', config.haproxy_amphora.bind_port);
+  const port = (server.address() as AddressInfo).port;
+  log.info({ host: config.haproxy_amphora.bind_host, port, files: options.configFiles, init: initKind }, 'amphora agent listening');
+  startBackgroundWork(services, versions, log);
   return {
     server,
     port,

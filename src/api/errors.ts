@@ -7,8 +7,7 @@
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../log.js';
-import { AgentError, PayloadTooLarge } from '../model/errors.js';
-import { ModelRejected } from '../model/listener/violations.js';
+import { AgentError, ModelRejected, PayloadTooLarge } from '../model/errors.js';
 
 export const NOT_FOUND_TEXT =
   '404 Not Found: The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.';

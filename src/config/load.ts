@@ -9,18 +9,15 @@ import { readFile } from 'node:fs/promises';
 import { IniParseError, parseOsloIni } from './oslo-ini.js';
 import { SCHEMA, type AgentConfig } from './schema.js';
 import type { OptionKind } from './option-types.js';
+import { ConfigError } from '../model/errors.js';
+
+export { ConfigError };
 
 export interface ConfigSource {
   readonly path: string;
   readonly text: string;
 }
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
 
 export interface LoadedConfig {
   readonly config: AgentConfig;

@@ -13,7 +13,6 @@ import {
   hostPortList,
   int,
   ipAddress,
-
   optionalAbsPath,
   optionalStr,
   port,
@@ -65,6 +64,9 @@ export const SCHEMA = {
     sysvinit_dir: absPath('/etc/init.d'),
     upstart_dir: absPath('/etc/init'),
     proc_dir: absPath('/proc'),
+    // ours: where `ip netns add` mounts namespaces (iproute2 uses /run/netns; a test root may
+    // point the agent's check for its namespace elsewhere)
+    netns_run_dir: absPath('/run/netns'),
     haproxy_user_group_file: absPath('/var/lib/octavia/haproxy-default-user-group.conf'),
     plugged_interfaces_file: absPath('/var/lib/octavia/plugged_interfaces'),
     keepalived_cmd: absPath('/usr/sbin/keepalived'),
@@ -101,16 +103,3 @@ type ValueOf<K> = K extends OptionKind<infer T> ? T : never;
 export type AgentConfig = {
   readonly [S in keyof Schema]: { readonly [O in keyof Schema[S]]: ValueOf<Schema[S][O]> };
 };
-
-/** Used by the README generator and `--help`. */
-export function describeOptions(): { section: string; option: string; default: unknown; expected: string }[] {
-  return Object.entries(SCHEMA).flatMap(([section, options]) =>
-    Object.entries(options).map(([option, kind]) => ({
-      section,
-      option,
-      default: (kind as OptionKind<unknown>).default,
-      expected: (kind as OptionKind<unknown>).expected,
-    })),
-  );
-}
-

@@ -5,6 +5,8 @@
  * `<`, `>` or control characters. Checked where requests are parsed and again in the view
  * builders, so that a value can never add a directive or a command.
  */
+import { UnsafeValue } from './errors.js';
+
 export type ConfigToken = string & { readonly __brand: 'ConfigToken' };
 
 const TOKEN = /^[A-Za-z0-9_.\/+@%:,=-]+$/;
@@ -14,6 +16,6 @@ export function isConfigToken(value: string): value is ConfigToken {
 }
 
 export function configToken(value: string, what: string): ConfigToken {
-  if (!isConfigToken(value)) throw new Error(`${what} is not a safe configuration word: ${JSON.stringify(value)}`);
+  if (!isConfigToken(value)) throw new UnsafeValue(`${what} is not a safe configuration word: ${JSON.stringify(value)}`);
   return value;
 }

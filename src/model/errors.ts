@@ -1,7 +1,9 @@
 /**
  * @module model/errors
- * The agent's error vocabulary. Services throw these; `api/errors.ts` is the only
- * place that turns them into HTTP responses. Nothing here knows about HTTP objects.
+ * The agent's error vocabulary, one root (`AgentError`) for every error the agent means to
+ * raise: services, the config loader, the view builders and paths throw these; `api/errors.ts` is
+ * the only place that turns them into HTTP responses, and anything else is an unexpected 500.
+ * Nothing here knows about HTTP objects.
  */
 
 export type AgentErrorCode =
@@ -52,6 +54,40 @@ export class Conflict extends AgentError {
 export class ConfigRejected extends AgentError {
   constructor(message: string, validatorOutput: string, cause?: unknown) {
     super('config_rejected', 400, message, validatorOutput, cause);
+  }
+}
+
+/** An agent configuration file or value cannot be used: the message is one line naming it. */
+export class ConfigError extends AgentError {
+  constructor(problem: string, cause?: unknown) {
+    super('config_rejected', 400, problem, undefined, cause);
+  }
+}
+
+/**
+ * 400: a value that would be written into a config, unit, script or path is not safe there.
+ * Requests are checked before this point; this is the second check, in the view builders and
+ * paths, so that a value missed by the first can never add a directive or leave a directory.
+ */
+export class UnsafeValue extends AgentError {
+  constructor(problem: string) {
+    super('invalid_input', 400, problem);
+  }
+}
+
+/** One rule violation of a listener model: the JSON path of the value and what is wrong. */
+export interface Violation {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** 400 listing every violation of a listener model; `details` repeats them one per line for plain clients. */
+export class ModelRejected extends AgentError {
+  readonly violations: readonly Violation[];
+
+  constructor(violations: readonly Violation[]) {
+    super('invalid_input', 400, 'Invalid listener', violations.map((v) => `${v.path}: ${v.message}`).join('\n'));
+    this.violations = violations;
   }
 }
 

@@ -4,13 +4,6 @@
  * (keepalived itself validates it): whether it has virtual servers (an LVS listener with a
  * pool), VRRP instances, and which protocol its virtual servers use. Comments are ignored.
  */
-import { createHash } from 'node:crypto';
-
-/** Identifies the config a running keepalived loaded, to tell whether a reload changes anything. */
-export function configHash(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
 export interface KeepalivedConfigFacts {
   readonly virtualServers: boolean;
   readonly vrrpInstances: boolean;

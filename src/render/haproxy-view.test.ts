@@ -7,18 +7,13 @@
 import { describe, expect, it } from 'vitest';
 import { listenerViolations } from '../model/listener/rules.js';
 import type { Uuid } from '../model/uuid.js';
-import { listenerSchema, type Listener } from '../model/listener/schema.js';
+import { listenerSchema, type Listener, type StoredListener } from '../model/listener/schema.js';
 import { LB, member, merge } from '../../test/support/listener-fixtures.js';
-import { renderHaproxyConfig, toHaproxyView, type HaproxyListenerInput, type HaproxyRenderSettings } from './haproxy-view.js';
+import { haproxyRenderSettings } from './haproxy-settings.js';
+import { renderHaproxyConfig, toHaproxyView, type HaproxyRenderSettings } from './haproxy-view.js';
 
-const HAPROXY_SETTINGS: HaproxyRenderSettings = {
-  statsSocket: `/var/lib/octavia/${LB}.sock`,
-  log: { target: 'stdout', facility: 1, maxLevel: 'notice' },
-  user: 'nobody',
-  group: 'nogroup',
-  defaultMaxconn: 50000,
-  globalMaxconn: 'auto',
-};
+// what the agent renders with, for the default base_path and administrative_log_facility
+const HAPROXY_SETTINGS: HaproxyRenderSettings = haproxyRenderSettings(`/var/lib/octavia/${LB}.sock`, 1);
 
 type Json = Record<string, unknown>;
 
@@ -51,10 +46,10 @@ function parsed(input: Json): Listener {
   return listener;
 }
 
-const one = (input: Json): HaproxyListenerInput[] => [{ id: L1, listener: parsed(input) }];
+const one = (input: Json): StoredListener[] => [{ id: L1, listener: parsed(input) }];
 
 // [golden name, what it shows, listeners]
-const HAPROXY_FEATURES: [string, string, () => HaproxyListenerInput[]][] = [
+const HAPROXY_FEATURES: [string, string, () => StoredListener[]][] = [
   ['tcp-round-robin', 'TCP listener → mode tcp, ROUND_ROBIN → roundrobin, no monitor: no checks', () => one(tcp())],
   ['http-round-robin', 'HTTP listener → mode http', () => one(httpBase())],
   ['least-connections', 'LEAST_CONNECTIONS → leastconn', () => one(tcp({ default_pool: { lb_algorithm: 'LEAST_CONNECTIONS' } }))],

@@ -32,7 +32,8 @@
 import { isIP } from 'node:net';
 import { configToken, type ConfigToken } from '../model/config-token.js';
 import { COOKIE_NAME, EXPECTED_CODES, URL_PATH, expectedCodesRange, familyOf } from '../model/listener/rules.js';
-import type { HealthMonitor, LbAlgorithm, Listener, Member, Pool, Protocol } from '../model/listener/schema.js';
+import type { HealthMonitor, LbAlgorithm, Listener, Member, Pool, Protocol, StoredListener } from '../model/listener/schema.js';
+import { UnsafeValue } from '../model/errors.js';
 import { render } from './environment.js';
 
 export const LOG_LEVELS = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'] as const;
@@ -133,23 +134,18 @@ export interface HaproxyView {
   readonly disabledListeners: readonly ConfigToken[];
 }
 
-export interface HaproxyListenerInput {
-  readonly id: string;
-  readonly listener: Listener;
-}
-
 const num = (n: number, what: string, min = 0): number => {
-  if (!Number.isSafeInteger(n) || n < min) throw new Error(`${what} is not an integer of at least ${min}: ${n}`);
+  if (!Number.isSafeInteger(n) || n < min) throw new UnsafeValue(`${what} is not an integer of at least ${min}: ${n}`);
   return n;
 };
 
 function port(n: number, what: string): number {
-  if (num(n, what, 1) > 65535) throw new Error(`${what} is not a port: ${n}`);
+  if (num(n, what, 1) > 65535) throw new UnsafeValue(`${what} is not a port: ${n}`);
   return n;
 }
 
 function address(value: string, what: string): ConfigToken {
-  if (isIP(value) === 0) throw new Error(`${what} is not an IP address: ${JSON.stringify(value)}`);
+  if (isIP(value) === 0) throw new UnsafeValue(`${what} is not an IP address: ${JSON.stringify(value)}`);
   return configToken(value, what);
 }
 
@@ -165,22 +161,22 @@ function endpoint(host: string, p: number, what: string): Endpoint {
 
 /** url paths may hold ?, &, ; and ~, which ConfigToken does not allow; URL_PATH still keeps out #, quotes, backslashes, spaces and control characters. */
 function urlPath(value: string): ConfigToken {
-  if (!URL_PATH.test(value)) throw new Error(`url path is not safe in a config: ${JSON.stringify(value)}`);
+  if (!URL_PATH.test(value)) throw new UnsafeValue(`url path is not safe in a config: ${JSON.stringify(value)}`);
   return value as ConfigToken;
 }
 
 /** "200", "200,202" or "200-204", rebuilt from the integers it names. */
 function statusCodes(value: string): ConfigToken {
-  if (!EXPECTED_CODES.test(value)) throw new Error(`expected codes are not codes: ${JSON.stringify(value)}`);
+  if (!EXPECTED_CODES.test(value)) throw new UnsafeValue(`expected codes are not codes: ${JSON.stringify(value)}`);
   const codes = expectedCodesRange(value).map((c) => num(c, 'expected code', 100));
-  if (codes.length === 0) throw new Error(`expected codes name no code: ${JSON.stringify(value)}`);
+  if (codes.length === 0) throw new UnsafeValue(`expected codes name no code: ${JSON.stringify(value)}`);
   const text = value.includes('-') ? `${codes[0]}-${codes[codes.length - 1]}` : codes.join(',');
   return configToken(text, 'expected codes');
 }
 
 function modeOf(protocol: Protocol): HaproxyMode {
   const mode = MODES[protocol];
-  if (mode === undefined) throw new Error(`${protocol} listeners are not served by haproxy`);
+  if (mode === undefined) throw new UnsafeValue(`${protocol} listeners are not served by haproxy`);
   return mode;
 }
 
@@ -200,7 +196,7 @@ function checkOf(hm: HealthMonitor | null): BackendView['check'] {
         },
       };
     default:
-      throw new Error(`monitor type ${hm.type} cannot be rendered for haproxy`);
+      throw new UnsafeValue(`monitor type ${hm.type} cannot be rendered for haproxy`);
   }
 }
 
@@ -219,12 +215,12 @@ function persistenceOf(pool: Pool, listener: Listener): PersistenceView | null {
     }
     case 'HTTP_COOKIE':
     case 'APP_COOKIE':
-      if (listener.protocol !== 'HTTP') throw new Error(`${sp.type} persistence needs an HTTP listener`);
+      if (listener.protocol !== 'HTTP') throw new UnsafeValue(`${sp.type} persistence needs an HTTP listener`);
       if (sp.type === 'HTTP_COOKIE') return { kind: 'HTTP_COOKIE' };
-      if (typeof sp.cookie_name !== 'string' || !COOKIE_NAME.test(sp.cookie_name)) throw new Error(`cookie name is not safe in a config: ${JSON.stringify(sp.cookie_name)}`);
+      if (typeof sp.cookie_name !== 'string' || !COOKIE_NAME.test(sp.cookie_name)) throw new UnsafeValue(`cookie name is not safe in a config: ${JSON.stringify(sp.cookie_name)}`);
       return { kind: 'APP_COOKIE', cookie: configToken(sp.cookie_name, 'cookie name'), size: STICK_TABLE_SIZE };
     default:
-      throw new Error(`${sp.type} persistence cannot be rendered for haproxy`);
+      throw new UnsafeValue(`${sp.type} persistence cannot be rendered for haproxy`);
   }
 }
 
@@ -269,8 +265,8 @@ function backendOf(listenerId: ConfigToken, listener: Listener, pool: Pool): Bac
 
 function logOf(log: HaproxyRenderSettings['log']): GlobalView['log'] {
   if (log === null) return null;
-  if (!LOG_LEVELS.includes(log.maxLevel)) throw new Error(`unknown log level: ${JSON.stringify(log.maxLevel)}`);
-  if (num(log.facility, 'log facility') > 7) throw new Error(`log facility is not 0-7: ${log.facility}`);
+  if (!LOG_LEVELS.includes(log.maxLevel)) throw new UnsafeValue(`unknown log level: ${JSON.stringify(log.maxLevel)}`);
+  if (num(log.facility, 'log facility') > 7) throw new UnsafeValue(`log facility is not 0-7: ${log.facility}`);
   return {
     target: configToken(log.target, 'log target'),
     // haproxy writes syslog lines to a socket, and bare messages to its own output
@@ -284,7 +280,7 @@ function header(listener: Listener, name: string): boolean {
   return listener.insert_headers[name] === 'true';
 }
 
-export function toHaproxyView(loadBalancerId: string, listeners: readonly HaproxyListenerInput[], settings: HaproxyRenderSettings): HaproxyView {
+export function toHaproxyView(loadBalancerId: string, listeners: readonly StoredListener[], settings: HaproxyRenderSettings): HaproxyView {
   const lbId = configToken(loadBalancerId, 'load balancer id');
   const sorted = [...listeners].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const frontends: FrontendView[] = [];
@@ -296,9 +292,9 @@ export function toHaproxyView(loadBalancerId: string, listeners: readonly Haprox
 
   for (const { id, listener } of sorted) {
     const listenerId = configToken(id, 'listener id');
-    if (ids.has(listenerId)) throw new Error(`listener ${listenerId} is given twice`);
+    if (ids.has(listenerId)) throw new UnsafeValue(`listener ${listenerId} is given twice`);
     ids.add(listenerId);
-    if (listener.loadbalancer_id !== loadBalancerId) throw new Error(`listener ${listenerId} belongs to load balancer ${listener.loadbalancer_id}`);
+    if (listener.loadbalancer_id !== loadBalancerId) throw new UnsafeValue(`listener ${listenerId} belongs to load balancer ${listener.loadbalancer_id}`);
     const mode = modeOf(listener.protocol);
     if (!listener.admin_state_up) {
       disabledListeners.push(listenerId);
@@ -307,7 +303,7 @@ export function toHaproxyView(loadBalancerId: string, listeners: readonly Haprox
     const binds = listener.vip_addresses.map((a) => endpoint(a, listener.protocol_port, 'VIP address'));
     for (const b of binds) {
       // two frontends on one address and port would share it (SO_REUSEPORT) and split its traffic
-      if (bound.has(b)) throw new Error(`${b} is bound by two listeners`);
+      if (bound.has(b)) throw new UnsafeValue(`${b} is bound by two listeners`);
       bound.add(b);
     }
     const pool = listener.default_pool;
@@ -340,6 +336,6 @@ export function toHaproxyView(loadBalancerId: string, listeners: readonly Haprox
   return { loadBalancerId: lbId, global, frontends, backends, disabledListeners };
 }
 
-export function renderHaproxyConfig(loadBalancerId: string, listeners: readonly HaproxyListenerInput[], settings: HaproxyRenderSettings): string {
+export function renderHaproxyConfig(loadBalancerId: string, listeners: readonly StoredListener[], settings: HaproxyRenderSettings): string {
   return render('haproxy/haproxy.cfg.njk', toHaproxyView(loadBalancerId, listeners, settings));
 }

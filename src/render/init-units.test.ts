@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load.js';
 import type { Uuid } from '../model/uuid.js';
-import { HaproxyDaemons } from '../services/haproxy-daemons.js';
-import { KeepalivedDaemons } from '../services/keepalived-daemons.js';
+import { DaemonSpecs } from '../services/daemon-specs.js';
 import { createPaths } from '../system/paths.js';
-import { renderDaemonUnit, renderNetnsUnit, type UnitInitKind } from './init-units.js';
+import type { UnitInitKind } from '../system/init/types.js';
+import { renderDaemonUnit, renderNetnsUnit } from './init-units.js';
 
 const config = parseConfig([{ path: '/x.conf', text: '' }]).config;
-const daemons = new KeepalivedDaemons(config, createPaths(config));
-const haproxy = new HaproxyDaemons(config, createPaths(config));
+const daemons = new DaemonSpecs(() => config, createPaths(config));
 const LISTENER = 'ffffffff-0000-0000-0000-0000000000a1' as Uuid;
 const LB = 'ffffffff-0000-0000-0000-0000000000b1' as Uuid;
 const KINDS: UnitInitKind[] = ['systemd', 'sysvinit', 'upstart'];
@@ -23,7 +22,7 @@ describe('init unit templates (golden files)', () => {
       await expect(renderDaemonUnit(kind, daemons.vrrp())).toMatchFileSnapshot(`__golden__/${kind}-keepalived-vrrp.${EXT[kind]}`);
     });
     it(`${kind}: haproxy of a load balancer`, async () => {
-      await expect(renderDaemonUnit(kind, haproxy.lb(LB))).toMatchFileSnapshot(`__golden__/${kind}-haproxy.${EXT[kind]}`);
+      await expect(renderDaemonUnit(kind, daemons.haproxy(LB))).toMatchFileSnapshot(`__golden__/${kind}-haproxy.${EXT[kind]}`);
     });
     it(`${kind}: network namespace`, async () => {
       await expect(renderNetnsUnit(kind, daemons.netns())).toMatchFileSnapshot(`__golden__/${kind}-netns.${EXT[kind]}`);
@@ -43,12 +42,12 @@ describe('unit contents', () => {
   });
 
   it('runs haproxy master-worker in the foreground inside the namespace, reloaded with SIGUSR2', () => {
-    const unit = renderDaemonUnit('systemd', haproxy.lb(LB));
+    const unit = renderDaemonUnit('systemd', daemons.haproxy(LB));
     expect(unit).toContain(`ExecStart=/sbin/ip netns exec amphora-haproxy /usr/sbin/haproxy -W -db -f /var/lib/octavia/${LB}/haproxy.cfg -p /var/lib/octavia/${LB}.pid`);
     expect(unit).toContain('ExecReload=/bin/kill -USR2 $MAINPID');
     expect(unit).toContain(`StandardOutput=append:/var/lib/octavia/${LB}/haproxy.log`);
-    expect(renderDaemonUnit('sysvinit', haproxy.lb(LB))).toContain('kill -USR2 "$pid"');
-    expect(renderDaemonUnit('upstart', haproxy.lb(LB))).toMatch(/^reload signal SIGUSR2$/m);
+    expect(renderDaemonUnit('sysvinit', daemons.haproxy(LB))).toContain('kill -USR2 "$pid"');
+    expect(renderDaemonUnit('upstart', daemons.haproxy(LB))).toMatch(/^reload signal SIGUSR2$/m);
     // keepalived keeps upstart's default (SIGHUP)
     expect(renderDaemonUnit('upstart', daemons.lvs(LISTENER))).not.toMatch(/reload signal/);
     expect(renderDaemonUnit('sysvinit', daemons.lvs(LISTENER))).toContain('kill -HUP "$pid"');
@@ -61,6 +60,6 @@ describe('unit contents', () => {
     expect(() => renderDaemonUnit('upstart', { ...daemons.lvs(LISTENER), description: 'x"\nexec /bin/sh' })).toThrow(/unsafe unit description/);
     expect(() => renderNetnsUnit('systemd', { ...daemons.netns(), namespace: 'a b' })).toThrow(/namespace/);
     const signal = 'HUP\nExecStartPre=/bin/sh' as 'HUP';
-    expect(() => renderDaemonUnit('systemd', { ...haproxy.lb(LB), reload: { signal, acknowledged: /x/, failed: null } })).toThrow(/unknown reload signal/);
+    expect(() => renderDaemonUnit('systemd', { ...daemons.haproxy(LB), reload: { signal, acknowledged: /x/, failed: null } })).toThrow(/unknown reload signal/);
   });
 });

@@ -19,6 +19,7 @@
 import { configToken, type ConfigToken } from '../model/config-token.js';
 import { expectedCodesRange, familyOf, URL_PATH } from '../model/listener/rules.js';
 import type { HealthMonitor, LbAlgorithm, Listener, Member } from '../model/listener/schema.js';
+import { UnsafeValue } from '../model/errors.js';
 import { render } from './environment.js';
 
 export interface LvsRenderSettings {
@@ -78,13 +79,13 @@ export interface LvsView {
 }
 
 const num = (n: number, what: string): number => {
-  if (!Number.isSafeInteger(n)) throw new Error(`${what} is not an integer: ${n}`);
+  if (!Number.isSafeInteger(n)) throw new UnsafeValue(`${what} is not an integer: ${n}`);
   return n;
 };
 
 /** url paths may hold ?, &, ; and ~, which ConfigToken does not allow; URL_PATH still keeps out $, #, !, quotes, spaces and braces. */
 function urlPath(value: string): ConfigToken {
-  if (!URL_PATH.test(value)) throw new Error(`url path is not safe in a config: ${JSON.stringify(value)}`);
+  if (!URL_PATH.test(value)) throw new UnsafeValue(`url path is not safe in a config: ${JSON.stringify(value)}`);
   return value as ConfigToken;
 }
 
@@ -111,7 +112,7 @@ function checkView(hm: HealthMonitor, m: Member, settings: LvsRenderSettings): C
       return { kind: 'HTTP_GET', ip, port, timeout, urlPath: urlPath(hm.url_path ?? '/'), statusCodes };
     }
     default:
-      throw new Error(`monitor type ${hm.type} cannot be rendered for LVS`);
+      throw new UnsafeValue(`monitor type ${hm.type} cannot be rendered for LVS`);
   }
 }
 
@@ -175,4 +176,10 @@ export function toLvsView(listener: Listener, listenerId: string, settings: LvsR
 
 export function renderLvsConfig(listener: Listener, listenerId: string, settings: LvsRenderSettings): string {
   return render('keepalived/lvs.conf.njk', toLvsView(listener, listenerId, settings));
+}
+
+/** The config text and whether it has a virtual server (what the agent records about it). */
+export function renderLvsListener(listener: Listener, listenerId: string, settings: LvsRenderSettings): { text: string; virtualServers: boolean } {
+  const view = toLvsView(listener, listenerId, settings);
+  return { text: render('keepalived/lvs.conf.njk', view), virtualServers: view.virtualServers.length > 0 };
 }

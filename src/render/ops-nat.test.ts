@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { listenerViolations } from '../model/listener/rules.js';
 import { listenerSchema, type Listener } from '../model/listener/schema.js';
 import { member, merge, udpListener } from '../../test/support/listener-fixtures.js';
-import { isOnePacketListener, opsRewriteKey, opsRewrites, renderOpsTcBatch, type StoredListener, type TcDevice } from './ops-nat.js';
+import type { StoredListener } from '../model/listener/schema.js';
+import { isOnePacketListener, opsRewriteKey, opsRewrites, renderOpsTcBatch, type TcDevice } from './ops-nat.js';
 
 type Json = Record<string, unknown>;
 const L1 = 'eeeeeeee-0000-0000-0000-0000000000c1';

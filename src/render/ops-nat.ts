@@ -24,7 +24,8 @@
  */
 import { configToken, type ConfigToken } from '../model/config-token.js';
 import { familyOf } from '../model/listener/rules.js';
-import type { Listener } from '../model/listener/schema.js';
+import { UnsafeValue } from '../model/errors.js';
+import type { Listener, StoredListener } from '../model/listener/schema.js';
 
 /** The tc filter preferences this agent owns on every device's egress, one per address family. */
 export const OPS_TC_PREF = { 4: 4004, 6: 4006 } as const;
@@ -48,10 +49,6 @@ export interface ShadowedRewrite {
   readonly usedBy: string;
 }
 
-export interface StoredListener {
-  readonly id: string;
-  readonly listener: Listener;
-}
 
 /** A device of the amphora namespace and which of OPS_TC_PREF it carries now. */
 export interface TcDevice {
@@ -60,14 +57,14 @@ export interface TcDevice {
 }
 
 const port = (n: number, what: string): number => {
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${what} is not a port: ${n}`);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UnsafeValue(`${what} is not a port: ${n}`);
   return n;
 };
 
 /** The tc action cookie: the listener id as 32 hex digits, shown by `tc filter show`. */
 function cookie(listenerId: string): string {
   const hex = listenerId.replaceAll('-', '');
-  if (!/^[0-9a-f]{32}$/.test(hex)) throw new Error(`listener id is not a UUID: ${JSON.stringify(listenerId)}`);
+  if (!/^[0-9a-f]{32}$/.test(hex)) throw new UnsafeValue(`listener id is not a UUID: ${JSON.stringify(listenerId)}`);
   return hex;
 }
 

@@ -7,27 +7,21 @@
  * socket or new directories are named in the answer as taking effect at the next restart.
  */
 import type { Logger } from '../log.js';
-import { ConfigError, parseConfig, readConfigFiles, type LoadedConfig } from '../config/load.js';
+import { parseConfig, readConfigFiles, type LoadedConfig } from '../config/load.js';
 import type { AgentConfig } from '../config/schema.js';
-import { ConfigRejected } from '../model/errors.js';
+import { startupOptionNames } from '../config/startup.js';
+import { ConfigError, ConfigRejected } from '../model/errors.js';
 import { writeFileAtomic } from '../system/files.js';
 
 export type ConfigListener = (next: AgentConfig, previous: AgentConfig) => Promise<void> | void;
 /** Throws a `ConfigError` when `next` cannot be applied (e.g. unreadable TLS files); runs before anything is written. */
 export type ConfigCheck = (next: AgentConfig) => Promise<void> | void;
 
-/** Options applied without a restart; every other change waits for the next start. */
-const LIVE = new Set([
-  'DEFAULT.debug',
-  'controller_worker.loadbalancer_topology',
-  'amphora_agent.agent_tls_protocol',
-  'amphora_agent.agent_server_cert',
-  'amphora_agent.agent_server_ca',
-  'amphora_agent.agent_request_read_timeout',
-  'amphora_agent.max_request_body_bytes',
-  'amphora_agent.command_timeout',
-  'amphora_agent.amphora_id',
-]);
+/**
+ * Options read once at startup (config/startup.ts): a change waits for the next start. Every
+ * other option is read live, where it is used, so a change applies from the next request.
+ */
+const AT_STARTUP = new Set(startupOptionNames());
 
 export function changedOptions(a: AgentConfig, b: AgentConfig): string[] {
   const out: string[] = [];
@@ -84,7 +78,7 @@ export class AgentConfigService {
     const previous = this.loaded.config;
     this.loaded = next;
     for (const listener of this.listeners) await listener(next.config, previous);
-    const pending = changedOptions(previous, next.config).filter((o) => !LIVE.has(o));
+    const pending = changedOptions(previous, next.config).filter((o) => AT_STARTUP.has(o));
     this.log.info({ file: target, pendingRestart: pending, unknown: next.unknown }, 'configuration replaced');
     return pending;
   }

@@ -4,7 +4,7 @@
  * figures, namespace counters and the listener registry, and reports the configured topology
  * (the reference always says SINGLE). Numbers are numbers (the reference sends some as strings).
  */
-import type { AgentConfig } from '../config/schema.js';
+import type { LiveConfig } from '../config/startup.js';
 import type { HostStats } from '../system/host-stats.js';
 import type { Paths } from '../system/paths.js';
 import { pidFileState } from '../system/processes.js';
@@ -19,7 +19,7 @@ export interface AmphoraInfoDeps {
   readonly host: HostStats;
   readonly state: StateStore;
   readonly paths: Paths;
-  readonly config: () => AgentConfig;
+  readonly config: () => LiveConfig;
 }
 
 function versionFields(v: ComponentVersions) {
@@ -47,7 +47,7 @@ export class AmphoraInfo {
       host.cpu(),
       host.memory(),
       host.disk(),
-      host.namespaceInterfaces(config.amphora_agent.network_namespace),
+      host.namespaceInterfaces(this.deps.paths.namespace),
       this.processCounts(),
     ]);
     return {

@@ -3,7 +3,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FakeRunner } from '../../test/fakes/fake-runner.js';
 import { parseConfig } from '../config/load.js';
 import type { Uuid } from '../model/uuid.js';
 import { createPaths } from '../system/paths.js';
@@ -19,7 +18,7 @@ async function setup() {
   const paths = createPaths(config);
   const state = new StateStore(paths.stateFile);
   await state.load();
-  const scripts = new CheckScripts(config, paths, state, new FakeRunner());
+  const scripts = new CheckScripts(paths, state);
   mkdirSync(paths.lvsDir, { recursive: true });
   let pid = 100;
   /** A "process": a pid file and, when alive, a proc entry with that comm. */
@@ -33,7 +32,7 @@ async function setup() {
     return pid;
   };
   const want = async (id: Uuid, wantRunning: boolean, hasVirtualServer = true) => {
-    await state.update((s) => void (s.lvsListeners[id] = { id, wantRunning, appliedHash: null, protocol: 'UDP', hasVirtualServer }));
+    await state.update((s) => void (s.lvsListeners[id] = { id, wantRunning, protocol: 'UDP', installed: null, applied: { hash: 'h', virtualServers: hasVirtualServer } }));
     await scripts.writeLvsLiveness();
   };
   const run = (script: string) => spawnSync('/bin/sh', [script], { encoding: 'utf8' });
@@ -101,7 +100,7 @@ describe('LVS liveness check script', () => {
 
 describe('haproxy liveness check script', () => {
   const wantLb = async (t: Awaited<ReturnType<typeof setup>>, id: Uuid, wantRunning: boolean) => {
-    await t.scriptsState.update((s) => void (s.loadBalancers[id] = { id, wantRunning, listeners: [] }));
+    await t.scriptsState.update((s) => void (s.loadBalancers[id] = { id, wantRunning, listeners: [], installedHash: null, appliedHash: null }));
     await t.scripts.writeHaproxyLiveness();
   };
 

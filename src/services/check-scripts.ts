@@ -1,54 +1,27 @@
 /**
  * @module services/check-scripts
- * The scripts the agent keeps on disk for keepalived: the namespace setup, the UDP-CONNECT
- * member check that controller-rendered LVS configs call, the VRRP check script and the LVS
- * liveness check it runs. Each is re-rendered when its content would change; the liveness
- * check lists exactly the LVS listeners that should be running, from the registry.
+ * The scripts the agent keeps on disk for keepalived: the UDP-CONNECT member check that
+ * controller-rendered LVS configs call, the VRRP check script and the LVS and haproxy liveness
+ * checks it runs. Each is re-rendered when its content would change; the liveness checks list
+ * exactly the listeners and load balancers that should be running, from the registry.
  */
-import type { AgentConfig } from '../config/schema.js';
 import type { Uuid } from '../model/uuid.js';
-import { renderHaproxyLivenessCheck, renderLvsLivenessCheck, renderNetnsSetup, renderUdpCheck, renderVrrpCheck } from '../render/scripts.js';
-import type { ProcessRunner } from '../system/exec.js';
+import { renderHaproxyLivenessCheck, renderLvsLivenessCheck, renderUdpCheck, renderVrrpCheck } from '../render/scripts.js';
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { ensureDir, exists, writeIfChanged } from '../system/files.js';
+import { ensureDir, writeIfChanged } from '../system/files.js';
 import type { Paths } from '../system/paths.js';
 import { KeyedLock } from './keyed-lock.js';
+import { SCRIPT_MODE } from './namespace.js';
 import type { StateStore } from './state.js';
-
-/** keepalived refuses scripts in directories that others can write to. */
-const SCRIPT_MODE = 0o755;
 
 export class CheckScripts {
   private readonly lock = new KeyedLock();
-  private namespaceReady = false;
 
   constructor(
-    private readonly config: AgentConfig,
     private readonly paths: Paths,
     private readonly state: StateStore,
-    private readonly runner: ProcessRunner,
   ) {}
-
-  /**
-   * Makes sure the network namespace exists with its settings: runs the setup script the first
-   * time and whenever the namespace has gone (a reboot empties /run), not on every request.
-   */
-  async ensureNamespace(): Promise<void> {
-    await this.writeNetnsSetup();
-    await this.lock.run('netns-run', async () => {
-      if (this.namespaceReady && (await exists(this.paths.netnsFile))) return;
-      await this.runner.run('/bin/sh', [this.paths.netnsSetupScript]);
-      this.namespaceReady = true;
-    });
-  }
-
-  async writeNetnsSetup(): Promise<void> {
-    const a = this.config.amphora_agent;
-    await ensureDir(this.paths.base);
-    const text = renderNetnsSetup({ namespace: a.network_namespace, ipCmd: a.ip_cmd, loadModules: true });
-    await this.lock.run('netns', () => writeIfChanged(this.paths.netnsSetupScript, text, SCRIPT_MODE));
-  }
 
   async writeUdpCheck(): Promise<void> {
     await ensureDir(this.paths.lvsDir);
@@ -101,7 +74,9 @@ export class CheckScripts {
         .filter((l) => l.wantRunning)
         .map((l) => {
           const id = l.id as Uuid;
-          return { id, pidFile: this.paths.lvsPidFile(id), checkPidFile: l.hasVirtualServer ? this.paths.lvsCheckPidFile(id) : null };
+          // the config keepalived runs, or the one it is being started with
+          const virtualServers = (l.applied ?? l.installed)?.virtualServers ?? false;
+          return { id, pidFile: this.paths.lvsPidFile(id), checkPidFile: virtualServers ? this.paths.lvsCheckPidFile(id) : null };
         });
       await writeIfChanged(this.paths.lvsLivenessCheckScript, renderLvsLivenessCheck(this.paths.procDir, listeners), SCRIPT_MODE);
     });

@@ -11,14 +11,10 @@ import { describe, expect, it } from 'vitest';
 import { FakeInit } from '../../test/fakes/fake-init.js';
 import { FakeRunner } from '../../test/fakes/fake-runner.js';
 import { parseConfig } from '../config/load.js';
-import { silentLogger } from '../log.js';
 import { CommandFailed, ConfigRejected, InvalidInput } from '../model/errors.js';
 import type { Uuid } from '../model/uuid.js';
 import { createPaths } from '../system/paths.js';
-import { CheckScripts } from './check-scripts.js';
-import { HaproxyDaemons } from './haproxy-daemons.js';
-import { HaproxyLoadBalancers } from './haproxy-lbs.js';
-import { StateStore } from './state.js';
+import { serviceHarness } from '../../test/support/service-harness.js';
 
 const LB = 'ffffffff-0000-0000-0000-0000000000b1' as Uuid;
 const UNIT = `haproxy-${LB}`;
@@ -28,9 +24,8 @@ const BROKEN = 'global\n    bogus_keyword 1\n';
 
 async function setup() {
   const root = mkdtempSync(join(tmpdir(), 'haproxy-lbs-'));
-  const config = parseConfig([
-    { path: '/x.conf', text: `[haproxy_amphora]\nbase_path = ${root}/lib\n[amphora_agent]\nproc_dir = ${root}/proc\nprocess_settle_seconds = 0\n` },
-  ]).config;
+  const configText = `[haproxy_amphora]\nbase_path = ${root}/lib\n[amphora_agent]\nproc_dir = ${root}/proc\nnetns_run_dir = ${root}/netns\nprocess_settle_seconds = 0\n`;
+  const config = parseConfig([{ path: '/x.conf', text: configText }]).config;
   const paths = createPaths(config);
   // haproxy -c refuses any config with the bogus keyword, as the real one does
   const runner = new FakeRunner()
@@ -41,12 +36,9 @@ async function setup() {
         : { exitCode: 0, stdout: 'Configuration file is valid\n' },
     );
   const init = new FakeInit(join(root, 'proc'));
-  const state = new StateStore(paths.stateFile);
-  await state.load();
-  const daemons = new HaproxyDaemons(config, paths);
-  const lbs = new HaproxyLoadBalancers({ config: () => config, paths, runner, init, daemons, scripts: new CheckScripts(config, paths, state, runner), state, log: silentLogger() });
+  const t = await serviceHarness({ configText, runner, init: () => init });
   const lifecycle = () => init.calls.filter((c) => /^(start|stop|reload) /.test(c));
-  return { paths, runner, init, state, daemon: daemons.lb(LB), lbs, lifecycle };
+  return { paths, runner, init, state: t.state, daemon: t.specs.haproxy(LB), lbs: t.haproxy, lifecycle };
 }
 
 describe('HaproxyLoadBalancers.apply', () => {
@@ -55,7 +47,7 @@ describe('HaproxyLoadBalancers.apply', () => {
     expect(await t.lbs.apply(LB, CONFIG_A, ['l1'])).toBe('started');
     expect(t.init.calls).toEqual([`install ${UNIT} amphora-netns`, `enable ${UNIT}`, `start ${UNIT}`]);
     expect(readFileSync(t.paths.haproxyConfig(LB), 'utf8')).toBe(CONFIG_A);
-    expect(t.state.current.loadBalancers[LB]).toEqual({ id: LB, wantRunning: true, listeners: ['l1'] });
+    expect(t.state.current.loadBalancers[LB]).toMatchObject({ id: LB, wantRunning: true, listeners: ['l1'] });
 
     expect(await t.lbs.apply(LB, CONFIG_A, ['l1'])).toBe('unchanged');
     expect(t.lifecycle()).toEqual([`start ${UNIT}`]);

@@ -12,39 +12,38 @@
  *
  * Model changes are serialized: the 409 check compares against every stored listener.
  */
-import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import type { AgentConfig } from '../config/schema.js';
+import type { LiveConfig } from '../config/startup.js';
 import type { Logger } from '../log.js';
-import { Conflict, InvalidInput, NotFound } from '../model/errors.js';
+import { Conflict, InvalidInput, ModelRejected, NotFound } from '../model/errors.js';
 import { isLvsProtocol, listenerViolations } from '../model/listener/rules.js';
-import { parseListenerShape, type Listener, type Protocol } from '../model/listener/schema.js';
-import { ModelRejected } from '../model/listener/violations.js';
+import { parseListenerShape, type Listener, type Protocol, type StoredListener } from '../model/listener/schema.js';
 import type { Uuid } from '../model/uuid.js';
 import { renderHaproxyConfig } from '../render/haproxy-view.js';
-import { renderLvsConfig } from '../render/lvs-view.js';
+import { renderLvsListener } from '../render/lvs-view.js';
 import type { ProcessRunner } from '../system/exec.js';
-import { ensureDir, readIfExists, removeFile, writeFileAtomic } from '../system/files.js';
+import { readIfExists } from '../system/files.js';
 import type { Paths } from '../system/paths.js';
-import { md5Hex } from './digest.js';
+import type { StagedApply } from './apply/staged-apply.js';
+import { validateKeepalivedConfig } from './apply/validators.js';
 import type { CheckScripts } from './check-scripts.js';
-import type { HaproxyDaemons } from './haproxy-daemons.js';
+import type { DaemonSpecs } from './daemon-specs.js';
+import { md5Hex } from './digest.js';
 import type { HaproxyLoadBalancers } from './haproxy-lbs.js';
-import { validateKeepalivedConfig } from './keepalived-validate.js';
 import { KeyedLock } from './keyed-lock.js';
-import type { LvsListeners } from './lvs-listeners.js';
+import type { LvsConfig, LvsListeners } from './lvs-listeners.js';
 import type { OnePacketNat } from './one-packet-nat.js';
 import type { StateStore } from './state.js';
 
 export interface ListenerModelDeps {
-  readonly config: () => AgentConfig;
+  readonly config: () => LiveConfig;
   readonly paths: Paths;
   readonly runner: ProcessRunner;
   readonly state: StateStore;
   readonly scripts: CheckScripts;
+  readonly applier: StagedApply;
+  readonly specs: DaemonSpecs;
   readonly lvs: LvsListeners;
   readonly haproxy: HaproxyLoadBalancers;
-  readonly haproxyDaemons: HaproxyDaemons;
   /** Members' replies to ONE_PACKET_SCHEDULING listeners from the VIP; synced after every change. */
   readonly onePacketNat: Pick<OnePacketNat, 'sync'>;
   readonly log: Logger;
@@ -94,7 +93,7 @@ export class ListenerModels {
   }
 
   /** Every stored listener model. */
-  all(): { id: string; listener: Listener }[] {
+  all(): StoredListener[] {
     return Object.entries(this.deps.state.current.listenerModels).map(([id, e]) => ({ id, listener: e.model as Listener }));
   }
 
@@ -119,32 +118,36 @@ export class ListenerModels {
   private lvsSettings() {
     const config = this.deps.config();
     return {
-      namespace: config.amphora_agent.network_namespace,
+      namespace: this.deps.paths.namespace,
       udpCheckScript: this.deps.paths.udpCheckScript,
       sctpCheckCommand: config.amphora_agent.sctp_check_cmd,
     };
   }
 
   /** The haproxy listeners of load balancer `lbId` as stored, with `id` replaced by `listener` (or left out when null). */
-  private haproxySiblings(lbId: string, id: string, listener: Listener | null): { id: string; listener: Listener }[] {
+  private haproxySiblings(lbId: string, id: string, listener: Listener | null): StoredListener[] {
     const out = this.all().filter((l) => l.id !== id && l.listener.loadbalancer_id === lbId && !isLvsProtocol(l.listener.protocol));
     if (listener !== null) out.push({ id, listener });
     return out.sort((a, b) => a.id.localeCompare(b.id));
   }
 
-  private renderHaproxy(lbId: Uuid, listeners: readonly { id: string; listener: Listener }[]): RenderedConfig {
-    const text = renderHaproxyConfig(lbId, listeners, this.deps.haproxyDaemons.renderSettings(lbId));
+  private renderHaproxy(lbId: Uuid, listeners: readonly StoredListener[]): RenderedConfig {
+    const text = renderHaproxyConfig(lbId, listeners, this.deps.specs.haproxyRenderSettings(lbId));
     return { kind: 'haproxy', path: this.deps.paths.haproxyConfig(lbId), text, etag: md5Hex(text) };
   }
 
-  /** UDP/SCTP: the listener's own keepalived config; TCP/HTTP: its load balancer's combined haproxy config. */
-  private render(id: Uuid, listener: Listener): RenderedConfig {
+  /**
+   * UDP/SCTP: the listener's own keepalived config, and what LvsListeners records of it;
+   * TCP/HTTP: its load balancer's combined haproxy config.
+   */
+  private render(id: Uuid, listener: Listener): { rendered: RenderedConfig; lvs: LvsConfig | null } {
     if (!isLvsProtocol(listener.protocol)) {
       const lbId = listener.loadbalancer_id as Uuid;
-      return this.renderHaproxy(lbId, this.haproxySiblings(lbId, id, listener));
+      return { rendered: this.renderHaproxy(lbId, this.haproxySiblings(lbId, id, listener)), lvs: null };
     }
-    const text = renderLvsConfig(listener, id, this.lvsSettings());
-    return { kind: 'keepalived-lvs', path: this.deps.paths.lvsConfig(id), text, etag: md5Hex(text) };
+    const { text, virtualServers } = renderLvsListener(listener, id, this.lvsSettings());
+    const rendered: RenderedConfig = { kind: 'keepalived-lvs', path: this.deps.paths.lvsConfig(id), text, etag: md5Hex(text) };
+    return { rendered, lvs: { text, protocol: listener.protocol === 'SCTP' ? 'SCTP' : 'UDP', virtualServers } };
   }
 
   /** Re-applies load balancer `lbId` without listener `id`; removes its haproxy when no listener is left. */
@@ -159,9 +162,9 @@ export class ListenerModels {
     const listener = this.parse(body);
     return this.lock.run('models', async () => {
       this.checkConflicts(id, listener);
-      const rendered = this.render(id, listener);
+      const { rendered } = this.render(id, listener);
       if (rendered.kind === 'haproxy') await this.deps.haproxy.validate(listener.loadbalancer_id as Uuid, rendered.text);
-      else await this.checkWithBinary(rendered);
+      else await this.checkLvs(rendered);
       return { listener_id: id, listener, rendered };
     });
   }
@@ -170,15 +173,14 @@ export class ListenerModels {
     const listener = this.parse(body);
     return this.lock.run('models', async () => {
       this.checkConflicts(id, listener);
-      const rendered = this.render(id, listener);
+      const { rendered, lvs: lvsConfig } = this.render(id, listener);
       const { lvs, haproxy, state } = this.deps;
       const previous = this.stored(id);
       const lbId = listener.loadbalancer_id as Uuid;
       // Both paths check the text with the real binary before they replace anything, then start
-      // the daemon or reload the running one.
-      if (rendered.kind === 'keepalived-lvs') {
-        await lvs.upload(id, Buffer.from(rendered.text));
-        await lvs.act(id, 'start');
+      // the daemon or reload the running one; a failure leaves the listener as it was.
+      if (lvsConfig !== null) {
+        await lvs.install(id, lvsConfig, { activate: true });
       } else {
         await haproxy.apply(lbId, rendered.text, this.haproxySiblings(lbId, id, listener).map((l) => l.id));
       }
@@ -215,19 +217,11 @@ export class ListenerModels {
     });
   }
 
-  private async checkWithBinary(rendered: RenderedConfig): Promise<void> {
-    const { paths, scripts, runner, log } = this.deps;
-    const agent = this.deps.config().amphora_agent;
-    await ensureDir(paths.lvsDir);
-    // the UDP-CONNECT probe the config names, and the namespace (keepalived checks nothing in a missing one)
+  /** keepalived --config-test on a throw-away copy of the listener's rendered config. */
+  private async checkLvs(rendered: RenderedConfig): Promise<void> {
+    const { scripts, runner, log, applier } = this.deps;
+    // the UDP-CONNECT probe the config names must exist
     await scripts.writeUdpCheck();
-    await scripts.ensureNamespace();
-    const file = join(paths.lvsDir, `.validate-${randomUUID()}.conf`);
-    await writeFileAtomic(file, rendered.text, 0o644);
-    try {
-      await validateKeepalivedConfig(runner, agent.keepalived_cmd, file, log);
-    } finally {
-      await removeFile(file);
-    }
+    await applier.check(rendered.path, rendered.text, (file) => validateKeepalivedConfig(runner, this.deps.config().amphora_agent.keepalived_cmd, file, log));
   }
 }

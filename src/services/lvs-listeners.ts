@@ -1,82 +1,85 @@
 /**
  * @module services/lvs-listeners
  * UDP and SCTP listeners, each served by its own keepalived (LVS, NAT) in the amphora
- * namespace. Uploads are validated by keepalived before they replace anything and leave no
- * half-made listener when a later step fails. Start, reload and restart answer only once
- * keepalived is alive and serving; a reload of an unchanged config does nothing and a changed
- * one is a SIGHUP, not a restart. Work on one listener is serialized; listeners run in parallel.
+ * namespace. `install` is the typed entry (the text and what it holds): API 2.0 calls it with
+ * what it rendered, API 1.0's `upload` after one look at the uploaded text. Both go through the
+ * staged apply, so a config is validated by keepalived before it replaces anything and a failed
+ * install leaves the listener as it was. Start and reload answer only once keepalived is alive
+ * and serving; a reload of an unchanged config does nothing and a changed one is a SIGHUP, not a
+ * restart. Work on one listener is serialized; listeners run in parallel.
  */
 import { ConfigRejected, InvalidInput, NotFound } from '../model/errors.js';
-import { configHash, inspectKeepalivedConfig } from '../model/keepalived-config.js';
+import { inspectKeepalivedConfig } from '../model/keepalived-config.js';
 import type { Uuid } from '../model/uuid.js';
-import { ensureDir, readIfExists, removeFile, writeFileAtomic } from '../system/files.js';
+import { readIfExists, removeFile } from '../system/files.js';
 import { removePidFiles } from '../system/init/process-signals.js';
 import { pidFileState } from '../system/processes.js';
-import { startOrReload } from './daemon-health.js';
-import type { KeepalivedServiceDeps } from './keepalived-daemons.js';
-import { replaceValidated, validateKeepalivedConfig } from './keepalived-validate.js';
+import type { ApplyOutcome } from './apply/staged-apply.js';
+import { validateKeepalivedConfig } from './apply/validators.js';
+import type { DaemonAction, DaemonServiceDeps, ListenerStatusEntry } from './daemon-service.js';
+import { contentHash } from './digest.js';
 import { KeyedLock } from './keyed-lock.js';
+import type { LvsConfigFactsState, LvsListenerState } from './state.js';
 
-export type LvsAction = 'start' | 'stop' | 'reload';
-export type ListenerStatus = 'ACTIVE' | 'OFFLINE' | 'ERROR';
-
-export type LvsDeps = KeepalivedServiceDeps;
+/** A keepalived LVS config and the facts about it the agent keeps. */
+export interface LvsConfig {
+  readonly text: string;
+  readonly protocol: 'UDP' | 'SCTP';
+  /** false: no pool, or the listener is disabled; keepalived then idles. */
+  readonly virtualServers: boolean;
+}
 
 export const notFound = (id: string) => new NotFound('UDP Listener Not Found', `No UDP listener with UUID: ${id}`);
 
 export class LvsListeners {
   private readonly lock = new KeyedLock();
 
-  constructor(private readonly deps: LvsDeps) {}
+  constructor(private readonly deps: DaemonServiceDeps) {}
 
   has(id: Uuid): boolean {
     return id in this.deps.state.current.lvsListeners;
   }
 
+  /** API 1.0: the controller's rendered config, looked at once for what the agent must know. */
   async upload(id: Uuid, body: Buffer): Promise<void> {
     if (body.length === 0) throw new InvalidInput('Invalid request', 'the request body is empty');
     const text = body.toString('utf8');
-    await this.lock.run(id, async () => {
-      const { paths, scripts, init, daemons, state, runner, log } = this.deps;
-      await ensureDir(paths.lvsDir);
+    const facts = inspectKeepalivedConfig(text);
+    const namespace = this.deps.paths.namespace;
+    if (facts.netns !== null && facts.netns !== namespace) {
+      throw new ConfigRejected('Invalid request', `the config names net_namespace ${facts.netns}, but this agent runs listeners in ${namespace}`);
+    }
+    await this.install(id, { text, protocol: facts.protocol, virtualServers: facts.virtualServers }, { activate: false });
+  }
+
+  /**
+   * Validates and installs the listener's config and unit; with `activate`, also starts its
+   * keepalived or reloads it, and answers once that is proven. Records the listener only on success.
+   */
+  async install(id: Uuid, config: LvsConfig, options: { readonly activate: boolean }): Promise<ApplyOutcome> {
+    return this.lock.run(id, async () => {
+      const { paths, scripts, state, applier, runner, log } = this.deps;
+      // the UDP-CONNECT probe controller-rendered configs call must exist before validation
       await scripts.writeUdpCheck();
-      const agent = this.deps.config().amphora_agent;
-      const facts = inspectKeepalivedConfig(text);
-      if (facts.netns !== null && facts.netns !== agent.network_namespace) {
-        throw new ConfigRejected('Invalid request', `the config names net_namespace ${facts.netns}, but this agent runs listeners in ${agent.network_namespace}`);
-      }
-      // keepalived --config-test silently checks nothing when the config's namespace is missing.
-      await scripts.ensureNamespace();
-      const conf = paths.lvsConfig(id);
       const previous = state.current.lvsListeners[id];
-      // The controller re-pushes every UDP listener on every change: the same text, already
-      // validated and stored, is not validated again.
-      const unchanged = previous !== undefined && (await readIfExists(conf)) === text;
-      const previousText = unchanged ? text : await replaceValidated(conf, text, (file) => validateKeepalivedConfig(runner, agent.keepalived_cmd, file, log));
-      const daemon = daemons.lvs(id);
-      try {
-        await init.install(daemon, daemons.netns());
-        await init.enable(daemon, daemons.netns());
-        await state.update((s) => {
-          s.lvsListeners[id] = {
-            id,
-            wantRunning: previous?.wantRunning ?? false,
-            appliedHash: previous?.appliedHash ?? null,
-            protocol: facts.protocol,
-            hasVirtualServer: previous?.hasVirtualServer ?? false,
-          };
-        });
-        await scripts.writeLvsLiveness();
-      } catch (err) {
-        // Leave nothing half-made: the listener is as it was before this upload.
-        if (previousText === undefined) await removeFile(conf);
-        else await writeFileAtomic(conf, previousText, 0o644);
-        if (previous === undefined) {
-          await init.uninstall(daemon).catch((e: unknown) => log.warn({ err: e, id }, 'could not remove the unit of a failed upload'));
-          await state.update((s) => void delete s.lvsListeners[id]);
-        }
-        throw err;
-      }
+      const hash = contentHash(config.text);
+      const installed: LvsConfigFactsState = { hash, virtualServers: config.virtualServers };
+      return applier.apply({
+        daemon: this.deps.specs.lvs(id),
+        config: paths.lvsConfig(id),
+        text: config.text,
+        hash,
+        validate: (file) => validateKeepalivedConfig(runner, this.deps.config().amphora_agent.keepalived_cmd, file, log),
+        installedHash: previous?.installed?.hash ?? null,
+        isNew: previous === undefined,
+        ...(options.activate ? { activate: { appliedHash: previous?.applied?.hash ?? null, children: this.children(id, installed) } } : {}),
+        commit: (outcome) =>
+          this.record(id, (e) => {
+            // activated: keepalived now runs this config; installed only: it runs what it ran
+            const running = outcome === 'installed' ? undefined : installed;
+            return { id, protocol: config.protocol, installed, wantRunning: running !== undefined || (e?.wantRunning ?? false), applied: running ?? e?.applied ?? null };
+          }),
+      });
     });
   }
 
@@ -87,70 +90,77 @@ export class LvsListeners {
   }
 
   /** Returns the reference's success detail, e.g. "keepalivedlvs listener <id> started". */
-  async act(id: Uuid, action: LvsAction): Promise<string> {
+  async act(id: Uuid, action: DaemonAction): Promise<string> {
     return this.lock.run(id, async () => {
-      const { init, daemons } = this.deps;
+      const { init, applier } = this.deps;
       const entry = this.deps.state.current.lvsListeners[id];
       if (!entry) throw notFound(id);
-      const daemon = daemons.lvs(id);
+      const daemon = this.deps.specs.lvs(id);
       if (action === 'stop') {
         await init.stop(daemon);
-        await this.record(id, { wantRunning: false, appliedHash: null });
+        await this.record(id, (e) => ({ ...(e ?? entry), wantRunning: false, applied: null }));
         return `keepalivedlvs listener ${id} stopped`;
       }
-      const text = await this.read(id);
-      const hash = configHash(text);
+      const installed = entry.installed ?? (await this.factsOnDisk(id));
       const running = await init.isActive(daemon);
-      if (running && entry.appliedHash === hash) {
-        await this.record(id, { wantRunning: true });
+      if (running && entry.applied?.hash === installed.hash) {
+        await this.record(id, (e) => ({ ...(e ?? entry), wantRunning: true }));
         return `keepalivedlvs listener ${id} ${action === 'start' ? 'started' : 'reloaded'} (configuration unchanged, not restarted)`;
       }
-      const facts = inspectKeepalivedConfig(text);
-      // Until it is proven healthy, the listener counts as wanted but not applied.
-      await this.record(id, { wantRunning: true, appliedHash: null, hasVirtualServer: facts.virtualServers });
-      const children = facts.virtualServers ? [this.deps.paths.lvsCheckPidFile(id)] : [];
-      const settleMs = this.deps.config().amphora_agent.process_settle_seconds * 1000;
-      await startOrReload(this.deps.paths, init, { daemon, children, running, settleMs });
-      await this.record(id, { appliedHash: hash });
-      return running ? `keepalivedlvs listener ${id} reloaded` : `keepalivedlvs listener ${id} started`;
+      try {
+        const outcome = await applier.activate(daemon, this.children(id, installed), running);
+        await this.record(id, (e) => ({ ...(e ?? entry), wantRunning: true, installed, applied: installed }));
+        return `keepalivedlvs listener ${id} ${outcome}`;
+      } catch (err) {
+        // wanted but not proven: listed as ERROR, and the VRRP check watches it
+        await this.record(id, (e) => ({ ...(e ?? entry), wantRunning: true, installed, applied: null }));
+        throw err;
+      }
     });
   }
 
   /** Idempotent; works on a crashed listener with stale pid files. */
   async remove(id: Uuid): Promise<void> {
     await this.lock.run(id, async () => {
-      const { paths, init, daemons, state, scripts } = this.deps;
+      const { paths, init, state, scripts } = this.deps;
       const conf = paths.lvsConfig(id);
       if (!this.has(id) && (await readIfExists(conf)) === undefined) return;
-      const daemon = daemons.lvs(id);
+      const daemon = this.deps.specs.lvs(id);
       if ((await pidFileState(paths, daemon.pidFile)) === 'alive') await init.stop(daemon);
       await init.disable(daemon);
       await init.uninstall(daemon);
       await removePidFiles([daemon.pidFile, ...daemon.childPidFiles]);
-      for (const f of [conf, `${conf}.new`, `${conf}.new-failed`, daemon.logFile]) await removeFile(f);
+      for (const f of [conf, paths.stagedConfig(conf), paths.rejectedConfig(conf), daemon.logFile]) await removeFile(f);
       await state.update((s) => void delete s.lvsListeners[id]);
       await scripts.writeLvsLiveness();
     });
   }
 
-  async statuses(): Promise<{ status: ListenerStatus; uuid: string; type: string }[]> {
+  async statuses(): Promise<ListenerStatusEntry[]> {
     const { state, paths } = this.deps;
-    const entries = Object.values(state.current.lvsListeners);
     return Promise.all(
-      entries.map(async (l) => {
+      Object.values(state.current.lvsListeners).map(async (l) => {
         const alive = (await pidFileState(paths, paths.lvsPidFile(l.id as Uuid))) === 'alive';
-        const status: ListenerStatus = alive ? (l.hasVirtualServer ? 'ACTIVE' : 'OFFLINE') : l.wantRunning ? 'ERROR' : 'OFFLINE';
-        return { status, uuid: l.id, type: l.protocol };
+        const virtualServers = (l.applied ?? l.installed)?.virtualServers ?? false;
+        return { status: alive ? (virtualServers ? 'ACTIVE' : 'OFFLINE') : l.wantRunning ? 'ERROR' : 'OFFLINE', uuid: l.id, type: l.protocol };
       }),
     );
   }
 
-  private async record(id: Uuid, change: Partial<{ wantRunning: boolean; appliedHash: string | null; hasVirtualServer: boolean }>): Promise<void> {
-    await this.deps.state.update((s) => {
-      const entry = s.lvsListeners[id];
-      if (entry) Object.assign(entry, change);
-    });
+  /** keepalived's health checker runs only for a config with virtual servers. */
+  private children(id: Uuid, config: LvsConfigFactsState): string[] {
+    return config.virtualServers ? [this.deps.paths.lvsCheckPidFile(id)] : [];
+  }
+
+  /** The facts of an installed config that an older agent recorded without them. */
+  private async factsOnDisk(id: Uuid): Promise<LvsConfigFactsState> {
+    const text = await this.read(id);
+    return { hash: contentHash(text), virtualServers: inspectKeepalivedConfig(text).virtualServers };
+  }
+
+  /** Writes the listener's state entry and the LVS liveness check: once per request. */
+  private async record(id: Uuid, change: (entry: LvsListenerState | undefined) => LvsListenerState): Promise<void> {
+    await this.deps.state.update((s) => void (s.lvsListeners[id] = change(s.lvsListeners[id])));
     await this.deps.scripts.writeLvsLiveness();
   }
 }
-

@@ -11,7 +11,9 @@ import { CommandFailed } from '../model/errors.js';
 import { member, merge, udpListener } from '../../test/support/listener-fixtures.js';
 import { FakeRunner } from '../../test/fakes/fake-runner.js';
 import { FakeTc } from '../../test/fakes/fake-tc.js';
-import { OnePacketNat, type StoredListener } from './one-packet-nat.js';
+import type { StoredListener } from '../model/listener/schema.js';
+import { OnePacketNat } from './one-packet-nat.js';
+import { createPaths } from '../system/paths.js';
 
 const L1 = 'eeeeeeee-0000-0000-0000-0000000000d1';
 const ops = (patch: Record<string, unknown> = {}): Listener =>
@@ -21,7 +23,7 @@ function setup(extra = '') {
   const config = parseConfig([{ path: '/x.conf', text: `[amphora_agent]\nnetwork_namespace = amp-test\n${extra}` }]).config;
   const runner = new FakeRunner();
   const tc = new FakeTc(runner, ['eth1', 'eth2'], config.amphora_agent.ip_cmd, config.amphora_agent.tc_cmd);
-  const nat = new OnePacketNat({ config: () => config, runner, log: silentLogger() });
+  const nat = new OnePacketNat({ config: () => config, paths: createPaths(config), runner, log: silentLogger() });
   return { runner, tc, nat };
 }
 const inner = (argv: readonly string[]) => argv.slice(4).join(' ');

@@ -11,16 +11,17 @@
  * Filters live on devices: a device plugged after the last change gets them with the next one.
  * After a reboot the namespace is new and empty; `restore` puts them back at startup.
  */
-import type { AgentConfig } from '../config/schema.js';
+import type { LiveConfig } from '../config/startup.js';
+import type { Paths } from '../system/paths.js';
 import type { Logger } from '../log.js';
-import { OPS_TC_PREF, opsRewriteKey, opsRewrites, renderOpsTcBatch, type StoredListener, type TcDevice } from '../render/ops-nat.js';
+import type { StoredListener } from '../model/listener/schema.js';
+import { OPS_TC_PREF, opsRewriteKey, opsRewrites, renderOpsTcBatch, type TcDevice } from '../render/ops-nat.js';
 import type { ProcessRunner } from '../system/exec.js';
 import { KeyedLock } from './keyed-lock.js';
 
-export type { StoredListener };
-
 export interface OnePacketNatDeps {
-  readonly config: () => AgentConfig;
+  readonly config: () => LiveConfig;
+  readonly paths: Paths;
   readonly runner: ProcessRunner;
   readonly log: Logger;
 }
@@ -79,7 +80,7 @@ export class OnePacketNat {
   }
 
   private async run(cmd: string, args: readonly string[], input?: string): Promise<string> {
-    const netns = this.deps.config().amphora_agent.network_namespace;
+    const netns = this.deps.paths.namespace;
     const result = await this.deps.runner.run(cmd, args, input === undefined ? { netns } : { netns, input });
     return result.stdout;
   }

@@ -10,7 +10,7 @@ describe('PackageVersions', () => {
       .on(dpkg('haproxy'), { stdout: 'installed 2.6.12-1+deb12u4' })
       .on(dpkg('keepalived'), { stdout: 'installed 1:2.2.7-1+b2' })
       .on(dpkg('ipvsadm'), { stdout: 'installed 1:1.31-1+b1' });
-    const versions = new PackageVersions(runner, '/usr/sbin/haproxy');
+    const versions = new PackageVersions(runner, () => '/usr/sbin/haproxy');
     const first = await versions.get();
     expect(first.versions).toEqual({ haproxy: '2.6.12-1+deb12u4', keepalived: '1:2.2.7-1+b2', ipvsadm: '1:1.31-1+b1' });
     expect(first.unavailable).toEqual({});
@@ -25,7 +25,7 @@ describe('PackageVersions', () => {
       .on(['rpm'], { exitCode: 1, stdout: 'package x is not installed' })
       .on(['/opt/haproxy', '-v'], { stdout: 'HAProxy version 2.8.3-1 2023/09/07 - https://haproxy.org/\n' })
       .on(['ipvsadm', '--version'], { exitCode: undefined, stderr: 'spawn ipvsadm ENOENT' });
-    const result = await new PackageVersions(runner, '/opt/haproxy').get();
+    const result = await new PackageVersions(runner, () => '/opt/haproxy').get();
     expect(result.versions).toEqual({ haproxy: '2.8.3-1', keepalived: '2.2.8', ipvsadm: null });
     expect(result.unavailable.ipvsadm).toMatch(/no installed package 'ipvsadm'.*ipvsadm --version/);
   });
@@ -34,7 +34,7 @@ describe('PackageVersions', () => {
     const runner = new FakeRunner()
       .on(dpkg('haproxy'), { stdout: 'installed 1:2.9.1-1' })
       .on(['dpkg-query'], { stdout: 'installed 1.0' });
-    expect((await new PackageVersions(runner, 'haproxy').get()).versions.haproxy).toBe('2.9.1-1');
+    expect((await new PackageVersions(runner, () => 'haproxy').get()).versions.haproxy).toBe('2.9.1-1');
   });
 
   it('ignores a package that is removed but whose config files remain', async () => {
@@ -42,7 +42,7 @@ describe('PackageVersions', () => {
       .on(['dpkg-query'], { stdout: 'config-files 2.6.12-1' })
       .on(['rpm'], { exitCode: 127 })
       .on(['keepalived', '--version'], { stderr: 'Keepalived v2.2.7 (01/16,2022)\n' });
-    const result = await new PackageVersions(runner, 'haproxy').get();
+    const result = await new PackageVersions(runner, () => 'haproxy').get();
     expect(result.versions.keepalived).toBe('2.2.7');
     expect(result.versions.haproxy).toBeNull();
   });

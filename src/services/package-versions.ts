@@ -45,7 +45,8 @@ export class PackageVersions {
 
   constructor(
     private readonly runner: ProcessRunner,
-    private readonly haproxyCmd: string,
+    /** `[haproxy_amphora] haproxy_cmd`, read live. */
+    private readonly haproxyCmd: () => string,
   ) {}
 
   get(): Promise<ComponentVersions> {
@@ -72,7 +73,7 @@ export class PackageVersions {
       version = startsWithMajorMinor(stripEpoch(version)) ? stripEpoch(version) : null;
     }
     if (version !== null) return [version, null];
-    const probe = probes(this.haproxyCmd)[component];
+    const probe = probes(this.haproxyCmd())[component];
     const binary = await this.fromBinary(probe);
     if (binary !== null) return [binary, null];
     return [null, `no installed package '${component}' (dpkg-query, rpm) and no version from '${probe.cmd} ${probe.args.join(' ')}'`];

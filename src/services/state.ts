@@ -1,27 +1,47 @@
 /**
  * @module services/state
- * The typed registry of what the agent was sent: LVS listeners and haproxy load balancers,
- * saved as JSON under base_path. The agent answers from here instead of re-discovering objects
- * by globbing files or regex-parsing configs as the reference does.
+ * The typed registry of what the agent was sent: LVS listeners, haproxy load balancers, the
+ * VRRP keepalived and the listener models of API 2.0, saved as JSON under base_path. The agent
+ * answers from here instead of re-discovering objects by globbing files or regex-parsing
+ * configs as the reference does. Each managed config is known by the content hash
+ * (services/digest.ts) of what is installed and of what its daemon has loaded: the one
+ * change-detection rule for every daemon.
  */
 import { z } from 'zod';
 import { readIfExists, writeFileAtomic } from '../system/files.js';
 import { KeyedLock } from './keyed-lock.js';
 
-const LvsListener = z.object({
-  id: z.string(),
-  /** Whether the operator or controller wants it running (false after an explicit stop). */
-  wantRunning: z.boolean(),
-  /** SHA-256 of the config the running keepalived loaded (null when not started). */
-  appliedHash: z.string().nullable().default(null),
-  /** 'UDP' or 'SCTP', from the uploaded config. */
-  protocol: z.enum(['UDP', 'SCTP']).default('UDP'),
+/** What the agent knows of a keepalived LVS config without reading it again. */
+const LvsConfigFacts = z.object({
+  hash: z.string(),
   /** A config without virtual servers (no pool, or listener disabled) leaves keepalived idle. */
-  hasVirtualServer: z.boolean().default(false),
+  virtualServers: z.boolean(),
 });
+
+const LvsListener = z.preprocess(
+  // state files of agents before the installed/applied split
+  (v) => {
+    const o = v as Record<string, unknown> | null;
+    if (o === null || typeof o !== 'object' || 'applied' in o) return v;
+    const hash = typeof o['appliedHash'] === 'string' ? o['appliedHash'] : null;
+    return { ...o, applied: hash === null ? null : { hash, virtualServers: o['hasVirtualServer'] === true } };
+  },
+  z.object({
+    id: z.string(),
+    /** Whether the operator or controller wants it running (false after an explicit stop). */
+    wantRunning: z.boolean(),
+    /** 'UDP' or 'SCTP', of the installed config. */
+    protocol: z.enum(['UDP', 'SCTP']).default('UDP'),
+    /** The installed config (null: unknown, from an older agent: read from disk once). */
+    installed: LvsConfigFacts.nullable().default(null),
+    /** The config the running keepalived proved it loaded (null: not started, or not proven). */
+    applied: LvsConfigFacts.nullable().default(null),
+  }),
+);
 
 const Vrrp = z.object({
   wantRunning: z.boolean(),
+  installedHash: z.string().nullable().default(null),
   appliedHash: z.string().nullable(),
 });
 
@@ -30,6 +50,8 @@ const LoadBalancer = z.object({
   wantRunning: z.boolean(),
   /** haproxy frontend (listener) ids of the combined config. */
   listeners: z.array(z.string()),
+  installedHash: z.string().nullable().default(null),
+  appliedHash: z.string().nullable().default(null),
 });
 
 /** A listener the agent rendered itself (API 2.0): the validated model, kept as sent. */
@@ -47,8 +69,10 @@ const StateFile = z.object({
   listenerModels: z.record(z.string(), ListenerModel).default({}),
 });
 
+export type LvsConfigFactsState = z.infer<typeof LvsConfigFacts>;
 export type LvsListenerState = z.infer<typeof LvsListener>;
 export type LoadBalancerState = z.infer<typeof LoadBalancer>;
+export type VrrpState = z.infer<typeof Vrrp>;
 export type AgentState = z.infer<typeof StateFile>;
 
 export const emptyState = (): AgentState => ({ version: 1, lvsListeners: {}, loadBalancers: {}, vrrp: null, listenerModels: {} });

@@ -1,81 +1,77 @@
 /**
  * @module services/vrrp
  * The VRRP keepalived of ACTIVE_STANDBY amphorae: upload (validated by keepalived inside the
- * namespace, where its interfaces are), start, stop and reload. Its vrrp_script runs the check
- * script the agent keeps at `<base_path>/vrrp/check_script.sh`.
+ * namespace, where its interfaces are, through the staged apply), start, stop and reload. Its
+ * vrrp_script runs the check script the agent keeps at `<base_path>/vrrp/check_script.sh`.
  */
 import { InvalidInput, NotFound } from '../model/errors.js';
-import { configHash } from '../model/keepalived-config.js';
-import { ensureDir, readIfExists, removeFile, writeFileAtomic } from '../system/files.js';
-import { startOrReload } from './daemon-health.js';
-import type { KeepalivedServiceDeps } from './keepalived-daemons.js';
-import { replaceValidated, validateKeepalivedConfig } from './keepalived-validate.js';
+import { readIfExists } from '../system/files.js';
+import { validateKeepalivedConfig } from './apply/validators.js';
+import type { DaemonAction, DaemonServiceDeps } from './daemon-service.js';
+import { contentHash } from './digest.js';
 import { KeyedLock } from './keyed-lock.js';
-
-export type VrrpAction = 'start' | 'stop' | 'reload';
-
-export type VrrpDeps = KeepalivedServiceDeps;
+import type { VrrpState } from './state.js';
 
 const KEY = 'vrrp';
 
 export class Vrrp {
   private readonly lock = new KeyedLock();
 
-  constructor(private readonly deps: VrrpDeps) {}
+  constructor(private readonly deps: DaemonServiceDeps) {}
 
   async upload(body: Buffer): Promise<void> {
     if (body.length === 0) throw new InvalidInput('Invalid request', 'the request body is empty');
     const text = body.toString('utf8');
     await this.lock.run(KEY, async () => {
-      const { paths, scripts, init, daemons, state, runner, log } = this.deps;
-      const agent = this.deps.config().amphora_agent;
-      await ensureDir(paths.vrrpDir);
+      const { paths, scripts, state, runner, log, applier } = this.deps;
       // The check scripts must exist before validation: keepalived disables a missing vrrp_script.
       await Promise.all([scripts.writeVrrpCheck(), scripts.writeLvsLiveness()]);
-      // validation runs inside the namespace, where the VRRP interfaces are
-      await scripts.ensureNamespace();
-      const previousText = await replaceValidated(paths.vrrpConfig, text, (file) =>
-        validateKeepalivedConfig(runner, agent.keepalived_cmd, file, log, agent.network_namespace),
-      );
-      const daemon = daemons.vrrp();
+      const previous = state.current.vrrp;
+      const hash = contentHash(text);
+      await applier.apply({
+        daemon: this.deps.specs.vrrp(),
+        config: paths.vrrpConfig,
+        text,
+        hash,
+        // inside the namespace, where the VRRP interfaces are
+        validate: (file) => validateKeepalivedConfig(runner, this.deps.config().amphora_agent.keepalived_cmd, file, log, paths.namespace),
+        installedHash: previous?.installedHash ?? null,
+        isNew: previous === null,
+        commit: () => this.record(() => ({ wantRunning: previous?.wantRunning ?? false, installedHash: hash, appliedHash: previous?.appliedHash ?? null })),
+      });
+    });
+  }
+
+  /** Returns the reference's success detail: "keepalived started" and so on. */
+  async act(action: DaemonAction): Promise<string> {
+    return this.lock.run(KEY, async () => {
+      const { init, applier, paths } = this.deps;
+      const entry = this.deps.state.current.vrrp;
+      if (entry === null) throw new NotFound('VRRP Not Found', 'No VRRP configuration has been uploaded');
+      const daemon = this.deps.specs.vrrp();
+      if (action === 'stop') {
+        await init.stop(daemon);
+        await this.record((e) => ({ ...e, wantRunning: false, appliedHash: null }));
+        return 'keepalived stopped';
+      }
+      // (an older agent recorded no installed hash)
+      const installedHash = entry.installedHash ?? contentHash((await readIfExists(paths.vrrpConfig)) ?? '');
+      const running = await init.isActive(daemon);
+      if (running && entry.appliedHash === installedHash) {
+        return `keepalived ${action === 'start' ? 'started' : 'reloaded'} (configuration unchanged)`;
+      }
       try {
-        await init.install(daemon, daemons.netns());
-        await init.enable(daemon, daemons.netns());
-        const previous = state.current.vrrp;
-        await state.update((s) => {
-          s.vrrp = { wantRunning: previous?.wantRunning ?? false, appliedHash: previous?.appliedHash ?? null };
-        });
+        const outcome = await applier.activate(daemon, [paths.vrrpChildPidFile], running);
+        await this.record((e) => ({ ...e, wantRunning: true, installedHash, appliedHash: installedHash }));
+        return `keepalived ${outcome}`;
       } catch (err) {
-        if (previousText === undefined) await removeFile(paths.vrrpConfig);
-        else await writeFileAtomic(paths.vrrpConfig, previousText, 0o644);
+        await this.record((e) => ({ ...e, wantRunning: true, appliedHash: null }));
         throw err;
       }
     });
   }
 
-  /** Returns the reference's success detail: "keepalived started" and so on. */
-  async act(action: VrrpAction): Promise<string> {
-    return this.lock.run(KEY, async () => {
-      const { init, daemons, paths, state } = this.deps;
-      const text = await readIfExists(paths.vrrpConfig);
-      if (text === undefined || state.current.vrrp === null) {
-        throw new NotFound('VRRP Not Found', 'No VRRP configuration has been uploaded');
-      }
-      const daemon = daemons.vrrp();
-      if (action === 'stop') {
-        await init.stop(daemon);
-        await state.update((s) => void (s.vrrp = { wantRunning: false, appliedHash: null }));
-        return 'keepalived stopped';
-      }
-      const hash = configHash(text);
-      const running = await init.isActive(daemon);
-      if (running && state.current.vrrp.appliedHash === hash) return `keepalived ${action === 'start' ? 'started' : 'reloaded'} (configuration unchanged)`;
-      await state.update((s) => void (s.vrrp = { wantRunning: true, appliedHash: null }));
-      const children = [daemons.vrrpChildPidFile()];
-      const settleMs = this.deps.config().amphora_agent.process_settle_seconds * 1000;
-      await startOrReload(paths, init, { daemon, children, running, settleMs });
-      await state.update((s) => void (s.vrrp = { wantRunning: true, appliedHash: hash }));
-      return running ? 'keepalived reloaded' : 'keepalived started';
-    });
+  private async record(change: (entry: VrrpState) => VrrpState): Promise<void> {
+    await this.deps.state.update((s) => void (s.vrrp = change(s.vrrp ?? { wantRunning: false, installedHash: null, appliedHash: null })));
   }
 }

@@ -1,11 +1,12 @@
 /**
  * @module system/exec
  * The ProcessRunner seam: the only file that imports execa. Commands are argv arrays, never
- * shell strings; `netns` adds the `ip netns exec <ns>` prefix here and nowhere else; there is
- * always a timeout; a failure becomes `CommandFailed` with the argv, exit code and output tail.
+ * shell strings; `netns` adds the `ip netns exec <ns>` prefix (system/netns-exec.ts, with the
+ * configured ip_cmd); there is always a timeout (the configured command_timeout, read live); a failure becomes `CommandFailed` with the argv, exit code and output tail.
  */
 import type { Logger } from '../log.js';
 import { CommandFailed } from '../model/errors.js';
+import { netnsExec } from './netns-exec.js';
 
 export interface RunOptions {
   /** Run inside this network namespace (`ip netns exec <ns> …`). */
@@ -55,24 +56,38 @@ export function outputTail(text: string, max = OUTPUT_TAIL): string {
   return text.length <= max ? text : `…${text.slice(-max)}`;
 }
 
-export function withNetns(cmd: string, args: readonly string[], netns: string | undefined): [string, string[]] {
-  return netns ? ['ip', ['netns', 'exec', netns, cmd, ...args]] : [cmd, [...args]];
+/** The command as it is run: inside `netns` through `ip netns exec` when one is given. */
+export function withNetns(ipCmd: string, cmd: string, args: readonly string[], netns: string | undefined): [string, string[]] {
+  const [file = cmd, ...argv] = netns ? netnsExec(ipCmd, netns, [cmd, ...args]) : [cmd, ...args];
+  return [file, argv];
+}
+
+/** What the runner reads from the live configuration at each command. */
+export interface RunnerSettings {
+  readonly ipCmd: string;
+  readonly timeoutMs: number;
 }
 
 export class ExecaRunner implements ProcessRunner {
+  private readonly settings: () => RunnerSettings;
+
+  /** `settings`: read at each command; a number is a fixed timeout with `ip` from PATH (tests, dev-mode PKI). */
   constructor(
     private readonly log: Logger,
-    private readonly defaultTimeoutMs: number,
-  ) {}
+    settings: (() => RunnerSettings) | number,
+  ) {
+    this.settings = typeof settings === 'number' ? () => ({ ipCmd: 'ip', timeoutMs: settings }) : settings;
+  }
 
   async run(cmd: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-    const [file, argv] = withNetns(cmd, args, options.netns);
+    const { ipCmd, timeoutMs } = this.settings();
+    const [file, argv] = withNetns(ipCmd, cmd, args, options.netns);
     const { execa } = await loadExeca();
     const started = performance.now();
     const result = await execa(file, argv, {
       reject: false,
       all: true,
-      timeout: options.timeoutMs ?? this.defaultTimeoutMs,
+      timeout: options.timeoutMs ?? timeoutMs,
       stripFinalNewline: false,
       ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
       env: { LC_ALL: 'C' },
@@ -91,7 +106,7 @@ export class ExecaRunner implements ProcessRunner {
   }
 
   async spawnDetached(cmd: string, args: readonly string[], options: SpawnOptions): Promise<number> {
-    const [file, argv] = withNetns(cmd, args, options.netns);
+    const [file, argv] = withNetns(this.settings().ipCmd, cmd, args, options.netns);
     const { execa } = await loadExeca();
     const log = { file: options.logFile, append: true } as const;
     const child = execa(file, argv, { detached: true, cleanup: false, reject: false, stdin: 'ignore', stdout: log, stderr: log, env: { LC_ALL: 'C' } });

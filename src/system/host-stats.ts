@@ -2,8 +2,9 @@
  * @module system/host-stats
  * Host figures for GET /1.0/details: CPU ticks from `<proc_dir>/stat` (the source the reference
  * uses), memory from systeminformation, disk from statfs('/'), load averages, and the traffic
- * counters of the eth* interfaces inside the amphora network namespace (`ip -n NS -j -s link`).
- * Reading a namespace never creates it (the reference's pyroute2 call does).
+ * counters of the eth* interfaces inside the amphora network namespace (`ip -j -s link`, run
+ * there by the ProcessRunner). Reading a namespace never creates it (the reference's pyroute2
+ * call does).
  */
 import { statfs, readFile } from 'node:fs/promises';
 import { hostname, loadavg } from 'node:os';
@@ -73,6 +74,7 @@ export class LinuxHostStats implements HostStats {
   constructor(
     private readonly runner: ProcessRunner,
     private readonly procDir: string,
+    private readonly ipCmd: () => string,
   ) {}
 
   hostname(): string {
@@ -111,7 +113,7 @@ export class LinuxHostStats implements HostStats {
   }
 
   async namespaceInterfaces(netns: string): Promise<InterfaceCounters> {
-    const r = await this.runner.run('ip', ['-n', netns, '-j', '-s', 'link', 'show'], { allowFailure: true, timeoutMs: 10_000 });
+    const r = await this.runner.run(this.ipCmd(), ['-j', '-s', 'link', 'show'], { netns, allowFailure: true, timeoutMs: 10_000 });
     // A namespace that does not exist yet (nothing plugged) simply has no interfaces.
     if (r.exitCode !== 0) return {};
     return parseIpLinkStats(r.stdout);

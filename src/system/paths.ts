@@ -5,30 +5,36 @@
  * here, so no request can name a path outside these directories.
  */
 import { join } from 'node:path';
-import type { AgentConfig } from '../config/schema.js';
+import type { StartupConfig } from '../config/startup.js';
+import { UnsafeValue } from '../model/errors.js';
 import type { Uuid } from '../model/uuid.js';
 
 const UNIT_NAME = /^[a-z][a-z0-9-]{0,126}$/;
 
+/** Staging and scratch copies sit beside their target; the token names one request's copy. */
+const SCRATCH_TOKEN = /^[a-z0-9-]{1,64}$/;
+
 function checked(name: string, pattern: RegExp, what: string): string {
-  if (!pattern.test(name)) throw new Error(`invalid ${what}: ${JSON.stringify(name)}`);
+  if (!pattern.test(name)) throw new UnsafeValue(`invalid ${what}: ${JSON.stringify(name)}`);
   return name;
 }
 
 export interface Paths {
   /** `[haproxy_amphora] base_path`, /var/lib/octavia on an amphora. */
   readonly base: string;
-  readonly certDir: string;
-  readonly serverCert: string;
-  readonly serverCa: string;
-  /** Octavia's interface files (`agent_server_network_dir`, default /etc/octavia/interfaces). */
-  readonly interfacesDir: string;
-  readonly pluggedInterfaces: string;
-  readonly haproxyUserGroup: string;
   /** The agent's typed registry of what it was sent (services/state). */
   readonly stateFile: string;
   readonly procDir: string;
   proc(pid: number): string;
+  /** The network namespace every daemon of the amphora runs in (`[amphora_agent] network_namespace`). */
+  readonly namespace: string;
+  /** Where `ip netns add` mounts that namespace (`<netns_run_dir>/<namespace>`). */
+  readonly netnsFile: string;
+  /** Creates the network namespace and its sysctls; run by the netns unit. */
+  readonly netnsSetupScript: string;
+  /** An init unit's name: `[amphora_agent] unit_name_prefix` + Octavia's name. */
+  unitName(name: string): string;
+
   /** `<base>/lvs`: LVS listener configs, pid files and logs. */
   readonly lvsDir: string;
   lvsConfig(listenerId: Uuid): string;
@@ -40,9 +46,13 @@ export interface Paths {
   lvsLogFile(listenerId: Uuid): string;
   /** The UDP-CONNECT member check that controller-rendered configs call. */
   readonly udpCheckScript: string;
+
   readonly vrrpDir: string;
   readonly vrrpConfig: string;
   readonly vrrpPidFile: string;
+  /** The VRRP keepalived's children (its VRRP and checker processes). */
+  readonly vrrpChildPidFile: string;
+  readonly vrrpCheckPidFile: string;
   readonly vrrpLogFile: string;
   /** Run by the VRRP keepalived's vrrp_script: runs every script in vrrpCheckScriptsDir. */
   readonly vrrpCheckScript: string;
@@ -51,10 +61,7 @@ export interface Paths {
   readonly lvsLivenessCheckScript: string;
   /** Fails when a load balancer whose haproxy should run has no live master. */
   readonly haproxyLivenessCheckScript: string;
-  /** Creates the network namespace and its sysctls; run by the netns unit. */
-  readonly netnsSetupScript: string;
-  /** Where `ip netns add` mounts the namespace (fixed by iproute2). */
-  readonly netnsFile: string;
+
   /** `<base>/<lbId>`: the load balancer's haproxy config, log and staging files (Octavia's place). */
   haproxyDir(lbId: Uuid): string;
   /** The combined haproxy config of a load balancer's TCP and HTTP listeners. */
@@ -65,50 +72,61 @@ export interface Paths {
   haproxyStatsSocket(lbId: Uuid): string;
   /** haproxy's console output (it runs in the foreground, -db) for the failure tail. */
   haproxyLogFile(lbId: Uuid): string;
+
+  /** A config being applied: written here, validated, then renamed over `target`. */
+  stagedConfig(target: string): string;
+  /** A config the validator refused, kept for the operator (Octavia's `-failed` copy). */
+  rejectedConfig(target: string): string;
+  /** A throw-away copy of a config that is only validated (`token` names the request). */
+  scratchConfig(target: string, token: string): string;
+
   systemdUnit(unit: string): string;
   sysvinitScript(unit: string): string;
   upstartJob(unit: string): string;
 }
 
-export function createPaths(config: AgentConfig): Paths {
+export function createPaths(config: StartupConfig): Paths {
   const agent = config.amphora_agent;
   const base = config.haproxy_amphora.base_path;
+  const lvs = (id: Uuid, suffix: string) => join(base, 'lvs', `octavia-keepalivedlvs-${id}${suffix}`);
+  const vrrp = (name: string) => join(base, 'vrrp', name);
   return {
     base,
-    certDir: config.haproxy_amphora.base_cert_dir,
-    serverCert: agent.agent_server_cert,
-    serverCa: agent.agent_server_ca,
-    interfacesDir: agent.agent_server_network_dir ?? '/etc/octavia/interfaces',
-    pluggedInterfaces: agent.plugged_interfaces_file,
-    haproxyUserGroup: agent.haproxy_user_group_file,
     stateFile: join(base, 'amphora-agent-state.json'),
     procDir: agent.proc_dir,
     proc: (pid) => {
-      if (!Number.isSafeInteger(pid) || pid <= 0) throw new Error(`invalid pid: ${pid}`);
+      if (!Number.isSafeInteger(pid) || pid <= 0) throw new UnsafeValue(`invalid pid: ${pid}`);
       return join(agent.proc_dir, String(pid));
     },
+    namespace: agent.network_namespace,
+    netnsFile: join(agent.netns_run_dir, agent.network_namespace),
+    netnsSetupScript: join(base, 'amphora-netns.sh'),
+    unitName: (name) => checked(`${agent.unit_name_prefix}${name}`, UNIT_NAME, 'unit name'),
     lvsDir: join(base, 'lvs'),
-    lvsConfig: (id) => join(base, 'lvs', `octavia-keepalivedlvs-${id}.conf`),
-    lvsPidFile: (id) => join(base, 'lvs', `octavia-keepalivedlvs-${id}.pid`),
-    lvsVrrpPidFile: (id) => join(base, 'lvs', `octavia-keepalivedlvs-${id}.vrrp.pid`),
-    lvsCheckPidFile: (id) => join(base, 'lvs', `octavia-keepalivedlvs-${id}.check.pid`),
-    lvsLogFile: (id) => join(base, 'lvs', `octavia-keepalivedlvs-${id}.log`),
+    lvsConfig: (id) => lvs(id, '.conf'),
+    lvsPidFile: (id) => lvs(id, '.pid'),
+    lvsVrrpPidFile: (id) => lvs(id, '.vrrp.pid'),
+    lvsCheckPidFile: (id) => lvs(id, '.check.pid'),
+    lvsLogFile: (id) => lvs(id, '.log'),
     udpCheckScript: join(base, 'lvs', 'check', 'udp_check.sh'),
     vrrpDir: join(base, 'vrrp'),
-    vrrpConfig: join(base, 'vrrp', 'octavia-keepalived.conf'),
-    vrrpPidFile: join(base, 'vrrp', 'octavia-keepalived.pid'),
-    vrrpLogFile: join(base, 'vrrp', 'octavia-keepalived.log'),
-    vrrpCheckScript: join(base, 'vrrp', 'check_script.sh'),
-    vrrpCheckScriptsDir: join(base, 'vrrp', 'check_scripts'),
+    vrrpConfig: vrrp('octavia-keepalived.conf'),
+    vrrpPidFile: vrrp('octavia-keepalived.pid'),
+    vrrpChildPidFile: vrrp('octavia-keepalived.vrrp.pid'),
+    vrrpCheckPidFile: vrrp('octavia-keepalived.check.pid'),
+    vrrpLogFile: vrrp('octavia-keepalived.log'),
+    vrrpCheckScript: vrrp('check_script.sh'),
+    vrrpCheckScriptsDir: vrrp('check_scripts'),
     lvsLivenessCheckScript: join(base, 'vrrp', 'check_scripts', 'lvs_udp_check.sh'),
     haproxyLivenessCheckScript: join(base, 'vrrp', 'check_scripts', 'haproxy_check.sh'),
-    netnsSetupScript: join(base, 'amphora-netns.sh'),
-    netnsFile: join('/run/netns', agent.network_namespace),
     haproxyDir: (id) => join(base, id),
     haproxyConfig: (id) => join(base, id, 'haproxy.cfg'),
     haproxyPidFile: (id) => join(base, `${id}.pid`),
     haproxyStatsSocket: (id) => join(base, `${id}.sock`),
     haproxyLogFile: (id) => join(base, id, 'haproxy.log'),
+    stagedConfig: (target) => `${target}.new`,
+    rejectedConfig: (target) => `${target}.new-failed`,
+    scratchConfig: (target, token) => `${target}.check-${checked(token, SCRATCH_TOKEN, 'scratch token')}`,
     systemdUnit: (unit) => join(agent.systemd_unit_dir, `${checked(unit, UNIT_NAME, 'unit name')}.service`),
     sysvinitScript: (unit) => join(agent.sysvinit_dir, checked(unit, UNIT_NAME, 'unit name')),
     upstartJob: (unit) => join(agent.upstart_dir, `${checked(unit, UNIT_NAME, 'unit name')}.conf`),

@@ -1,7 +1,8 @@
 /**
  * @module system/processes
- * Process liveness from pid files: a pid file whose pid has a `<proc_dir>/<pid>` entry is alive.
- * Used by the details/listeners status and, later, the VRRP check script logic.
+ * Processes known by their pid files: the one reader of a pid file (`readPid`), and liveness:
+ * a pid file whose pid has a `<proc_dir>/<pid>` entry is alive. Used for listener status,
+ * details, process counts and the health waits after start and reload.
  */
 import { access } from 'node:fs/promises';
 import { readIfExists } from './files.js';
@@ -9,11 +10,21 @@ import type { Paths } from './paths.js';
 
 export type PidFileState = 'absent' | 'alive' | 'stale';
 
+/** The pid a pid file names: a positive integer on its first line, else undefined (no file, or junk). */
+export function parsePid(text: string | undefined): number | undefined {
+  const pid = Number(text?.trim());
+  return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+export async function readPid(pidFile: string): Promise<number | undefined> {
+  return parsePid(await readIfExists(pidFile));
+}
+
 export async function pidFileState(paths: Paths, pidFile: string): Promise<PidFileState> {
   const text = await readIfExists(pidFile);
   if (text === undefined) return 'absent';
-  const pid = Number(text.trim());
-  if (!Number.isSafeInteger(pid) || pid <= 0) return 'stale';
+  const pid = parsePid(text);
+  if (pid === undefined) return 'stale';
   try {
     await access(paths.proc(pid));
     return 'alive';

@@ -8,7 +8,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { SecureContextOptions, SecureVersion } from 'node:tls';
 import type { AgentConfig } from '../config/schema.js';
-import { ConfigError } from '../config/load.js';
+import { ConfigError } from '../model/errors.js';
 import { InvalidInput } from '../model/errors.js';
 
 export interface ServerTlsOptions extends SecureContextOptions {

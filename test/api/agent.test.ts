@@ -80,8 +80,8 @@ describe('GET /1.0/details', () => {
     const live = 'aaaaaaaa-0000-0000-0000-000000000001';
     const dead = 'aaaaaaaa-0000-0000-0000-000000000002';
     await state.update((s) => {
-      s.lvsListeners[live] = { id: live, wantRunning: true, appliedHash: null, protocol: 'UDP', hasVirtualServer: true };
-      s.lvsListeners[dead] = { id: dead, wantRunning: true, appliedHash: null, protocol: 'UDP', hasVirtualServer: true };
+      s.lvsListeners[live] = { id: live, wantRunning: true, protocol: 'UDP', installed: { hash: 'h', virtualServers: true }, applied: null };
+      s.lvsListeners[dead] = { id: dead, wantRunning: true, protocol: 'UDP', installed: { hash: 'h', virtualServers: true }, applied: null };
     });
     execFileSync('mkdir', ['-p', join(root, 'lib', 'lvs'), join(root, 'proc', '4242')]);
     writeFileSync(paths.lvsPidFile(live as never), '4242\n');

@@ -213,7 +213,7 @@ describe('DELETE /1.0/listeners/{id}', () => {
     const t = await apiApp();
     await upload(t.app, L1, lvsConfig()).expect(200);
     await request(t.app).put(`/1.0/loadbalancer/${L1}/start`).expect(202);
-    t.init.crash(t.daemons.lvs(L1));
+    t.init.crash(t.specs.lvs(L1));
     expect((await request(t.app).get('/1.0/listeners')).body).toEqual([{ status: 'ERROR', uuid: L1, type: 'UDP' }]);
     expect((await request(t.app).delete(`/1.0/listeners/${L1}`).expect(200)).body).toEqual({ message: 'OK' });
     for (const f of [t.paths.lvsConfig(L1), t.paths.lvsPidFile(L1), t.paths.lvsCheckPidFile(L1)]) expect(existsSync(f)).toBe(false);

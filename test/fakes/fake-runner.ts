@@ -30,6 +30,9 @@ export class FakeRunner implements ProcessRunner {
   readonly runs: RecordedRun[] = [];
   private readonly replies: { match: Matcher; length: number; reply: Reply | ReplyFn }[] = [];
 
+  /** `ipCmd`: the `ip` the `netns` prefix names (the agent's ip_cmd; plain `ip` in these tests). */
+  constructor(private readonly ipCmd = 'ip') {}
+
   /**
    * Reply to commands whose argv starts with `prefix` (after any `ip netns exec` prefix).
    * The longest matching prefix wins; among equals, the latest registered.
@@ -41,7 +44,7 @@ export class FakeRunner implements ProcessRunner {
   }
 
   async run(cmd: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-    const [file, rest] = withNetns(cmd, args, options.netns);
+    const [file, rest] = withNetns(this.ipCmd, cmd, args, options.netns);
     const argv = [file, ...rest];
     this.calls.push(argv);
     this.runs.push({ argv, netns: options.netns, input: options.input });
@@ -62,7 +65,7 @@ export class FakeRunner implements ProcessRunner {
 
   /** Records the daemon it was asked to start; nothing runs. */
   async spawnDetached(cmd: string, args: readonly string[], options: SpawnOptions): Promise<number> {
-    const [file, rest] = withNetns(cmd, args, options.netns);
+    const [file, rest] = withNetns(this.ipCmd, cmd, args, options.netns);
     this.spawned.push({ argv: [file, ...rest], logFile: options.logFile });
     return this.nextPid++;
   }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
 import { AgentError, ConfigRejected } from '../../src/model/errors.js';
-import { validateHaproxyConfig } from '../../src/services/haproxy-lbs.js';
+import { validateHaproxyConfig } from '../../src/services/apply/validators.js';
 import { ExecaRunner } from '../../src/system/exec.js';
 import { REPO_ROOT } from '../support/agent-fixture.js';
 import { sh, show } from '../support/keepalived-fixture.js';

@@ -15,19 +15,18 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/log.js';
 import { AgentError, CommandFailed, ConfigRejected } from '../../src/model/errors.js';
 import { listenerSchema } from '../../src/model/listener/schema.js';
 import type { Uuid } from '../../src/model/uuid.js';
 import { renderHaproxyConfig } from '../../src/render/haproxy-view.js';
-import { CheckScripts } from '../../src/services/check-scripts.js';
-import { HaproxyDaemons } from '../../src/services/haproxy-daemons.js';
-import { HaproxyLoadBalancers } from '../../src/services/haproxy-lbs.js';
-import { StateStore } from '../../src/services/state.js';
+import { unitRenderer } from '../../src/render/init-units.js';
+import type { DaemonSpecs } from '../../src/services/daemon-specs.js';
+import type { HaproxyLoadBalancers } from '../../src/services/haproxy-lbs.js';
+import type { StateStore } from '../../src/services/state.js';
 import { ExecaRunner } from '../../src/system/exec.js';
 import { createInitSystem } from '../../src/system/init/detect.js';
-import { createPaths, type Paths } from '../../src/system/paths.js';
+import type { Paths } from '../../src/system/paths.js';
 import {
   SYSTEM_PYTHON,
   addNetns,
@@ -45,6 +44,7 @@ import {
   waitFor,
 } from '../support/keepalived-fixture.js';
 import { tierCanRun } from '../support/requirements.js';
+import { serviceHarness } from '../support/service-harness.js';
 
 const canRun = tierCanRun('integration: haproxy load balancers, direct supervision', {
   root: true,
@@ -103,7 +103,7 @@ describe.skipIf(!canRun)('haproxy load balancers: real haproxy under the direct 
   const runner = new ExecaRunner(log, 60_000);
   let dir: string;
   let paths: Paths;
-  let daemons: HaproxyDaemons;
+  let specs: DaemonSpecs;
   let lbs: HaproxyLoadBalancers;
   let state: StateStore;
   /** The config running at the end of each test. */
@@ -130,7 +130,7 @@ describe.skipIf(!canRun)('haproxy load balancers: real haproxy under the direct 
           }),
         },
       ],
-      daemons.renderSettings(LB),
+      specs.haproxyRenderSettings(LB),
     );
   const masterPid = async () => {
     const pid = await readPidFile(paths.haproxyPidFile(LB));
@@ -157,23 +157,13 @@ describe.skipIf(!canRun)('haproxy load balancers: real haproxy under the direct 
       await waitFor(`backend ${name}`, async () => (await sh('ip', ['netns', 'exec', ns, 'curl', '-s', `http://127.0.0.1:${port}/`])).stdout === name, 15_000);
     }
     dir = await mkdtemp(join(tmpdir(), 'aat-hl-'));
-    const config = parseConfig([
-      { path: '/test.conf', text: `[haproxy_amphora]\nbase_path = ${dir}/octavia\n[amphora_agent]\nnetwork_namespace = ${ns}\ninit_system = direct\nprocess_settle_seconds = 0.3\n` },
-    ]).config;
-    paths = createPaths(config);
-    state = new StateStore(paths.stateFile);
-    await state.load();
-    daemons = new HaproxyDaemons(config, paths);
-    lbs = new HaproxyLoadBalancers({
-      config: () => config,
-      paths,
+    const t = await serviceHarness({
+      configText: `[haproxy_amphora]\nbase_path = ${dir}/octavia\n[amphora_agent]\nnetwork_namespace = ${ns}\ninit_system = direct\nprocess_settle_seconds = 0.3\n`,
       runner,
-      init: createInitSystem('direct', config, runner, paths, log),
-      daemons,
-      scripts: new CheckScripts(config, paths, state, runner),
-      state,
+      init: (p, config) => createInitSystem('direct', config, runner, p, log, unitRenderer),
       log,
     });
+    ({ paths, state, specs, haproxy: lbs } = t);
   });
 
   afterAll(async () => {
@@ -201,7 +191,7 @@ describe.skipIf(!canRun)('haproxy load balancers: real haproxy under the direct 
     expect(await childrenOf(pid)).toHaveLength(1);
     expect(new Set(await answers(4))).toEqual(new Set(['A']));
     expect(await lbs.read(LB)).toBe(running);
-    expect(state.current.loadBalancers[LB]).toEqual({ id: LB, wantRunning: true, listeners: [LISTENER] });
+    expect(state.current.loadBalancers[LB]).toMatchObject({ id: LB, wantRunning: true, listeners: [LISTENER] });
     expect(await readFile(paths.haproxyLogFile(LB), 'utf8')).toMatch(/Loading success\./);
   });
 

@@ -14,15 +14,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
 import { AgentError, ConfigRejected } from '../../src/model/errors.js';
 import { renderUdpCheck } from '../../src/render/scripts.js';
-import { parseConfig } from '../../src/config/load.js';
 import type { Uuid } from '../../src/model/uuid.js';
-import { CheckScripts } from '../../src/services/check-scripts.js';
-import { KeepalivedDaemons } from '../../src/services/keepalived-daemons.js';
-import { validateKeepalivedConfig } from '../../src/services/keepalived-validate.js';
-import { LvsListeners } from '../../src/services/lvs-listeners.js';
-import { StateStore } from '../../src/services/state.js';
+import { validateKeepalivedConfig } from '../../src/services/apply/validators.js';
+import { unitRenderer } from '../../src/render/init-units.js';
+import { serviceHarness } from '../support/service-harness.js';
 import { createInitSystem } from '../../src/system/init/detect.js';
-import { createPaths } from '../../src/system/paths.js';
 import { ExecaRunner } from '../../src/system/exec.js';
 import { OCTAVIA_CLIENT } from '../support/agent-fixture.js';
 import {
@@ -182,20 +178,10 @@ describe.skipIf(!canRun)('keepalived --config-test on controller-rendered and br
     expect(direct.code, show(direct)).toBe(0);
 
     const root = join(dir, 'gone-root');
-    const config = parseConfig([
-      { path: '/test.conf', text: `[haproxy_amphora]\nbase_path = ${root}\n[amphora_agent]\nnetwork_namespace = ${missingNs}\ninit_system = direct\n` },
-    ]).config;
-    const paths = createPaths(config);
-    const state = new StateStore(paths.stateFile);
-    await state.load();
-    const lvs = new LvsListeners({
-      config: () => config,
-      paths,
+    const { lvs, state } = await serviceHarness({
+      configText: `[haproxy_amphora]\nbase_path = ${root}\n[amphora_agent]\nnetwork_namespace = ${missingNs}\ninit_system = direct\n`,
       runner,
-      init: createInitSystem('direct', config, runner, paths, log),
-      daemons: new KeepalivedDaemons(config, paths),
-      scripts: new CheckScripts(config, paths, state, runner),
-      state,
+      init: (paths, config) => createInitSystem('direct', config, runner, paths, log, unitRenderer),
       log,
     });
     try {

@@ -26,7 +26,7 @@ import { listenerViolations } from '../../src/model/listener/rules.js';
 import { parseListenerShape, type LbAlgorithm, type Listener } from '../../src/model/listener/schema.js';
 import { renderLvsConfig, type LvsRenderSettings } from '../../src/render/lvs-view.js';
 import { renderUdpCheck } from '../../src/render/scripts.js';
-import { validateKeepalivedConfig } from '../../src/services/keepalived-validate.js';
+import { validateKeepalivedConfig } from '../../src/services/apply/validators.js';
 import { ExecaRunner } from '../../src/system/exec.js';
 import { KEEPALIVED, RENDER_SCRIPT, SYSTEM_PYTHON, addNetns, deleteNetns, sh, show, uniqueName } from '../support/keepalived-fixture.js';
 import { normalizeLvs, parseLvsConfig, type LvsConfig, type NormalizedLvs } from '../support/keepalived-lvs-parse.js';

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
 import { AgentError, ConfigRejected } from '../../src/model/errors.js';
 import { renderUdpCheck } from '../../src/render/scripts.js';
-import { validateKeepalivedConfig } from '../../src/services/keepalived-validate.js';
+import { validateKeepalivedConfig } from '../../src/services/apply/validators.js';
 import { ExecaRunner } from '../../src/system/exec.js';
 import { KEEPALIVED, addNetns, deleteNetns, uniqueName } from '../support/keepalived-fixture.js';
 import { tierCanRun } from '../support/requirements.js';

@@ -17,6 +17,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/log.js';
 import { CommandFailed } from '../../src/model/errors.js';
 import { listenerSchema } from '../../src/model/listener/schema.js';
+import { createPaths } from '../../src/system/paths.js';
 import { OnePacketNat } from '../../src/services/one-packet-nat.js';
 import { ExecaRunner } from '../../src/system/exec.js';
 import { deleteNetns, must, sh, show, uniqueName } from '../support/keepalived-fixture.js';
@@ -42,7 +43,7 @@ describe.skipIf(!canRun)('ONE_PACKET_SCHEDULING reply rewrites: real tc in a nam
   const prefs = async (dev: string) => [...new Set((await filters(dev)).map((f) => f.pref))].sort();
 
   const config = () => parseConfig([{ path: '/x.conf', text: `[amphora_agent]\nnetwork_namespace = ${amp}\ntc_cmd = ${TC}\nip_cmd = ${IP}\n` }]).config;
-  const nat = () => new OnePacketNat({ config, runner: new ExecaRunner(silentLogger(), 30_000), log: silentLogger() });
+  const nat = () => new OnePacketNat({ config, paths: createPaths(config()), runner: new ExecaRunner(silentLogger(), 30_000), log: silentLogger() });
   const opsListener = listenerSchema.parse(
     merge(udpListener(), {
       vip_addresses: ['10.0.0.100', 'fd00::100'],

@@ -17,9 +17,10 @@ import { loadConfig } from '../../src/config/load.js';
 import type { AgentConfig } from '../../src/config/schema.js';
 import type { AgentHandle } from '../../src/main.js';
 import type { Uuid } from '../../src/model/uuid.js';
-import { renderDaemonUnit, renderNetnsUnit, type DaemonUnitSpec } from '../../src/render/init-units.js';
+import { renderDaemonUnit, renderNetnsUnit } from '../../src/render/init-units.js';
+import type { DaemonUnitSpec } from '../../src/system/init/types.js';
 import { renderLvsLivenessCheck, renderNetnsSetup, renderUdpCheck, renderVrrpCheck } from '../../src/render/scripts.js';
-import { KeepalivedDaemons } from '../../src/services/keepalived-daemons.js';
+import { DaemonSpecs } from '../../src/services/daemon-specs.js';
 import { createPaths, type Paths } from '../../src/system/paths.js';
 import { GEN_CERTS, createAgentRoot, removeDir, startInProcess, type AgentRoot } from '../support/agent-fixture.js';
 import {
@@ -96,7 +97,7 @@ describe.skipIf(!canRun)('sysvinit scripts for LVS keepalived', () => {
     };
 
     beforeAll(async () => {
-      spec = new KeepalivedDaemons(config, paths).lvs(L);
+      spec = new DaemonSpecs(() => config, paths).lvs(L);
       await mkdir(paths.lvsDir, { recursive: true });
       await writeFile(paths.lvsConfig(L), await renderLvs({ listener_id: L, listener_enabled: false }, ns));
       const dir = root.at('by-hand/init.d');
@@ -116,7 +117,7 @@ describe.skipIf(!canRun)('sysvinit scripts for LVS keepalived', () => {
       const netns = { unit: 'amphora-netns', namespace: ns, setupScript: paths.netnsSetupScript };
       const files: Record<string, string> = {
         'daemon-lvs': renderDaemonUnit('sysvinit', spec),
-        'daemon-vrrp': renderDaemonUnit('sysvinit', new KeepalivedDaemons(config, paths).vrrp()),
+        'daemon-vrrp': renderDaemonUnit('sysvinit', new DaemonSpecs(() => config, paths).vrrp()),
         'netns-unit': renderNetnsUnit('sysvinit', netns),
         'netns-setup.sh': renderNetnsSetup({ namespace: ns, ipCmd: '/sbin/ip', loadModules: true }),
         'vrrp-check.sh': renderVrrpCheck(paths.vrrpCheckScriptsDir),

@@ -1,6 +1,7 @@
 /**
- * Builds `createApp` over a temporary root with fakes for the process runner and host figures,
- * for supertest. Real services, real files; only the commands and /proc figures are scripted.
+ * Builds `createApp` over a temporary root with fakes for the process runner, the init system
+ * and host figures, for supertest. The services are wired by the production `buildServices`;
+ * real files; only the commands, daemons and /proc figures are scripted.
  */
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,30 +10,21 @@ import { createApp } from '../../src/api/app.js';
 import { loadConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/log.js';
 import { AgentConfigService } from '../../src/services/agent-config.js';
-import { AmphoraInfo } from '../../src/services/amphora-info.js';
+import { buildServices } from '../../src/services/build-services.js';
 import { PackageVersions } from '../../src/services/package-versions.js';
-import { ServerCertificate } from '../../src/services/server-certificate.js';
 import { StateStore } from '../../src/services/state.js';
 import { createPaths } from '../../src/system/paths.js';
 import { FakeHostStats } from '../fakes/fake-host-stats.js';
+import { FakeInit } from '../fakes/fake-init.js';
 import { FakeRunner } from '../fakes/fake-runner.js';
 import { FakeTc } from '../fakes/fake-tc.js';
-import { FakeInit } from '../fakes/fake-init.js';
-import { CheckScripts } from '../../src/services/check-scripts.js';
-import { KeepalivedDaemons } from '../../src/services/keepalived-daemons.js';
-import { HaproxyDaemons } from '../../src/services/haproxy-daemons.js';
-import { HaproxyLoadBalancers } from '../../src/services/haproxy-lbs.js';
-import { ListenerModels } from '../../src/services/listener-models.js';
-import { LvsListeners } from '../../src/services/lvs-listeners.js';
-import { OnePacketNat } from '../../src/services/one-packet-nat.js';
-import { Vrrp } from '../../src/services/vrrp.js';
 
 export async function apiApp(extraConfig = '') {
   const root = await mkdtemp(join(tmpdir(), 'api-'));
   const configFile = join(root, 'amphora-agent.conf');
   await writeFile(
     configFile,
-    `[haproxy_amphora]\nbase_path = ${root}/lib\nbase_cert_dir = ${root}/lib/certs\n[amphora_agent]\nagent_server_cert = ${root}/server.pem\nagent_server_ca = ${root}/ca.pem\nproc_dir = ${root}/proc\nprocess_settle_seconds = 0\n${extraConfig}`,
+    `[haproxy_amphora]\nbase_path = ${root}/lib\nbase_cert_dir = ${root}/lib/certs\n[amphora_agent]\nagent_server_cert = ${root}/server.pem\nagent_server_ca = ${root}/ca.pem\nproc_dir = ${root}/proc\nnetns_run_dir = ${root}/netns\nprocess_settle_seconds = 0\n${extraConfig}`,
   );
   const loaded = await loadConfig([configFile]);
   const log = silentLogger();
@@ -52,25 +44,17 @@ export async function apiApp(extraConfig = '') {
   const host = new FakeHostStats({ eth1: { network_tx: 5, network_rx: 7 } });
   let tlsReloads = 0;
   const init = new FakeInit(paths.procDir);
-  const daemons = new KeepalivedDaemons(loaded.config, paths);
-  const scripts = new CheckScripts(loaded.config, paths, state, runner);
-  const keepalived = { config: () => agentConfig.current, paths, runner, init, daemons, scripts, state, log };
-  const lvs = new LvsListeners(keepalived);
-  const haproxyDaemons = new HaproxyDaemons(loaded.config, paths);
-  const haproxy = new HaproxyLoadBalancers({ ...keepalived, daemons: haproxyDaemons });
-  const app = createApp({
-    log,
-    info: new AmphoraInfo({ versions: new PackageVersions(runner, '/usr/sbin/haproxy'), host, state, paths, config: () => agentConfig.current }),
+  const services = buildServices({
     agentConfig,
-    certificate: new ServerCertificate({
-      certPath: () => agentConfig.current.amphora_agent.agent_server_cert,
-      reloadTls: async () => void tlsReloads++,
-      log,
-    }),
-    lvs,
-    vrrp: new Vrrp(keepalived),
-    models: new ListenerModels({ config: () => agentConfig.current, paths, runner, state, scripts, lvs, haproxy, haproxyDaemons, onePacketNat: new OnePacketNat({ config: () => agentConfig.current, runner, log }), log }),
-    haproxy,
+    paths,
+    runner,
+    init,
+    state,
+    host,
+    versions: new PackageVersions(runner, () => agentConfig.current.haproxy_amphora.haproxy_cmd),
+    reloadTls: async () => void tlsReloads++,
+    log,
   });
-  return { app, root, configFile, runner, host, state, paths, agentConfig, init, daemons, tc, tlsReloads: () => tlsReloads };
+  const app = createApp({ ...services, log });
+  return { app, root, configFile, runner, host, state, paths, agentConfig, init, specs: services.specs, tc, tlsReloads: () => tlsReloads };
 }

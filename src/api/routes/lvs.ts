@@ -10,17 +10,16 @@ import { InvalidInput, NotFound } from '../../model/errors.js';
 import { parseUuid } from '../../model/uuid.js';
 import type { HaproxyLoadBalancers } from '../../services/haproxy-lbs.js';
 import type { ListenerModels } from '../../services/listener-models.js';
-import type { LvsAction, LvsListeners } from '../../services/lvs-listeners.js';
+import { DAEMON_ACTIONS, type DaemonAction } from '../../services/daemon-service.js';
+import type { LvsListeners } from '../../services/lvs-listeners.js';
 import { bodyOf, md5Hex } from '../body.js';
 import type { Route } from '../route.js';
 
-const ACTIONS: readonly string[] = ['start', 'stop', 'reload'];
-
 /** The reference checks the action before anything else, case-insensitively. */
-export function parseAction(raw: string): LvsAction {
-  const action = raw.toLowerCase();
-  if (!ACTIONS.includes(action)) throw new InvalidInput('Invalid Request', `Unknown action: ${raw}`);
-  return action as LvsAction;
+export function parseAction(raw: string): DaemonAction {
+  const action = DAEMON_ACTIONS.find((a) => a === raw.toLowerCase());
+  if (action === undefined) throw new InvalidInput('Invalid Request', `Unknown action: ${raw}`);
+  return action;
 }
 
 const param = (value: string | string[] | undefined): string => (Array.isArray(value) ? (value[0] ?? '') : (value ?? ''));

@@ -113,6 +113,12 @@ export const listenerSchema = z.strictObject({
 });
 
 export type Listener = z.infer<typeof listenerSchema>;
+
+/** A listener with its id, as the agent stores, renders and lists it. */
+export interface StoredListener {
+  readonly id: string;
+  readonly listener: Listener;
+}
 export type Pool = NonNullable<Listener['default_pool']>;
 export type Member = Pool['members'][number];
 export type HealthMonitor = NonNullable<Pool['health_monitor']>;

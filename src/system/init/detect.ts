@@ -14,7 +14,7 @@ import type { Paths } from '../paths.js';
 import { DirectInit } from './direct.js';
 import { SystemdInit } from './systemd.js';
 import { SysvInit } from './sysvinit.js';
-import type { InitKind, InitSystem } from './types.js';
+import type { InitKind, InitSystem, UnitRenderer } from './types.js';
 import { UpstartInit } from './upstart.js';
 
 export async function detectInitKind(config: AgentConfig, runner: ProcessRunner, log: Logger): Promise<InitKind> {
@@ -37,11 +37,11 @@ export async function detectInitKind(config: AgentConfig, runner: ProcessRunner,
 }
 
 /** Every kind has an adapter; the Record makes a missing one a compile error. */
-export function createInitSystem(kind: InitKind, config: AgentConfig, runner: ProcessRunner, paths: Paths, log: Logger): InitSystem {
+export function createInitSystem(kind: InitKind, config: AgentConfig, runner: ProcessRunner, paths: Paths, log: Logger, units: UnitRenderer): InitSystem {
   const adapters: Record<InitKind, () => InitSystem> = {
-    systemd: () => new SystemdInit(runner, paths),
-    sysvinit: () => new SysvInit(runner, paths, config.amphora_agent.sysvinit_dir, log),
-    upstart: () => new UpstartInit(runner, paths),
+    systemd: () => new SystemdInit(runner, paths, units),
+    sysvinit: () => new SysvInit(runner, paths, config.amphora_agent.sysvinit_dir, log, units),
+    upstart: () => new UpstartInit(runner, paths, units),
     direct: () => new DirectInit(runner, paths),
   };
   return adapters[kind]();

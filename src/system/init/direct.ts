@@ -5,12 +5,11 @@
  * session, so that it outlives an agent restart. The daemon's pid file is the only state.
  */
 import { CommandFailed } from '../../model/errors.js';
-import { reloadOf } from '../../render/init-units.js';
 import type { ProcessRunner } from '../exec.js';
-import { pidFileState } from '../processes.js';
+import { pidFileState, readPid } from '../processes.js';
 import type { Paths } from '../paths.js';
-import { processExists, readPid, removePidFiles, terminate } from './process-signals.js';
-import type { DaemonUnitSpec, InitSystem } from './types.js';
+import { processExists, removePidFiles, terminate } from './process-signals.js';
+import { reloadOf, type DaemonUnitSpec, type InitSystem } from './types.js';
 
 export class DirectInit implements InitSystem {
   readonly kind = 'direct' as const;
@@ -47,11 +46,6 @@ export class DirectInit implements InitSystem {
     const pid = await readPid(daemon.pidFile);
     if (pid !== undefined && processExists(pid)) await terminate(pid);
     await removePidFiles([daemon.pidFile, ...daemon.childPidFiles]);
-  }
-
-  async restart(daemon: DaemonUnitSpec): Promise<void> {
-    await this.stop(daemon);
-    await this.start(daemon);
   }
 
   async reload(daemon: DaemonUnitSpec): Promise<void> {

@@ -13,8 +13,8 @@ import { FakeRunner } from '../../../test/fakes/fake-runner.js';
 import { parseConfig } from '../../config/load.js';
 import { silentLogger } from '../../log.js';
 import type { Uuid } from '../../model/uuid.js';
-import { HaproxyDaemons } from '../../services/haproxy-daemons.js';
-import { KeepalivedDaemons } from '../../services/keepalived-daemons.js';
+import { unitRenderer } from '../../render/init-units.js';
+import { DaemonSpecs } from '../../services/daemon-specs.js';
 import { createPaths } from '../paths.js';
 import { createInitSystem } from './detect.js';
 import { INIT_KINDS, type InitKind } from './types.js';
@@ -30,8 +30,8 @@ function setup(kind: InitKind) {
   const runner = new FakeRunner().on(['systemctl'], { exitCode: 0 }).on(['initctl'], { exitCode: 0, stdout: `x start/running, process 1\n` }).on([`${root}/init.d`], { exitCode: 0 });
   for (const action of ['start', 'stop', 'restart', 'reload', 'status']) runner.on([paths.sysvinitScript(`octavia-keepalivedlvs-${ID}`), action], { exitCode: 0 });
   runner.on(['/bin/sh'], { exitCode: 0 });
-  const init = createInitSystem(kind, config, runner, paths, silentLogger());
-  const daemons = new KeepalivedDaemons(config, paths);
+  const init = createInitSystem(kind, config, runner, paths, silentLogger(), unitRenderer);
+  const daemons = new DaemonSpecs(() => config, paths);
   return { root, config, paths, runner, init, daemon: daemons.lvs(ID), netns: daemons.netns() };
 }
 
@@ -39,16 +39,12 @@ const EXPECTED_COMMANDS: Record<InitKind, (unitFile: string) => string[][]> = {
   systemd: () => [
     ['systemctl', 'start', `octavia-keepalivedlvs-${ID}.service`],
     ['systemctl', 'reload', `octavia-keepalivedlvs-${ID}.service`],
-    ['systemctl', 'restart', `octavia-keepalivedlvs-${ID}.service`],
     ['systemctl', 'stop', `octavia-keepalivedlvs-${ID}.service`],
   ],
-  sysvinit: (f) => [[f, 'start'], [f, 'reload'], [f, 'restart'], [f, 'stop']],
+  sysvinit: (f) => [[f, 'start'], [f, 'reload'], [f, 'stop']],
   upstart: () => [
     ['initctl', 'start', `octavia-keepalivedlvs-${ID}`],
     ['initctl', 'reload', `octavia-keepalivedlvs-${ID}`],
-    ['initctl', 'status', `octavia-keepalivedlvs-${ID}`],
-    ['initctl', 'stop', `octavia-keepalivedlvs-${ID}`],
-    ['initctl', 'start', `octavia-keepalivedlvs-${ID}`],
     ['initctl', 'status', `octavia-keepalivedlvs-${ID}`],
     ['initctl', 'stop', `octavia-keepalivedlvs-${ID}`],
   ],
@@ -88,7 +84,6 @@ describe.each(INIT_KINDS.filter((k) => k !== 'direct'))('%s adapter', (kind) => 
     const before = t.runner.calls.length;
     await t.init.start(t.daemon);
     await t.init.reload(t.daemon);
-    await t.init.restart(t.daemon);
     await t.init.stop(t.daemon);
     expect(t.runner.calls.slice(before)).toEqual(EXPECTED_COMMANDS[kind](unitFile));
     expect(await t.init.isActive(t.daemon)).toBe(true);
@@ -127,7 +122,7 @@ describe('direct adapter', () => {
     ['haproxy', 'USR2'],
   ] as const)('reloads %s with its own signal (SIG%s)', async (which, signal) => {
     const t = setup('direct');
-    const daemon = which === 'haproxy' ? new HaproxyDaemons(t.config, t.paths).lb(LB) : t.daemon;
+    const daemon = which === 'haproxy' ? new DaemonSpecs(() => t.config, t.paths).haproxy(LB) : t.daemon;
     const child = spawn('sleep', ['60'], { stdio: 'ignore' });
     const got = new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_code, sig) => r(sig)));
     mkdirSync(dirname(daemon.pidFile), { recursive: true });

@@ -1,16 +1,10 @@
 /**
  * @module system/init/process-signals
- * Signals to a daemon known by its pid file, and waiting for it to exit. Used by the direct
- * adapter, and to clear stale pid files left by a crashed daemon.
+ * Signals to a daemon known by its pid file (read by system/processes.ts), and waiting for it
+ * to exit. Used by the direct adapter, and to clear stale pid files left by a crashed daemon.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readIfExists, removeFile } from '../files.js';
-
-export async function readPid(pidFile: string): Promise<number | undefined> {
-  const text = await readIfExists(pidFile);
-  const pid = Number(text?.trim());
-  return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
-}
+import { removeFile } from '../files.js';
 
 export function processExists(pid: number): boolean {
   try {

@@ -5,7 +5,7 @@
  */
 import type { ProcessRunner } from '../exec.js';
 import type { Paths } from '../paths.js';
-import type { DaemonUnitSpec, InitSystem, NetnsUnitSpec } from './types.js';
+import type { DaemonUnitSpec, InitSystem, NetnsUnitSpec, UnitRenderer } from './types.js';
 import { removeUnit, unitFilesOf, writeUnits, type UnitLocation } from './unit-files.js';
 
 export class SystemdInit implements InitSystem {
@@ -15,8 +15,9 @@ export class SystemdInit implements InitSystem {
   constructor(
     private readonly runner: ProcessRunner,
     paths: Paths,
+    render: UnitRenderer,
   ) {
-    this.loc = { kind: 'systemd', path: paths.systemdUnit, mode: 0o644 };
+    this.loc = { kind: 'systemd', path: paths.systemdUnit, mode: 0o644, render };
   }
 
   private systemctl(...args: string[]) {
@@ -56,10 +57,6 @@ export class SystemdInit implements InitSystem {
 
   async stop(daemon: DaemonUnitSpec): Promise<void> {
     await this.systemctl('stop', `${daemon.unit}.service`);
-  }
-
-  async restart(daemon: DaemonUnitSpec): Promise<void> {
-    await this.systemctl('restart', `${daemon.unit}.service`);
   }
 
   async reload(daemon: DaemonUnitSpec): Promise<void> {

@@ -7,7 +7,7 @@
 import type { Logger } from '../../log.js';
 import type { ProcessRunner } from '../exec.js';
 import type { Paths } from '../paths.js';
-import type { DaemonUnitSpec, InitSystem, NetnsUnitSpec } from './types.js';
+import type { DaemonUnitSpec, InitSystem, NetnsUnitSpec, UnitRenderer } from './types.js';
 import { removeUnit, unitFilesOf, writeUnits, type UnitLocation } from './unit-files.js';
 
 const SYSTEM_DIR = '/etc/init.d';
@@ -21,8 +21,9 @@ export class SysvInit implements InitSystem {
     paths: Paths,
     private readonly dir: string,
     private readonly log: Logger,
+    render: UnitRenderer,
   ) {
-    this.loc = { kind: 'sysvinit', path: paths.sysvinitScript, mode: 0o755 };
+    this.loc = { kind: 'sysvinit', path: paths.sysvinitScript, mode: 0o755, render };
   }
 
   private script(daemon: DaemonUnitSpec, action: string) {
@@ -61,10 +62,6 @@ export class SysvInit implements InitSystem {
 
   async stop(daemon: DaemonUnitSpec): Promise<void> {
     await this.script(daemon, 'stop');
-  }
-
-  async restart(daemon: DaemonUnitSpec): Promise<void> {
-    await this.script(daemon, 'restart');
   }
 
   async reload(daemon: DaemonUnitSpec): Promise<void> {

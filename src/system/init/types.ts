@@ -1,15 +1,69 @@
 /**
  * @module system/init/types
  * The InitSystem seam: one interface, one adapter per init kind (systemd, sysvinit, upstart,
- * and `direct`, where the agent supervises the daemon itself). No code outside system/init
- * branches on the init kind.
+ * and `direct`, where the agent supervises the daemon itself), and the specs the adapters are
+ * given: a daemon unit and the namespace unit every daemon requires. No code outside
+ * system/init branches on the init kind. Unit texts are rendered by render/init-units.ts; an
+ * adapter is handed that renderer (`UnitRenderer`), so that system/ never imports render/.
  */
-import type { DaemonUnitSpec, NetnsUnitSpec, ReloadProtocol, ReloadSignal } from '../../render/init-units.js';
 
 export type InitKind = 'systemd' | 'sysvinit' | 'upstart' | 'direct';
 export const INIT_KINDS: readonly InitKind[] = ['systemd', 'sysvinit', 'upstart', 'direct'];
 
-export type { DaemonUnitSpec, NetnsUnitSpec, ReloadProtocol, ReloadSignal };
+/** The init kinds whose units are files the agent writes. */
+export type UnitInitKind = Exclude<InitKind, 'direct'>;
+
+/** Signals a daemon may be reloaded with (names without SIG, as kill(1) takes them). */
+export type ReloadSignal = 'HUP' | 'USR2';
+export const RELOAD_SIGNALS: readonly ReloadSignal[] = ['HUP', 'USR2'];
+
+/** How a running daemon is told to re-read its config, and how it says it did. */
+export interface ReloadProtocol {
+  readonly signal: ReloadSignal;
+  /** A line the daemon logs once it has acted on the signal. */
+  readonly acknowledged: RegExp;
+  /** A line the daemon logs when the reload failed and the old config keeps running, or null. */
+  readonly failed: RegExp | null;
+}
+
+/** keepalived: SIGHUP, then "Reloading ..." in its console output. */
+export const KEEPALIVED_RELOAD: ReloadProtocol = { signal: 'HUP', acknowledged: /Reloading/, failed: null };
+
+export interface DaemonUnitSpec {
+  /** Service name, e.g. octavia-keepalivedlvs-<id>. */
+  readonly unit: string;
+  readonly description: string;
+  /** The foreground command, already prefixed with `ip netns exec <ns>` where needed. */
+  readonly argv: readonly string[];
+  readonly pidFile: string;
+  /** Pid files of the daemon's children, removed with a stale main pid file. */
+  readonly childPidFiles: readonly string[];
+  readonly logFile: string;
+  readonly netnsUnit: string;
+  readonly netnsSetupScript: string;
+  /** Reload signal and acknowledgement; keepalived's (KEEPALIVED_RELOAD) when absent. */
+  readonly reload?: ReloadProtocol;
+  /**
+   * A line the daemon logs once it serves after a start (past the log's size before the start),
+   * waited for before the settle time; none when absent (keepalived).
+   */
+  readonly ready?: RegExp;
+}
+
+/** A daemon's reload protocol; keepalived's when the spec names none. */
+export const reloadOf = (spec: DaemonUnitSpec): ReloadProtocol => spec.reload ?? KEEPALIVED_RELOAD;
+
+export interface NetnsUnitSpec {
+  readonly unit: string;
+  readonly namespace: string;
+  readonly setupScript: string;
+}
+
+/** Renders unit texts for the file-based init systems (render/init-units.ts; wired in main). */
+export interface UnitRenderer {
+  daemon(kind: UnitInitKind, spec: DaemonUnitSpec): string;
+  netns(kind: UnitInitKind, spec: NetnsUnitSpec): string;
+}
 
 export interface InitSystem {
   readonly kind: InitKind;
@@ -24,7 +78,6 @@ export interface InitSystem {
   disable(daemon: DaemonUnitSpec): Promise<void>;
   start(daemon: DaemonUnitSpec): Promise<void>;
   stop(daemon: DaemonUnitSpec): Promise<void>;
-  restart(daemon: DaemonUnitSpec): Promise<void>;
   /** Asks the running daemon to re-read its configuration: the spec's reload signal (SIGHUP for keepalived, SIGUSR2 for haproxy). */
   reload(daemon: DaemonUnitSpec): Promise<void>;
   isActive(daemon: DaemonUnitSpec): Promise<boolean>;

@@ -5,7 +5,7 @@
  */
 import type { ProcessRunner } from '../exec.js';
 import type { Paths } from '../paths.js';
-import type { DaemonUnitSpec, InitSystem, NetnsUnitSpec } from './types.js';
+import type { DaemonUnitSpec, InitSystem, NetnsUnitSpec, UnitRenderer } from './types.js';
 import { removeUnit, unitFilesOf, writeUnits, type UnitLocation } from './unit-files.js';
 
 export class UpstartInit implements InitSystem {
@@ -15,8 +15,9 @@ export class UpstartInit implements InitSystem {
   constructor(
     private readonly runner: ProcessRunner,
     paths: Paths,
+    render: UnitRenderer,
   ) {
-    this.loc = { kind: 'upstart', path: paths.upstartJob, mode: 0o644 };
+    this.loc = { kind: 'upstart', path: paths.upstartJob, mode: 0o644, render };
   }
 
   unitFiles(daemon: DaemonUnitSpec, netns: NetnsUnitSpec): string[] {
@@ -43,12 +44,6 @@ export class UpstartInit implements InitSystem {
 
   async stop(daemon: DaemonUnitSpec): Promise<void> {
     if (await this.isActive(daemon)) await this.runner.run('initctl', ['stop', daemon.unit]);
-  }
-
-  async restart(daemon: DaemonUnitSpec): Promise<void> {
-    // initctl restart fails on a stopped job
-    await this.stop(daemon);
-    await this.start(daemon);
   }
 
   async reload(daemon: DaemonUnitSpec): Promise<void> {

@@ -1,18 +1,17 @@
 /**
- * @module services/daemon-health
- * After start, restart or reload, the agent checks that a daemon (keepalived, haproxy) is
+ * @module services/apply/daemon-health
+ * After start or reload, the agent checks that a daemon (keepalived, haproxy) is
  * really alive and serving before it answers (the reference answers "started" for a keepalived
  * that died a moment later): the main process and the children its config needs must be alive,
  * and stay alive for `process_settle_seconds`. Otherwise the answer is a 500 with the log's tail.
  */
 import { open, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CommandFailed } from '../model/errors.js';
-import { pidFileState } from '../system/processes.js';
-import type { Paths } from '../system/paths.js';
-import { removePidFiles } from '../system/init/process-signals.js';
-import type { DaemonUnitSpec, InitSystem } from '../system/init/types.js';
-import { reloadOf } from '../render/init-units.js';
+import { CommandFailed } from '../../model/errors.js';
+import { pidFileState } from '../../system/processes.js';
+import type { Paths } from '../../system/paths.js';
+import { removePidFiles } from '../../system/init/process-signals.js';
+import { reloadOf, type DaemonUnitSpec, type InitSystem } from '../../system/init/types.js';
 
 const POLL_MS = 25;
 
@@ -192,23 +191,24 @@ export async function waitReloaded(paths: Paths, wait: Omit<HealthWait, 'settleM
 /**
  * Applies the config a daemon's unit points at: a running daemon gets a reload (its reload
  * signal) and must acknowledge it; a stopped one is started from clean pid files, must log its
- * `ready` line when it has one, and must stay alive for `settleMs`. Shared by the LVS listeners,
- * the VRRP keepalived and haproxy.
+ * `ready` line when it has one, and must stay alive for `settleMs`. Used by the staged apply for
+ * every daemon.
  */
 export async function startOrReload(
   paths: Paths,
   init: InitSystem,
   apply: { readonly daemon: DaemonUnitSpec; readonly children: readonly string[]; readonly running: boolean; readonly settleMs: number },
-): Promise<void> {
+): Promise<'started' | 'reloaded'> {
   const { daemon, children } = apply;
   if (apply.running) {
     const since = await logMark(daemon.logFile);
     await init.reload(daemon);
     await waitReloaded(paths, { daemon, children, since });
-    return;
+    return 'reloaded';
   }
   await removePidFiles([daemon.pidFile, ...daemon.childPidFiles]);
   const since = await logMark(daemon.logFile);
   await init.start(daemon);
   await waitHealthy(paths, { daemon, children, settleMs: apply.settleMs, action: 'start', since });
+  return 'started';
 }

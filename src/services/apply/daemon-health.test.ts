@@ -8,12 +8,11 @@ import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../config/load.js';
-import type { Uuid } from '../model/uuid.js';
-import { createPaths } from '../system/paths.js';
+import { parseConfig } from '../../config/load.js';
+import type { Uuid } from '../../model/uuid.js';
+import { createPaths } from '../../system/paths.js';
 import { logMark, waitHealthy, waitReloaded } from './daemon-health.js';
-import { HaproxyDaemons } from './haproxy-daemons.js';
-import { KeepalivedDaemons } from './keepalived-daemons.js';
+import { DaemonSpecs } from '../daemon-specs.js';
 
 const LB = 'ffffffff-0000-0000-0000-0000000000b1' as Uuid;
 const LISTENER = 'ffffffff-0000-0000-0000-0000000000a1' as Uuid;
@@ -22,8 +21,9 @@ function setup() {
   const root = mkdtempSync(join(tmpdir(), 'health-'));
   const config = parseConfig([{ path: '/x.conf', text: `[haproxy_amphora]\nbase_path = ${root}/lib\n[amphora_agent]\nproc_dir = ${root}/proc\n` }]).config;
   const paths = createPaths(config);
-  const haproxy = new HaproxyDaemons(config, paths).lb(LB);
-  const keepalived = new KeepalivedDaemons(config, paths).lvs(LISTENER);
+  const specs = new DaemonSpecs(() => config, paths);
+  const haproxy = specs.haproxy(LB);
+  const keepalived = specs.lvs(LISTENER);
   mkdirSync(paths.haproxyDir(LB), { recursive: true });
   mkdirSync(paths.lvsDir, { recursive: true });
   /** A live process as the agent sees it: a pid file whose pid has a /proc entry. */

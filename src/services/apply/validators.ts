@@ -1,18 +1,25 @@
 /**
- * @module services/keepalived-validate
- * Every uploaded keepalived config is checked with the real `keepalived --config-test` before
- * it replaces anything. keepalived 2.2.7 folds all its findings into one exit status in which
+ * @module services/apply/validators
+ * The real binaries that judge a config before it replaces anything (services/apply/staged-apply):
+ * `haproxy -c` and `keepalived --config-test`.
+ *
+ * haproxy: exit 0 is valid (warnings included, as the reference accepts them); anything else
+ * is a 400 with haproxy's own words. haproxy checks no address here: a VIP missing from the
+ * namespace is found when haproxy binds it, at start or reload.
+ *
+ * keepalived 2.2.7 folds all its findings into one exit status in which
  * one kind masks the others: the "script_security not enabled" warning (exit 6), which every
  * controller-rendered config with a check script triggers, hides parse errors, and findings
  * that do not stop keepalived from running a controller-rendered config give exit 5. So a
  * non-zero status only says that keepalived found something; the config is refused unless
  * every line it printed is one of the known harmless findings below.
  */
-import { rename } from 'node:fs/promises';
-import type { Logger } from '../log.js';
-import { CommandFailed, ConfigRejected } from '../model/errors.js';
-import type { ProcessRunner } from '../system/exec.js';
-import { readIfExists, removeFile, writeFileAtomic } from '../system/files.js';
+import type { Logger } from '../../log.js';
+import { CommandFailed, ConfigRejected } from '../../model/errors.js';
+import type { ProcessRunner } from '../../system/exec.js';
+
+/** Checks a config file; throws ConfigRejected (400) when the binary refuses it. */
+export type Validator = (file: string) => Promise<void>;
 
 const VALID = 0;
 /** KEEPALIVED_EXIT_CONFIG_TEST and KEEPALIVED_EXIT_CONFIG_TEST_SECURITY. */
@@ -56,22 +63,12 @@ export async function validateKeepalivedConfig(
   throw new ConfigRejected('Invalid request', r.output.trim());
 }
 
-/**
- * Stages `text` as `<target>.new`, runs `validate` on it and, when it passes, renames it over
- * `target`. A refused config is kept as `<target>.new-failed` for the operator. Returns what
- * `target` held before, so that a later failure can put it back.
- */
-export async function replaceValidated(target: string, text: string, validate: (file: string) => Promise<void>): Promise<string | undefined> {
-  const candidate = `${target}.new`;
-  await writeFileAtomic(candidate, text, 0o644);
-  try {
-    await validate(candidate);
-  } catch (err) {
-    if (err instanceof ConfigRejected) await rename(candidate, `${target}.new-failed`);
-    else await removeFile(candidate);
-    throw err;
+export async function validateHaproxyConfig(runner: ProcessRunner, haproxy: string, file: string, log: Logger): Promise<void> {
+  const r = await runner.run(haproxy, ['-c', '-f', file], { allowFailure: true });
+  if (r.exitCode === 0) {
+    if (/\[WARNING\]/.test(r.output)) log.debug({ file, output: r.output }, 'haproxy config accepted with warnings');
+    return;
   }
-  const previous = await readIfExists(target);
-  await rename(candidate, target);
-  return previous;
+  if (r.exitCode === undefined) throw new CommandFailed(r.argv, undefined, r.output, 'Cannot validate the haproxy configuration');
+  throw new ConfigRejected('Invalid request', r.output.trim());
 }

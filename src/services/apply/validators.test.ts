@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { silentLogger } from '../log.js';
-import { ConfigRejected } from '../model/errors.js';
-import { FakeRunner } from '../../test/fakes/fake-runner.js';
-import { harmfulFindings, validateKeepalivedConfig } from './keepalived-validate.js';
+import { silentLogger } from '../../log.js';
+import { ConfigRejected } from '../../model/errors.js';
+import { FakeRunner } from '../../../test/fakes/fake-runner.js';
+import { harmfulFindings, validateKeepalivedConfig } from './validators.js';
 
 // Outputs and exit statuses as keepalived 2.2.7 gives them (see test/integration/keepalived-config-test.test.ts).
 const SECURITY = 'SECURITY VIOLATION - check scripts are being executed but script_security not enabled.';

@@ -1,0 +1,30 @@
+/**
+ * @module config/startup
+ * Which options the agent reads once, at startup, and which it reads live. The startup ones
+ * place things (the listening socket, the log file, every directory, the namespace, unit names,
+ * the init adapter): changing them under running daemons would orphan what they placed, so a new
+ * value waits for the next start. `StartupConfig` is all the code that runs at startup may read
+ * (createPaths, the init detection, the listener, the logger); `LiveConfig` is what services
+ * read through the live getter, and it has none of these options: the compiler keeps the two
+ * apart, and `PUT /1.0/config` derives "takes effect at the next restart" from this one table.
+ */
+import type { AgentConfig } from './schema.js';
+
+export const STARTUP_OPTIONS = {
+  DEFAULT: ['log_file'],
+  haproxy_amphora: ['base_path', 'bind_host', 'bind_port'],
+  amphora_agent: ['init_system', 'network_namespace', 'unit_name_prefix', 'systemd_unit_dir', 'sysvinit_dir', 'upstart_dir', 'proc_dir', 'netns_run_dir'],
+} as const satisfies { readonly [S in keyof AgentConfig]?: readonly (keyof AgentConfig[S])[] };
+
+type Sections = typeof STARTUP_OPTIONS;
+type StartupKeys<S> = S extends keyof Sections ? Sections[S][number] : never;
+
+/** The options read once at startup. */
+export type StartupConfig = { readonly [S in keyof Sections]: Pick<AgentConfig[S], StartupKeys<S> & keyof AgentConfig[S]> };
+
+/** Every other option: what services read through the live getter, at the moment they need it. */
+export type LiveConfig = { readonly [S in keyof AgentConfig]: Omit<AgentConfig[S], StartupKeys<S>> };
+
+/** `section.option` names of the startup options. */
+export const startupOptionNames = (): string[] =>
+  Object.entries(STARTUP_OPTIONS).flatMap(([section, options]) => options.map((o: string) => `${section}.${o}`));

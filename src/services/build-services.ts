@@ -1,0 +1,75 @@
+/**
+ * @module services/build-services
+ * Builds every service from the seams it is given (process runner, paths, init adapter, host
+ * figures, state) and the live configuration. main.ts calls it with the real seams, the API tests
+ * (test/support/api-app.ts) with fakes, so both run the same wiring. It constructs no concrete
+ * system object itself.
+ */
+import type { Logger } from '../log.js';
+import type { ProcessRunner } from '../system/exec.js';
+import type { HostStats } from '../system/host-stats.js';
+import type { InitSystem } from '../system/init/types.js';
+import type { Paths } from '../system/paths.js';
+import type { AgentConfigService } from './agent-config.js';
+import { AmphoraInfo } from './amphora-info.js';
+import { StagedApply } from './apply/staged-apply.js';
+import { CheckScripts } from './check-scripts.js';
+import type { DaemonServiceDeps } from './daemon-service.js';
+import { DaemonSpecs } from './daemon-specs.js';
+import { HaproxyLoadBalancers } from './haproxy-lbs.js';
+import { ListenerModels } from './listener-models.js';
+import { LvsListeners } from './lvs-listeners.js';
+import { AmphoraNamespace } from './namespace.js';
+import { OnePacketNat } from './one-packet-nat.js';
+import type { PackageVersions } from './package-versions.js';
+import { ServerCertificate } from './server-certificate.js';
+import type { StateStore } from './state.js';
+import { Vrrp } from './vrrp.js';
+
+export interface ServiceSeams {
+  readonly agentConfig: AgentConfigService;
+  readonly paths: Paths;
+  readonly runner: ProcessRunner;
+  readonly init: InitSystem;
+  readonly state: StateStore;
+  readonly host: HostStats;
+  readonly versions: PackageVersions;
+  /** Re-reads the TLS material so that the next handshake uses it. */
+  readonly reloadTls: () => Promise<void>;
+  readonly log: Logger;
+}
+
+export function buildServices(seams: ServiceSeams) {
+  const { agentConfig, paths, runner, init, state, log } = seams;
+  const config = () => agentConfig.current;
+  const namespace = new AmphoraNamespace(config, paths, runner);
+  const specs = new DaemonSpecs(config, paths);
+  const scripts = new CheckScripts(paths, state);
+  const applier = new StagedApply({
+    init,
+    paths,
+    namespace,
+    netnsUnit: () => specs.netns(),
+    settleMs: () => config().amphora_agent.process_settle_seconds * 1000,
+    log: log.child({ component: 'apply' }),
+  });
+  const daemonDeps = (component: string): DaemonServiceDeps => ({ config, paths, runner, init, specs, scripts, state, applier, log: log.child({ component }) });
+  const lvs = new LvsListeners(daemonDeps('lvs'));
+  const haproxy = new HaproxyLoadBalancers(daemonDeps('haproxy'));
+  const onePacketNat = new OnePacketNat({ config, paths, runner, log: log.child({ component: 'one-packet-nat' }) });
+  return {
+    agentConfig,
+    namespace,
+    specs,
+    scripts,
+    lvs,
+    haproxy,
+    vrrp: new Vrrp(daemonDeps('vrrp')),
+    onePacketNat,
+    models: new ListenerModels({ config, paths, runner, state, scripts, applier, specs, lvs, haproxy, onePacketNat, log: log.child({ component: 'models' }) }),
+    info: new AmphoraInfo({ versions: seams.versions, host: seams.host, state, paths, config }),
+    certificate: new ServerCertificate({ certPath: () => config().amphora_agent.agent_server_cert, reloadTls: seams.reloadTls, log: log.child({ component: 'certificate' }) }),
+  };
+}
+
+export type Services = ReturnType<typeof buildServices>;

@@ -1,0 +1,39 @@
+/**
+ * @module services/daemon-service
+ * What the services that own a daemon (LVS listeners, the VRRP keepalived, haproxy load
+ * balancers) work with, and the one name of the actions API 1.0 asks of them.
+ */
+import type { LiveConfig } from '../config/startup.js';
+import type { Logger } from '../log.js';
+import type { ProcessRunner } from '../system/exec.js';
+import type { InitSystem } from '../system/init/types.js';
+import type { Paths } from '../system/paths.js';
+import type { StagedApply } from './apply/staged-apply.js';
+import type { CheckScripts } from './check-scripts.js';
+import type { DaemonSpecs } from './daemon-specs.js';
+import type { StateStore } from './state.js';
+
+/** `PUT /1.0/loadbalancer/{id}/{action}` and `PUT /1.0/vrrp/{action}`. */
+export type DaemonAction = 'start' | 'stop' | 'reload';
+export const DAEMON_ACTIONS: readonly DaemonAction[] = ['start', 'stop', 'reload'];
+
+/** The status `/1.0/listeners` reports for a listener. */
+export type ListenerStatus = 'ACTIVE' | 'OFFLINE' | 'ERROR';
+
+export interface ListenerStatusEntry {
+  readonly status: ListenerStatus;
+  readonly uuid: string;
+  readonly type: string;
+}
+
+export interface DaemonServiceDeps {
+  readonly config: () => LiveConfig;
+  readonly paths: Paths;
+  readonly runner: ProcessRunner;
+  readonly init: InitSystem;
+  readonly specs: DaemonSpecs;
+  readonly scripts: CheckScripts;
+  readonly state: StateStore;
+  readonly applier: StagedApply;
+  readonly log: Logger;
+}

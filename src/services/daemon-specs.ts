@@ -1,0 +1,103 @@
+/**
+ * @module services/daemon-specs
+ * Every daemon of the amphora as an init-unit spec (system/init/types.ts), all inside the
+ * amphora namespace, which the `amphora-netns` unit creates:
+ * - the N+1 keepalived model: one keepalived per LVS listener (`octavia-keepalivedlvs-<id>`)
+ *   and one VRRP keepalived (`octavia-keepalived`), each in the foreground of its supervisor
+ *   (`--dont-fork --log-console`) with explicit child pid files, so that they stay apart from
+ *   any system keepalived and the agent can tell which process is which;
+ * - one haproxy per load balancer (`haproxy-<lb id>`), in master-worker mode in the foreground
+ *   (`haproxy -W -db`): the pid file names the master, which stays the same process across
+ *   reloads; SIGUSR2 makes it re-execute itself and replace its workers, or log
+ *   "Loading failure!" and keep the old ones.
+ * Unit names are Octavia's, behind `paths.unitName` (`unit_name_prefix`, so that two agents
+ * can share one init system). Commands read the live config, so a new `keepalived_cmd` or
+ * `haproxy_cmd` reaches the next unit installed.
+ */
+import type { LiveConfig } from '../config/startup.js';
+import type { Uuid } from '../model/uuid.js';
+import { haproxyRenderSettings } from '../render/haproxy-settings.js';
+import type { HaproxyRenderSettings } from '../render/haproxy-view.js';
+import type { DaemonUnitSpec, NetnsUnitSpec, ReloadProtocol } from '../system/init/types.js';
+import type { Paths } from '../system/paths.js';
+
+/** haproxy 2.6's master logs these around a reload (src/haproxy.c, mworker). */
+export const HAPROXY_RELOAD: ReloadProtocol = { signal: 'USR2', acknowledged: /Loading success\./, failed: /Loading failure!/ };
+
+export class DaemonSpecs {
+  constructor(
+    private readonly config: () => LiveConfig,
+    private readonly paths: Paths,
+  ) {}
+
+  /** `ip netns exec <namespace>`: the prefix of every daemon's command (it honours ip_cmd). */
+  private inNamespace(): string[] {
+    return [this.config().amphora_agent.ip_cmd, 'netns', 'exec', this.paths.namespace];
+  }
+
+  private keepalived(configFile: string, pid: string, vrrpPid: string, checkPid: string, only: string[]): string[] {
+    const config = this.config();
+    return [
+      ...this.inNamespace(),
+      config.amphora_agent.keepalived_cmd, '--dont-fork', '--log-console', '--log-detail',
+      `--log-facility=${config.haproxy_amphora.administrative_log_facility}`,
+      ...only,
+      '-f', configFile, '-p', pid, '-r', vrrpPid, '-c', checkPid,
+    ];
+  }
+
+  netns(): NetnsUnitSpec {
+    return { unit: this.paths.unitName('amphora-netns'), namespace: this.paths.namespace, setupScript: this.paths.netnsSetupScript };
+  }
+
+  lvs(id: Uuid): DaemonUnitSpec {
+    const p = this.paths;
+    return {
+      unit: p.unitName(`octavia-keepalivedlvs-${id}`),
+      description: `keepalived LVS for listener ${id}`,
+      argv: this.keepalived(p.lvsConfig(id), p.lvsPidFile(id), p.lvsVrrpPidFile(id), p.lvsCheckPidFile(id), []),
+      pidFile: p.lvsPidFile(id),
+      childPidFiles: [p.lvsVrrpPidFile(id), p.lvsCheckPidFile(id)],
+      logFile: p.lvsLogFile(id),
+      netnsUnit: this.netns().unit,
+      netnsSetupScript: p.netnsSetupScript,
+    };
+  }
+
+  vrrp(): DaemonUnitSpec {
+    const p = this.paths;
+    return {
+      unit: p.unitName('octavia-keepalived'),
+      description: 'keepalived VRRP for the amphora',
+      // --vrrp: VRRP only
+      argv: this.keepalived(p.vrrpConfig, p.vrrpPidFile, p.vrrpChildPidFile, p.vrrpCheckPidFile, ['--vrrp']),
+      pidFile: p.vrrpPidFile,
+      childPidFiles: [p.vrrpChildPidFile, p.vrrpCheckPidFile],
+      logFile: p.vrrpLogFile,
+      netnsUnit: this.netns().unit,
+      netnsSetupScript: p.netnsSetupScript,
+    };
+  }
+
+  haproxy(lbId: Uuid): DaemonUnitSpec {
+    const p = this.paths;
+    return {
+      unit: p.unitName(`haproxy-${lbId}`),
+      description: `haproxy for load balancer ${lbId}`,
+      argv: [...this.inNamespace(), this.config().haproxy_amphora.haproxy_cmd, '-W', '-db', '-f', p.haproxyConfig(lbId), '-p', p.haproxyPidFile(lbId)],
+      pidFile: p.haproxyPidFile(lbId),
+      // the workers are the master's business: it replaces them on reload and stops them on SIGTERM
+      childPidFiles: [],
+      logFile: p.haproxyLogFile(lbId),
+      netnsUnit: this.netns().unit,
+      netnsSetupScript: p.netnsSetupScript,
+      reload: HAPROXY_RELOAD,
+      ready: HAPROXY_RELOAD.acknowledged,
+    };
+  }
+
+  /** What the load balancer's haproxy config is rendered with (render/haproxy-settings.ts). */
+  haproxyRenderSettings(lbId: Uuid): HaproxyRenderSettings {
+    return haproxyRenderSettings(this.paths.haproxyStatsSocket(lbId), this.config().haproxy_amphora.administrative_log_facility);
+  }
+}
