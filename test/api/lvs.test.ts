@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import type { Uuid } from '../../src/model/uuid.js';
@@ -98,8 +98,11 @@ describe('PUT /1.0/listeners/{amp}/{id}/udp_listener', () => {
     await upload(t.app, L1, lvsConfig(53, 7)).expect(200);
     expect(validations()).toBe(2);
     expect(readFileSync(t.paths.lvsConfig(L1), 'utf8')).toBe(lvsConfig(53, 7));
-    // the namespace file is not there in this temporary root, so it is set up again each time
-    expect(setups()).toBe(3);
+    expect(setups()).toBe(1);
+    // a reboot empties /run: the namespace is set up again
+    rmSync(t.paths.netnsFile);
+    await upload(t.app, L1, lvsConfig(53, 8)).expect(200);
+    expect(setups()).toBe(2);
   });
 
   it('leaves no half-made listener when installing the unit fails', async () => {
@@ -255,5 +258,27 @@ describe('VRRP', () => {
     const res = await request(t.app).put('/1.0/vrrp/upload').send(VRRP).expect(400);
     expect(res.body.details).toBe('Non-existent interface specified in configuration');
     expect(existsSync(t.paths.vrrpConfig)).toBe(false);
+  });
+
+  it('leaves no unit, config or state behind when the first upload fails after validation', async () => {
+    const t = await apiApp();
+    t.init.failNextInstall = true;
+    await request(t.app).put('/1.0/vrrp/upload').send(VRRP).expect(500);
+    expect(existsSync(t.paths.vrrpConfig)).toBe(false);
+    expect(t.init.installed.has('octavia-keepalived')).toBe(false);
+    expect(t.init.calls).toContain('uninstall octavia-keepalived');
+    expect(t.state.current.vrrp).toBeNull();
+    await request(t.app).put('/1.0/vrrp/start').expect(404);
+  });
+
+  it('keeps the previous config, unit and state when a later upload fails after validation', async () => {
+    const t = await apiApp();
+    await request(t.app).put('/1.0/vrrp/upload').send(VRRP).expect(200);
+    await request(t.app).put('/1.0/vrrp/start').expect(202);
+    t.init.failNextInstall = true;
+    await request(t.app).put('/1.0/vrrp/upload').send(`${VRRP}# changed\n`).expect(500);
+    expect(readFileSync(t.paths.vrrpConfig, 'utf8')).toBe(VRRP);
+    expect(t.init.calls).not.toContain('uninstall octavia-keepalived');
+    expect((await request(t.app).put('/1.0/vrrp/reload').expect(202)).body.details).toMatch(/unchanged/);
   });
 });

@@ -3,6 +3,7 @@
  * and host figures, for supertest. The services are wired by the production `buildServices`;
  * real files; only the commands, daemons and /proc figures are scripted.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,7 +35,12 @@ export async function apiApp(extraConfig = '') {
     .on(['dpkg-query', '-W', '-f=${db:Status-Status} ${Version}', 'ipvsadm'], { stdout: 'installed 1:1.31-1+b1' })
     .on(['/usr/sbin/keepalived', '--config-test'], { exitCode: 0 })
     .on(['/usr/sbin/haproxy', '-c'], { exitCode: 0, stdout: 'Configuration file is valid' })
-    .on(['/bin/sh'], { exitCode: 0 });
+    // the namespace setup script: `ip netns add` mounts the namespace under netns_run_dir
+    .on(['/bin/sh'], () => {
+      mkdirSync(join(root, 'netns'), { recursive: true });
+      writeFileSync(join(root, 'netns', 'amphora-haproxy'), '');
+      return { exitCode: 0 };
+    });
   // the amphora namespace as tc sees it, for the ONE_PACKET_SCHEDULING reply rewrites
   const tc = new FakeTc(runner);
   const paths = createPaths(loaded.config);
