@@ -1,12 +1,15 @@
 /**
  * @module test/fakes/fake-init
  * An InitSystem for API and service tests. It runs nothing: a "running" daemon is a pid file
- * whose pid has an entry `<proc_dir>/<pid>/comm` = keepalived in the test's temporary root,
- * which is exactly what the agent's liveness logic reads. Tests can crash a daemon (the proc
- * entry goes, the pid file stays) or make the next start die at once.
+ * whose pid has an entry `<proc_dir>/<pid>/comm` (the daemon's command name: keepalived, haproxy)
+ * in the test's temporary root, which is exactly what the agent's liveness logic reads. Tests can
+ * crash a daemon (the proc entry goes, the pid file stays) or make the next start die at once.
+ * It passes the lifecycle cases of test/support/init-system-cases.ts like the real adapters: a
+ * start of a running daemon keeps it, reload keeps the pid and refuses a stopped daemon.
  */
 import { appendFileSync, mkdirSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { CommandFailed } from '../../src/model/errors.js';
 import type { DaemonUnitSpec, InitKind, InitSystem, NetnsUnitSpec, ReloadSignal } from '../../src/system/init/types.js';
 
 /** What each kind of daemon logs, by its reload signal (keepalived: HUP, haproxy: USR2). */
@@ -16,6 +19,13 @@ const LINES: Record<ReloadSignal, { reloaded: string; ready: string }> = {
 };
 
 const signalOf = (daemon: DaemonUnitSpec): ReloadSignal => daemon.reload?.signal ?? 'HUP';
+
+/** What /proc/<pid>/comm says for the daemon: its command's name, past any `ip netns exec NS`. */
+function commOf(daemon: DaemonUnitSpec): string {
+  const [cmd, sub, verb] = daemon.argv;
+  const inner = cmd !== undefined && basename(cmd) === 'ip' && sub === 'netns' && verb === 'exec' ? daemon.argv[4] : cmd;
+  return basename(inner ?? 'unknown').slice(0, 15);
+}
 
 export class FakeInit implements InitSystem {
   readonly kind: InitKind = 'direct';
@@ -33,11 +43,11 @@ export class FakeInit implements InitSystem {
     return existsSync(join(this.procDir, readFileSync(file, 'utf8').trim()));
   }
 
-  private spawn(file: string, alive: boolean): void {
+  private spawn(file: string, alive: boolean, comm: string): void {
     const pid = this.nextPid++;
     if (alive) {
       mkdirSync(join(this.procDir, String(pid)), { recursive: true });
-      writeFileSync(join(this.procDir, String(pid), 'comm'), 'keepalived\n');
+      writeFileSync(join(this.procDir, String(pid), 'comm'), `${comm}\n`);
     }
     writeFileSync(file, `${pid}\n`);
   }
@@ -66,9 +76,11 @@ export class FakeInit implements InitSystem {
   }
   async start(daemon: DaemonUnitSpec): Promise<void> {
     this.calls.push(`start ${daemon.unit}`);
+    // like every init system: a running daemon is left alone
+    if (this.pidAlive(daemon.pidFile)) return;
     const alive = !this.dieOnNextStart;
     this.dieOnNextStart = false;
-    for (const f of [daemon.pidFile, ...daemon.childPidFiles]) this.spawn(f, alive);
+    for (const f of [daemon.pidFile, ...daemon.childPidFiles]) this.spawn(f, alive, commOf(daemon));
     if (!alive) writeFileSync(daemon.logFile, 'IPVS: Can\'t initialize ipvs: Protocol not available\nStopped Keepalived\n');
     else if (daemon.ready) appendFileSync(daemon.logFile, `${LINES[signalOf(daemon)].ready}\n`);
   }
@@ -79,17 +91,18 @@ export class FakeInit implements InitSystem {
       rmSync(f, { force: true });
     }
   }
-  async restart(daemon: DaemonUnitSpec): Promise<void> {
-    await this.stop(daemon);
-    await this.start(daemon);
-  }
   /**
    * keepalived logs "Reloading ..." when it acts on SIGHUP, haproxy's master "Loading success."
-   * after SIGUSR2; `ignoreNextReload` simulates a daemon that does not.
+   * after SIGUSR2; `ignoreNextReload` simulates a daemon that does not. A daemon that is not
+   * running cannot be signalled: that is an error, as with every real adapter.
    */
   ignoreNextReload = false;
   async reload(daemon: DaemonUnitSpec): Promise<void> {
     this.calls.push(`reload ${daemon.unit}`);
+    if (!this.pidAlive(daemon.pidFile)) {
+      const why = `${daemon.unit} is not running`;
+      throw new CommandFailed(['reload', daemon.unit], undefined, why, why);
+    }
     if (this.ignoreNextReload) {
       this.ignoreNextReload = false;
       return;

@@ -1,15 +1,19 @@
 /**
- * One suite every init adapter passes: units are written only when their content changes,
- * removal is idempotent, and each lifecycle call reaches the init system the adapter speaks to.
- * Real start/stop of keepalived through the sysvinit scripts and the direct adapter is in
- * test/integration; here the commands are recorded by the FakeRunner.
+ * @module system/init/init-system.case.test
+ * The no-root run of the InitSystem cases (test/support/init-system-cases.ts), next to the
+ * adapters: FakeInit, which every API test stands on, passes the lifecycle cases (its "processes"
+ * are `<proc_dir>/<pid>/comm` entries in a temporary root); systemd, sysvinit and upstart pass
+ * the unit-file cases in a temporary root, with systemctl and initctl answered and counted by a
+ * FakeRunner. Real daemons through every adapter, and the same unit-file cases against the real
+ * tools, run in test/integration/init-system.case.test.ts (root).
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { FakeInit } from '../../../test/fakes/fake-init.js';
 import { FakeRunner } from '../../../test/fakes/fake-runner.js';
+import { initSystemCases, type DaemonKind, type InitHarness } from '../../../test/support/init-system-cases.js';
 import { parseConfig } from '../../config/load.js';
 import { silentLogger } from '../../log.js';
 import type { Uuid } from '../../model/uuid.js';
@@ -17,118 +21,77 @@ import { unitRenderer } from '../../render/init-units.js';
 import { DaemonSpecs } from '../../services/daemon-specs.js';
 import { createPaths } from '../paths.js';
 import { createInitSystem } from './detect.js';
-import { INIT_KINDS, type InitKind } from './types.js';
+import type { DaemonUnitSpec, InitKind, InitSystem } from './types.js';
 
-const ID = 'ffffffff-0000-0000-0000-0000000000a1' as Uuid;
-const LB = 'ffffffff-0000-0000-0000-0000000000b1' as Uuid;
-
-function setup(kind: InitKind) {
-  const root = mkdtempSync(join(tmpdir(), `init-${kind}-`));
-  const text = `[haproxy_amphora]\nbase_path = ${root}/lib\n[amphora_agent]\nsystemd_unit_dir = ${root}/systemd\nsysvinit_dir = ${root}/init.d\nupstart_dir = ${root}/init\nproc_dir = /proc\n`;
-  const config = parseConfig([{ path: '/x.conf', text }]).config;
+async function tempAgent(kind: string) {
+  const root = await mkdtemp(join(tmpdir(), `init-case-${kind}-`));
+  const text = `[haproxy_amphora]\nbase_path = ${root}/lib\n[amphora_agent]\nsystemd_unit_dir = ${root}/systemd\nsysvinit_dir = ${root}/init.d\nupstart_dir = ${root}/init\nproc_dir = ${root}/proc\n`;
+  const config = parseConfig([{ path: `${root}/agent.conf`, text }]).config;
   const paths = createPaths(config);
-  const runner = new FakeRunner().on(['systemctl'], { exitCode: 0 }).on(['initctl'], { exitCode: 0, stdout: `x start/running, process 1\n` }).on([`${root}/init.d`], { exitCode: 0 });
-  for (const action of ['start', 'stop', 'restart', 'reload', 'status']) runner.on([paths.sysvinitScript(`octavia-keepalivedlvs-${ID}`), action], { exitCode: 0 });
-  runner.on(['/bin/sh'], { exitCode: 0 });
-  const init = createInitSystem(kind, config, runner, paths, silentLogger(), unitRenderer);
-  const daemons = new DaemonSpecs(() => config, paths);
-  return { root, config, paths, runner, init, daemon: daemons.lvs(ID), netns: daemons.netns() };
+  const specs = new DaemonSpecs(() => config, paths);
+  let n = 0;
+  const daemon = async (which: DaemonKind): Promise<DaemonUnitSpec> => {
+    const id = `ffffffff-0000-4000-8000-${String(++n).padStart(12, '0')}` as Uuid;
+    const spec = which === 'keepalived' ? specs.lvs(id) : specs.haproxy(id);
+    for (const f of [spec.pidFile, spec.logFile]) await mkdir(dirname(f), { recursive: true });
+    return spec;
+  };
+  return { root, config, paths, netns: specs.netns(), daemon, teardown: () => rm(root, { recursive: true, force: true }) };
 }
 
-const EXPECTED_COMMANDS: Record<InitKind, (unitFile: string) => string[][]> = {
-  systemd: () => [
-    ['systemctl', 'start', `octavia-keepalivedlvs-${ID}.service`],
-    ['systemctl', 'reload', `octavia-keepalivedlvs-${ID}.service`],
-    ['systemctl', 'stop', `octavia-keepalivedlvs-${ID}.service`],
-  ],
-  sysvinit: (f) => [[f, 'start'], [f, 'reload'], [f, 'stop']],
-  upstart: () => [
-    ['initctl', 'start', `octavia-keepalivedlvs-${ID}`],
-    ['initctl', 'reload', `octavia-keepalivedlvs-${ID}`],
-    ['initctl', 'status', `octavia-keepalivedlvs-${ID}`],
-    ['initctl', 'stop', `octavia-keepalivedlvs-${ID}`],
-  ],
-  direct: () => [],
-};
-
-describe.each(INIT_KINDS.filter((k) => k !== 'direct'))('%s adapter', (kind) => {
-  it('writes the namespace and daemon units only when their content would change', async () => {
-    const t = setup(kind);
-    const files = t.init.unitFiles(t.daemon, t.netns);
-    expect(files).toHaveLength(2);
-    expect(await t.init.install(t.daemon, t.netns)).toBe(true);
-    for (const f of files) {
-      expect(readFileSync(f, 'utf8')).toContain('Generated by amphora-agent');
-      expect(statSync(f).mode & 0o777).toBe(kind === 'sysvinit' ? 0o755 : 0o644);
-    }
-    expect(await t.init.install(t.daemon, t.netns)).toBe(false);
-    // a changed template or path reaches installed units (the reference never rewrites them)
-    writeFileSync(files[1]!, 'stale unit from an older agent\n');
-    expect(await t.init.install(t.daemon, t.netns)).toBe(true);
-    expect(readFileSync(files[1]!, 'utf8')).toContain(t.daemon.logFile);
-    const reloads = t.runner.calls.filter((c) => c.join(' ') === 'systemctl daemon-reload' || c.join(' ') === 'initctl reload-configuration');
-    expect(reloads).toHaveLength(kind === 'sysvinit' ? 0 : 2);
-  });
-
-  it('removes the daemon unit, and removing it again is fine', async () => {
-    const t = setup(kind);
-    await t.init.install(t.daemon, t.netns);
-    await t.init.uninstall(t.daemon);
-    await t.init.uninstall(t.daemon);
-    expect(existsSync(t.init.unitFiles(t.daemon, t.netns)[1]!)).toBe(false);
-  });
-
-  it('drives the daemon through its init system', async () => {
-    const t = setup(kind);
-    const unitFile = t.init.unitFiles(t.daemon, t.netns)[1]!;
-    const before = t.runner.calls.length;
-    await t.init.start(t.daemon);
-    await t.init.reload(t.daemon);
-    await t.init.stop(t.daemon);
-    expect(t.runner.calls.slice(before)).toEqual(EXPECTED_COMMANDS[kind](unitFile));
-    expect(await t.init.isActive(t.daemon)).toBe(true);
-  });
+initSystemCases({
+  name: 'FakeInit (test/fakes/fake-init.ts)',
+  skip: undefined,
+  unitFiles: false,
+  lifecycle: true,
+  signalProbe: false,
+  setup: async (): Promise<InitHarness> => {
+    const t = await tempAgent('fake');
+    const procDir = t.config.amphora_agent.proc_dir;
+    const init: InitSystem = new FakeInit(procDir);
+    return {
+      init,
+      netns: t.netns,
+      daemon: t.daemon,
+      unitMode: undefined,
+      processes: {
+        namespaceInode: undefined,
+        ready: async () => {},
+        facts: async (pid) => {
+          const comm = join(procDir, String(pid), 'comm');
+          return { alive: existsSync(comm), comm: existsSync(comm) ? readFileSync(comm, 'utf8').trim() : undefined, netnsInode: undefined };
+        },
+      },
+      teardown: t.teardown,
+    };
+  },
 });
 
-describe('direct adapter', () => {
-  it('runs the namespace setup and starts the daemon detached with its log file', async () => {
-    const t = setup('direct');
-    await t.init.start(t.daemon);
-    expect(t.runner.calls).toContainEqual(['/bin/sh', t.paths.netnsSetupScript]);
-    expect(t.runner.spawned).toEqual([{ argv: t.daemon.argv, logFile: t.daemon.logFile }]);
-    expect(t.init.unitFiles(t.daemon, t.netns)).toEqual([]);
-  });
+const FILE_BASED: readonly { kind: InitKind; mode: number; reread?: string }[] = [
+  { kind: 'systemd', mode: 0o644, reread: 'systemctl daemon-reload' },
+  { kind: 'sysvinit', mode: 0o755 },
+  { kind: 'upstart', mode: 0o644, reread: 'initctl reload-configuration' },
+];
 
-  it('stops a real process named by the pid file, and clears its pid files', async () => {
-    const t = setup('direct');
-    const child = spawn('sleep', ['60'], { stdio: 'ignore' });
-    const exited = new Promise((r) => child.once('exit', r));
-    mkdirSync(t.paths.lvsDir, { recursive: true });
-    writeFileSync(t.daemon.pidFile, `${child.pid}\n`);
-    expect(await t.init.isActive(t.daemon)).toBe(true);
-    await t.init.stop(t.daemon);
-    await exited;
-    expect(existsSync(t.daemon.pidFile)).toBe(false);
-    expect(await t.init.isActive(t.daemon)).toBe(false);
+for (const { kind, mode, reread } of FILE_BASED) {
+  initSystemCases({
+    name: `${kind} adapter, unit files (systemctl and initctl recorded)`,
+    skip: undefined,
+    unitFiles: true,
+    lifecycle: false,
+    signalProbe: false,
+    setup: async (): Promise<InitHarness> => {
+      const t = await tempAgent(kind);
+      const runner = new FakeRunner().on(['systemctl'], { exitCode: 0 }).on(['initctl'], { exitCode: 0 });
+      return {
+        init: createInitSystem(kind, t.config, runner, t.paths, silentLogger(), unitRenderer),
+        netns: t.netns,
+        daemon: t.daemon,
+        unitMode: mode,
+        ...(reread === undefined ? {} : { managerReloads: () => runner.calls.filter((c) => c.join(' ') === reread).length }),
+        processes: undefined,
+        teardown: t.teardown,
+      };
+    },
   });
-
-  it('refuses to reload a daemon that is not running', async () => {
-    const t = setup('direct');
-    await expect(t.init.reload(t.daemon)).rejects.toThrow(/is not running/);
-  });
-
-  it.each([
-    ['keepalived', 'HUP'],
-    ['haproxy', 'USR2'],
-  ] as const)('reloads %s with its own signal (SIG%s)', async (which, signal) => {
-    const t = setup('direct');
-    const daemon = which === 'haproxy' ? new DaemonSpecs(() => t.config, t.paths).haproxy(LB) : t.daemon;
-    const child = spawn('sleep', ['60'], { stdio: 'ignore' });
-    const got = new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_code, sig) => r(sig)));
-    mkdirSync(dirname(daemon.pidFile), { recursive: true });
-    writeFileSync(daemon.pidFile, `${child.pid}\n`);
-    await t.init.reload(daemon);
-    // sleep has no handler: the signal's default action ends it, and the exit says which one it was
-    expect(await got).toBe(`SIG${signal}`);
-  });
-});
+}
