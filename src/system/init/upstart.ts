@@ -39,6 +39,8 @@ export class UpstartInit implements InitSystem {
   async disable(): Promise<void> {}
 
   async start(daemon: DaemonUnitSpec): Promise<void> {
+    // initctl start fails on a running job ("Job is already running"); systemctl and the LSB scripts do not
+    if (await this.isActive(daemon)) return;
     await this.runner.run('initctl', ['start', daemon.unit]);
   }
 
