@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import request from 'supertest';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Uuid } from '../../src/model/uuid.js';
 import { apiApp } from '../support/api-app.js';
 
@@ -157,6 +157,20 @@ describe('PUT /1.0/loadbalancer/{id}/{action} on LVS listeners', () => {
     const res = await request(t.app).put(`/1.0/loadbalancer/${L1}/RELOAD`).expect(202);
     expect(res.body.details).toBe(`keepalivedlvs listener ${L1} reloaded`);
     expect(t.init.calls.filter((c) => /^(start|stop|reload) /.test(c))).toEqual([`start octavia-keepalivedlvs-${L1}`, `reload octavia-keepalivedlvs-${L1}`]);
+  });
+
+  it('writes the state and the liveness check once per start, reload or stop', async () => {
+    const t = await apiApp();
+    await upload(t.app, L1, lvsConfig()).expect(200);
+    const updates = vi.spyOn(t.state, 'update');
+    const liveness = vi.spyOn(t.scripts, 'writeLvsLiveness');
+    for (const [action, body] of [['start', lvsConfig()], ['reload', lvsConfig(53, 4)], ['reload', lvsConfig(53, 4)], ['stop', lvsConfig(53, 4)]] as const) {
+      await upload(t.app, L1, body).expect(200);
+      updates.mockClear();
+      liveness.mockClear();
+      await request(t.app).put(`/1.0/loadbalancer/${L1}/${action}`).expect(202);
+      expect([action, updates.mock.calls.length, liveness.mock.calls.length]).toEqual([action, 1, 1]);
+    }
   });
 
   it('answers 500 when keepalived does not act on the reload signal', async () => {

@@ -62,5 +62,5 @@ export async function apiApp(extraConfig = '') {
     log,
   });
   const app = createApp({ ...services, log });
-  return { app, root, configFile, runner, host, state, paths, agentConfig, init, specs: services.specs, tc, tlsReloads: () => tlsReloads };
+  return { app, root, configFile, runner, host, state, paths, agentConfig, init, specs: services.specs, scripts: services.scripts, tc, tlsReloads: () => tlsReloads };
 }
