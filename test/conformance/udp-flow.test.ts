@@ -14,11 +14,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentHandle } from '../../src/main.js';
-import { createAgentRoot, makePki, removeDir, startInProcess, type AgentRoot, type TestPki } from '../support/agent-fixture.js';
+import {
+  createAgentRoot,
+  GEN_CERTS,
+  makePki,
+  OCTAVIA_CLIENT,
+  removeDir,
+  startInProcess,
+  type AgentRoot,
+  type TestPki,
+} from '../support/agent-fixture.js';
 import { octaviaClient, outcome, type ClientRun } from '../support/octavia-client.js';
 import { tierCanRun } from '../support/requirements.js';
 
-const canRun = tierCanRun('conformance (UDP flow)', { root: true, python: 'octavia', binaries: ['keepalived', 'ip', 'openssl'] });
+const canRun = tierCanRun('conformance (UDP flow)', {
+  root: true,
+  python: 'octavia',
+  binaries: ['keepalived', 'ip', 'openssl', 'bash'],
+  files: [GEN_CERTS, OCTAVIA_CLIENT],
+});
 
 const L1 = 'ffffffff-0000-0000-0000-0000000000c1';
 const L2 = 'ffffffff-0000-0000-0000-0000000000c2';
