@@ -19,6 +19,7 @@ import type { Uuid } from '../model/uuid.js';
 import { haproxyRenderSettings } from '../render/haproxy-settings.js';
 import type { HaproxyRenderSettings } from '../render/haproxy-view.js';
 import type { DaemonUnitSpec, NetnsUnitSpec, ReloadProtocol } from '../system/init/types.js';
+import { netnsExec } from '../system/netns-exec.js';
 import type { Paths } from '../system/paths.js';
 
 /** haproxy 2.6's master logs these around a reload (src/haproxy.c, mworker). */
@@ -30,20 +31,19 @@ export class DaemonSpecs {
     private readonly paths: Paths,
   ) {}
 
-  /** `ip netns exec <namespace>`: the prefix of every daemon's command (it honours ip_cmd). */
-  private inNamespace(): string[] {
-    return [this.config().amphora_agent.ip_cmd, 'netns', 'exec', this.paths.namespace];
+  /** Every daemon runs inside the amphora namespace (the one prefix, with ip_cmd). */
+  private inNamespace(argv: readonly string[]): string[] {
+    return netnsExec(this.config().amphora_agent.ip_cmd, this.paths.namespace, argv);
   }
 
   private keepalived(configFile: string, pid: string, vrrpPid: string, checkPid: string, only: string[]): string[] {
     const config = this.config();
-    return [
-      ...this.inNamespace(),
+    return this.inNamespace([
       config.amphora_agent.keepalived_cmd, '--dont-fork', '--log-console', '--log-detail',
       `--log-facility=${config.haproxy_amphora.administrative_log_facility}`,
       ...only,
       '-f', configFile, '-p', pid, '-r', vrrpPid, '-c', checkPid,
-    ];
+    ]);
   }
 
   netns(): NetnsUnitSpec {
@@ -84,7 +84,7 @@ export class DaemonSpecs {
     return {
       unit: p.unitName(`haproxy-${lbId}`),
       description: `haproxy for load balancer ${lbId}`,
-      argv: [...this.inNamespace(), this.config().haproxy_amphora.haproxy_cmd, '-W', '-db', '-f', p.haproxyConfig(lbId), '-p', p.haproxyPidFile(lbId)],
+      argv: this.inNamespace([this.config().haproxy_amphora.haproxy_cmd, '-W', '-db', '-f', p.haproxyConfig(lbId), '-p', p.haproxyPidFile(lbId)]),
       pidFile: p.haproxyPidFile(lbId),
       // the workers are the master's business: it replaces them on reload and stops them on SIGTERM
       childPidFiles: [],

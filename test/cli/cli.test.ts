@@ -11,8 +11,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEV_PORT } from '../../src/dev/dev-mode.js';
 import {
+  CLI,
   createAgentRoot,
   freePort,
+  GEN_CERTS,
   makePki,
   portIsFree,
   REPO_ROOT,
@@ -27,11 +29,11 @@ import {
 import { mtlsRequest } from '../support/mtls-client.js';
 import { tierCanRun } from '../support/requirements.js';
 
-const canRun = tierCanRun('cli', { binaries: ['openssl', 'bash'] });
+const canRun = tierCanRun('cli', { binaries: ['openssl', 'bash'], files: [GEN_CERTS, CLI] });
 
 /** Dev mode listens on a fixed port; another process on it is this machine's state, not a failure of the agent. */
 async function devModeCanRun(): Promise<boolean> {
-  if (!tierCanRun('cli dev mode', { binaries: ['curl', 'openssl', 'sh'] })) return false;
+  if (!tierCanRun('cli dev mode', { binaries: ['curl', 'openssl', 'sh'], files: [CLI] })) return false;
   if (await portIsFree(DEV_PORT)) return true;
   const reason = `cli dev mode: needs 127.0.0.1:${DEV_PORT} free (development mode listens there)`;
   if (process.env['CI'] === 'true') throw new Error(reason);

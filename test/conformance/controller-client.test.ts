@@ -14,8 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentHandle } from '../../src/main.js';
 import {
   createAgentRoot,
+  GEN_CERTS,
   issueServerCert,
   makePki,
+  OCTAVIA_CLIENT,
   removeDir,
   startInProcess,
   type AgentRoot,
@@ -25,7 +27,11 @@ import { mtlsRequest } from '../support/mtls-client.js';
 import { octaviaClient, outcome, printedJson, type ClientRun } from '../support/octavia-client.js';
 import { tierCanRun } from '../support/requirements.js';
 
-const canRun = tierCanRun('conformance', { python: 'octavia', binaries: ['openssl', 'bash', 'haproxy'] });
+const canRun = tierCanRun('conformance', {
+  python: 'octavia',
+  binaries: ['openssl', 'bash', 'haproxy'],
+  files: [GEN_CERTS, OCTAVIA_CLIENT],
+});
 
 /** MAJOR.MINOR of the installed haproxy, from `haproxy -v`. */
 async function installedHaproxyMajorMinor(): Promise<string> {

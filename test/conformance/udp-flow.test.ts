@@ -3,10 +3,12 @@
  * in a network namespace the test creates: upload, reload, listeners, delete (SINGLE), and the
  * VRRP calls plus a listener (ACTIVE_STANDBY). Configs come from Octavia's own templaters
  * (octavia-client.py render-udp / render-vrrp), with the namespace name and base path of this
- * test's agent put in. This host's kernel has no IPVS, so a listener with virtual servers must
- * be reported as failed (500), not as started.
+ * test's agent put in. Whether a listener with virtual servers can run depends on the kernel:
+ * `probeIpvs` asks `ipvsadm -Ln` in a fresh namespace (ipvsadm loads ip_vs on demand, as
+ * keepalived does). Without IPVS the reload must be reported as failed (500 with the IPVS error),
+ * not as started; with it, it must start (202) and the virtual server must be in the kernel.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
@@ -14,15 +16,54 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentHandle } from '../../src/main.js';
-import { createAgentRoot, makePki, removeDir, startInProcess, type AgentRoot, type TestPki } from '../support/agent-fixture.js';
+import {
+  createAgentRoot,
+  GEN_CERTS,
+  makePki,
+  OCTAVIA_CLIENT,
+  removeDir,
+  startInProcess,
+  type AgentRoot,
+  type TestPki,
+} from '../support/agent-fixture.js';
 import { octaviaClient, outcome, type ClientRun } from '../support/octavia-client.js';
 import { tierCanRun } from '../support/requirements.js';
 
-const canRun = tierCanRun('conformance (UDP flow)', { root: true, python: 'octavia', binaries: ['keepalived', 'ip', 'openssl'] });
+const canRun = tierCanRun('conformance (UDP flow)', {
+  root: true,
+  python: 'octavia',
+  binaries: ['keepalived', 'ip', 'ipvsadm', 'openssl', 'bash'],
+  files: [GEN_CERTS, OCTAVIA_CLIENT],
+});
 
 const L1 = 'ffffffff-0000-0000-0000-0000000000c1';
 const L2 = 'ffffffff-0000-0000-0000-0000000000c2';
 const ip = (...args: string[]) => execFileSync('ip', args, { encoding: 'utf8' });
+
+/** What this kernel does for IPVS, and the evidence (shown in the test name and printed). */
+interface IpvsProbe {
+  readonly present: boolean;
+  readonly evidence: string;
+}
+
+/** `ipvsadm -Ln` in a namespace of its own: exit 0 when the kernel has (or loads) IPVS. */
+function probeIpvs(): IpvsProbe {
+  const ns = `aat-ipvs-${randomBytes(3).toString('hex')}`;
+  ip('netns', 'add', ns);
+  try {
+    const r = spawnSync('ip', ['netns', 'exec', ns, 'ipvsadm', '-Ln'], { encoding: 'utf8', timeout: 30_000 });
+    const lines = `${r.stderr ?? ''}${r.stdout ?? ''}`.trim().split('\n');
+    // ipvsadm's own verdict ("Can't initialize ipvs: Protocol not available") over modprobe's preamble
+    const said = lines.find((l) => /initialize ipvs/i.test(l)) ?? lines[0] ?? '';
+    if (r.status === 0) return { present: true, evidence: 'ipvsadm -Ln in a namespace: exit 0' };
+    return { present: false, evidence: `ipvsadm -Ln in a namespace: exit ${r.status ?? r.signal}, "${said}"` };
+  } finally {
+    ip('netns', 'del', ns);
+  }
+}
+
+const IPVS: IpvsProbe = canRun ? probeIpvs() : { present: false, evidence: 'not probed: the tier is skipped' };
+if (canRun) process.stdout.write(`conformance (UDP flow): IPVS ${IPVS.present ? 'present' : 'absent'} (${IPVS.evidence})\n`);
 
 interface Amphora {
   root: AgentRoot;
@@ -123,16 +164,34 @@ describe.skipIf(!canRun)('UDP listener flow through the Octavia controller clien
     expect(ip('netns', 'pids', a.ns).trim()).toBe('');
   });
 
-  it('SINGLE: the controller is told when keepalived cannot serve (no IPVS on this host)', async () => {
+  const withVs = IPVS.present
+    ? 'SINGLE: a listener with virtual servers starts (202) and its virtual server is in the kernel'
+    : 'SINGLE: the controller is told when keepalived cannot serve a listener with virtual servers (500, IPVS error)';
+  it(`${withVs} [IPVS ${IPVS.present ? 'present' : 'absent'}: ${IPVS.evidence}]`, async () => {
     const a = single!;
     const rendered = await a.client('render-udp', L2);
+    expect(rendered.code, outcome(rendered)).toBe(0);
     const cfg = file('pool.conf', a.local(rendered.stdout));
     expect((await a.client('upload-udp', L2, '--file', cfg)).code).toBe(0);
     const reload = await a.client('reload', L2);
-    expect(reload.code, outcome(reload)).toBe(2); // 500 → the client raises
-    expect(reload.stderr).toMatch(/InternalServerError|500/);
     const listed = await a.client('listeners');
-    expect(listed.stdout).toContain('ERROR');
+    if (IPVS.present) {
+      expect(reload.code, outcome(reload)).toBe(0); // 202
+      const pid = Number(readFileSync(join(a.root.at('var/lib/octavia'), 'lvs', `octavia-keepalivedlvs-${L2}.pid`), 'utf8'));
+      expect(ip('netns', 'pids', a.ns).split('\n')).toContain(String(pid));
+      expect(listed.stdout).toContain('ACTIVE');
+      // the VIP and port octavia-client.py render-udp uses
+      expect(ip('netns', 'exec', a.ns, 'ipvsadm', '-Ln')).toMatch(/^UDP\s+203\.0\.113\.10:53\b/m);
+    } else {
+      expect(reload.code, outcome(reload)).toBe(2); // 500 → the client raises
+      expect(reload.stderr).toMatch(/InternalServerError|500/);
+      // the same request through `raw`, to see the body: a CommandFailed with keepalived's own words
+      const raw = await a.client('raw', 'PUT', `loadbalancer/${L2}/reload`);
+      expect(raw.stdout, outcome(raw)).toMatch(/^HTTP 500\b/m);
+      expect(raw.stdout, outcome(raw)).toContain('"code": "command_failed"');
+      expect(raw.stdout, outcome(raw)).toMatch(/IPVS: Can't initiali[sz]e ipvs/i);
+      expect(listed.stdout).toContain('ERROR');
+    }
     expect((await a.client('delete', L2)).code).toBe(0);
   });
 

@@ -28,10 +28,15 @@ import { startAgent, type AgentHandle } from '../../src/main.js';
 const run = promisify(execFile);
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-/** The shared tools and docs: `$AMPHORA_SHARED` (as .ci/run sets it), else `../shared` beside the repository. */
-export const SHARED_DIR = process.env['AMPHORA_SHARED'] ?? resolve(REPO_ROOT, '..', 'shared');
+/**
+ * The shared tools and docs, found as .ci/run finds them: `$AMPHORA_SHARED` when set and not empty
+ * (a relative value is taken from the repository root, where .ci/run runs), else `<repo>/../shared`.
+ */
+export const SHARED_DIR = resolve(REPO_ROOT, process.env['AMPHORA_SHARED'] || join('..', 'shared'));
 export const OCTAVIA_REF_DIR = join(SHARED_DIR, 'tools', 'octavia-ref');
+/** Runs under bash and needs openssl: a tier that calls makePki lists it with `binaries: ['bash', 'openssl']`. */
 export const GEN_CERTS = join(OCTAVIA_REF_DIR, 'gen-certs.sh');
+/** Runs under /usr/bin/python3 with python3-octavia: list it with `python: 'octavia'`. */
 export const OCTAVIA_CLIENT = join(OCTAVIA_REF_DIR, 'octavia-client.py');
 /** The command package.json installs (bin): the single-file bundle of dist/cli.js. */
 export const CLI = join(REPO_ROOT, 'dist', 'amphora-agent.mjs');

@@ -15,6 +15,7 @@ import {
   captureLogger,
   createAgentRoot,
   fingerprintOf,
+  GEN_CERTS,
   issueServerCert,
   makePki,
   removeDir,
@@ -26,7 +27,7 @@ import {
 import { mtlsRequest, tlsProbe, type TlsTarget } from '../support/mtls-client.js';
 import { tierCanRun } from '../support/requirements.js';
 
-const canRun = tierCanRun('tls', { binaries: ['openssl', 'bash'] });
+const canRun = tierCanRun('tls', { binaries: ['openssl', 'bash'], files: [GEN_CERTS] });
 const VERSIONS: readonly SecureVersion[] = ['TLSv1.2', 'TLSv1.3'];
 
 describe.skipIf(!canRun)('mutual TLS on a real socket', () => {
