@@ -1,12 +1,38 @@
 /**
  * @module render/haproxy-settings
- * The render settings every production haproxy config is made with (render/haproxy-view.ts):
- * the stats socket where paths put it, logs to haproxy's standard output (its supervisor
- * appends it to the daemon's log file) up to `notice` only — server and backend state changes,
- * not one line per connection, since that file is never rotated. Tests and goldens use this
- * function too, so they render with what the agent installs. Pure.
+ * The render settings of a haproxy config (what render/haproxy-view.ts takes besides the
+ * listeners), and the ones every production config is made with: the stats socket where paths
+ * put it, logs to haproxy's standard output (its supervisor appends it to the daemon's log
+ * file) up to `notice` only — server and backend state changes, not one line per connection,
+ * since that file is never rotated. Tests and goldens use this function too, so they render with
+ * what the agent installs. Pure; the settings are checked where they are rendered
+ * (render/haproxy-global-view.ts), not here.
  */
-import type { HaproxyRenderSettings } from './haproxy-view.js';
+
+export const LOG_LEVELS = ['emerg', 'alert', 'crit', 'err', 'warning', 'notice', 'info', 'debug'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface HaproxyRenderSettings {
+  /** The stats socket (paths.haproxyStatsSocket). */
+  readonly statsSocket: string;
+  /**
+   * Where haproxy logs: `stdout` (the daemon's log file under its supervisor), a syslog socket
+   * or `host:port`; facility local0–local7 by number; messages above `maxLevel` are dropped
+   * (`info` is one line per connection). null: no log lines.
+   */
+  readonly log: { readonly target: string; readonly facility: number; readonly maxLevel: LogLevel } | null;
+  /** User and group haproxy's workers drop to after binding; null keeps root. */
+  readonly user: string | null;
+  readonly group: string | null;
+  /** The maxconn of a listener without connection_limit. */
+  readonly defaultMaxconn: number;
+  /**
+   * The process-wide limit: `sum` of the frontends' maxconn (Octavia's), or `auto`: none in the
+   * config, so haproxy derives it from its file-descriptor limit. haproxy refuses to start when
+   * the limit a `sum` needs is above the hard RLIMIT_NOFILE it may not raise (a container).
+   */
+  readonly globalMaxconn: 'sum' | 'auto';
+}
 
 /** Octavia's HAPROXY_DEFAULT_MAXCONN: the limit of a listener without connection_limit. */
 export const DEFAULT_MAXCONN = 50000;

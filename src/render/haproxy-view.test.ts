@@ -9,8 +9,8 @@ import { listenerViolations } from '../model/listener/rules.js';
 import type { Uuid } from '../model/uuid.js';
 import { listenerSchema, type Listener, type StoredListener } from '../model/listener/schema.js';
 import { LB, member, merge } from '../../test/support/listener-fixtures.js';
-import { haproxyRenderSettings } from './haproxy-settings.js';
-import { renderHaproxyConfig, toHaproxyView, type HaproxyRenderSettings } from './haproxy-view.js';
+import { haproxyRenderSettings, type HaproxyRenderSettings } from './haproxy-settings.js';
+import { renderHaproxyConfig, toHaproxyView } from './haproxy-view.js';
 
 // what the agent renders with, for the default base_path and administrative_log_facility
 const HAPROXY_SETTINGS: HaproxyRenderSettings = haproxyRenderSettings(`/var/lib/octavia/${LB}.sock`, 1);

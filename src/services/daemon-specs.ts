@@ -16,8 +16,7 @@
  */
 import type { LiveConfig } from '../config/startup.js';
 import type { Uuid } from '../model/uuid.js';
-import { haproxyRenderSettings } from '../render/haproxy-settings.js';
-import type { HaproxyRenderSettings } from '../render/haproxy-view.js';
+import { haproxyRenderSettings, type HaproxyRenderSettings } from '../render/haproxy-settings.js';
 import type { DaemonUnitSpec, NetnsUnitSpec, ReloadProtocol } from '../system/init/types.js';
 import { netnsExec } from '../system/netns-exec.js';
 import type { Paths } from '../system/paths.js';

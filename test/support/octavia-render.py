@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Render keepalived configs with Octavia's own templaters (Debian python3-octavia 11.0.0).
 
-Used by the integration tests through test/support/keepalived-fixture.ts (renderLvs, renderVrrp)
+Used by the integration tests through test/support/octavia-templaters.ts (renderLvs, renderVrrp)
 and test/integration/lvs-equivalence.test.ts. Reads one JSON spec on
 stdin and prints the config the Octavia controller would send:
 

@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseConfig } from '../../src/config/load.js';
+import type { AgentConfig } from '../../src/config/schema.js';
 import { silentLogger } from '../../src/log.js';
 import type { Uuid } from '../../src/model/uuid.js';
 import { renderNetnsSetup } from '../../src/render/scripts.js';
@@ -24,22 +25,13 @@ import { unitRenderer } from '../../src/render/init-units.js';
 import { DaemonSpecs } from '../../src/services/daemon-specs.js';
 import { ExecaRunner, type ProcessRunner, type RunOptions, type RunResult, type SpawnOptions } from '../../src/system/exec.js';
 import { createInitSystem } from '../../src/system/init/detect.js';
-import type { DaemonUnitSpec, InitKind } from '../../src/system/init/types.js';
-import { createPaths } from '../../src/system/paths.js';
-import { eventually, logSince, type DaemonKind, type InitHarness } from './init-system-cases.js';
-import {
-  addNetns,
-  deleteNetns,
-  isRunning,
-  netnsInode,
-  netnsPids,
-  procCmdline,
-  procComm,
-  processNetnsInode,
-  sh,
-  show,
-  uniqueName,
-} from './keepalived-fixture.js';
+import type { DaemonUnitSpec, InitKind, InitSystem } from '../../src/system/init/types.js';
+import { createPaths, type Paths } from '../../src/system/paths.js';
+import { sh, show } from './commands.js';
+import { eventually, logSince } from './daemon-files.js';
+import type { DaemonKind, InitHarness, ProcessWatch } from './init-case-harness.js';
+import { addNetns, deleteNetns, netnsInode, netnsPids, uniqueName } from './netns.js';
+import { isRunning, procCmdline, procComm, processNetnsInode } from './processes.js';
 
 /** Passes every call to the real runner and keeps the argv, so a case can count manager reloads. */
 class RecordingRunner implements ProcessRunner {
@@ -92,9 +84,55 @@ export async function realInitHarness(kind: InitKind): Promise<InitHarness> {
   }
 }
 
+/** What a harness of one adapter is made of, shared by the functions that build its parts. */
+interface HarnessParts {
+  readonly kind: InitKind;
+  readonly ns: string;
+  readonly dir: string;
+  readonly config: AgentConfig;
+  readonly paths: Paths;
+  readonly specs: DaemonSpecs;
+  readonly init: InitSystem;
+  /** systemd and upstart: units go where the init system reads them, named with the namespace as prefix. */
+  readonly shared: boolean;
+  /** The line each daemon logs once it is up and handles signals. */
+  readonly readyLine: Map<string, RegExp>;
+  /** Every daemon made, for teardown. */
+  readonly units: DaemonUnitSpec[];
+}
+
 async function build(kind: InitKind, ns: string, dir: string, removeAll: () => Promise<void>): Promise<InitHarness> {
   const shared = kind === 'systemd' || kind === 'upstart';
-  const text = [
+  const config = parseConfig([{ path: `${dir}/agent.conf`, text: agentConfigText(kind, ns, dir, shared) }]).config;
+  const paths = createPaths(config);
+  await mkdir(paths.lvsDir, { recursive: true });
+  await writeFile(paths.netnsSetupScript, renderNetnsSetup({ namespace: ns, ipCmd: config.amphora_agent.ip_cmd, loadModules: false }), { mode: 0o755 });
+  const runner = new RecordingRunner(new ExecaRunner(silentLogger(), 30_000));
+  const init = createInitSystem(kind, config, runner, paths, silentLogger(), unitRenderer);
+  const parts: HarnessParts = { kind, ns, dir, config, paths, specs: new DaemonSpecs(() => config, paths), init, shared, readyLine: new Map(), units: [] };
+  const daemon = daemonMaker(parts);
+
+  return {
+    init,
+    netns: parts.specs.netns(),
+    daemon,
+    unitMode: UNIT_MODE[kind],
+    ...(MANAGER_RELOAD[kind] === undefined ? {} : { managerReloads: () => runner.calls.filter((c) => c.join(' ') === MANAGER_RELOAD[kind]).length }),
+    ...(kind !== 'systemd' ? {} : { unitsCurrent: systemdUnitCurrent }),
+    processes: await processWatch(parts, daemon),
+    teardown: async () => {
+      try {
+        await stopUnits(parts);
+      } finally {
+        await removeAll();
+      }
+    },
+  };
+}
+
+/** The agent config of a harness: everything under `dir`, except the unit directories an init system only reads itself. */
+function agentConfigText(kind: InitKind, ns: string, dir: string, shared: boolean): string {
+  return [
     '[haproxy_amphora]',
     `base_path = ${dir}/lib`,
     '[amphora_agent]',
@@ -106,24 +144,12 @@ async function build(kind: InitKind, ns: string, dir: string, removeAll: () => P
     'proc_dir = /proc',
     '',
   ].join('\n');
-  const config = parseConfig([{ path: `${dir}/agent.conf`, text }]).config;
-  const paths = createPaths(config);
-  await mkdir(paths.lvsDir, { recursive: true });
-  await writeFile(paths.netnsSetupScript, renderNetnsSetup({ namespace: ns, ipCmd: config.amphora_agent.ip_cmd, loadModules: false }), { mode: 0o755 });
-  const probeScript = join(dir, 'signal-probe.sh');
-  await writeFile(probeScript, PROBE, { mode: 0o755 });
+}
 
-  const runner = new RecordingRunner(new ExecaRunner(silentLogger(), 30_000));
-  const init = createInitSystem(kind, config, runner, paths, silentLogger(), unitRenderer);
-  const specs = new DaemonSpecs(() => config, paths);
-  const nsInode = await netnsInode(ns);
-  const settleMs = config.amphora_agent.process_settle_seconds * 1000;
-  /** The line each daemon logs once it is up and handles signals. */
-  const readyLine = new Map<string, RegExp>();
-  const units: DaemonUnitSpec[] = [];
+/** New daemons of either kind, each with a config it runs on and the line it logs once ready. */
+function daemonMaker({ ns, paths, specs, readyLine, units }: HarnessParts): (which: DaemonKind) => Promise<DaemonUnitSpec> {
   let port = 20_000;
-
-  const daemon = async (which: DaemonKind): Promise<DaemonUnitSpec> => {
+  return async (which) => {
     const id = randomUUID() as Uuid;
     let spec: DaemonUnitSpec;
     if (which === 'keepalived') {
@@ -143,70 +169,61 @@ async function build(kind: InitKind, ns: string, dir: string, removeAll: () => P
     units.push(spec);
     return spec;
   };
+}
 
-  const stopUnits = async () => {
-    for (const spec of units) {
-      const files = init.unitFiles(spec, specs.netns());
-      if (kind === 'systemd') {
-        await sh('systemctl', ['stop', `${spec.unit}.service`]);
-        await sh('systemctl', ['reset-failed', `${spec.unit}.service`]);
-      }
-      if (kind === 'upstart') await sh('initctl', ['stop', spec.unit]);
-      if (shared) await rm(files[1]!, { force: true });
-    }
-    if (!shared) return;
-    const netns = specs.netns();
-    if (kind === 'systemd') await sh('systemctl', ['stop', `${netns.unit}.service`]);
-    await rm(kind === 'systemd' ? paths.systemdUnit(netns.unit) : paths.upstartJob(netns.unit), { force: true });
-    const r = kind === 'systemd' ? await sh('systemctl', ['daemon-reload']) : await sh('initctl', ['reload-configuration']);
-    if (r.code !== 0) throw new Error(`cleanup of ${ns} units: ${show(r)}`);
-  };
+/** Whether systemd runs on the unit as it is on disk. */
+async function systemdUnitCurrent(spec: DaemonUnitSpec): Promise<boolean> {
+  const r = await sh('systemctl', ['show', '-p', 'NeedDaemonReload', '--value', `${spec.unit}.service`]);
+  return r.stdout.trim() === 'no';
+}
 
+/** The daemons' processes, watched inside the harness's namespace, and the signal probe. */
+async function processWatch({ ns, dir, config, readyLine }: HarnessParts, daemon: (which: DaemonKind) => Promise<DaemonUnitSpec>): Promise<ProcessWatch> {
+  const probeScript = join(dir, 'signal-probe.sh');
+  await writeFile(probeScript, PROBE, { mode: 0o755 });
+  const settleMs = config.amphora_agent.process_settle_seconds * 1000;
   return {
-    init,
-    netns: specs.netns(),
-    daemon,
-    unitMode: UNIT_MODE[kind],
-    ...(MANAGER_RELOAD[kind] === undefined ? {} : { managerReloads: () => runner.calls.filter((c) => c.join(' ') === MANAGER_RELOAD[kind]).length }),
-    ...(kind !== 'systemd'
-      ? {}
-      : {
-          unitsCurrent: async (spec: DaemonUnitSpec) => {
-            const r = await sh('systemctl', ['show', '-p', 'NeedDaemonReload', '--value', `${spec.unit}.service`]);
-            return r.stdout.trim() === 'no';
-          },
-        }),
-    processes: {
-      namespaceInode: nsInode,
-      ready: async (spec, since) => {
-        const line = readyLine.get(spec.unit);
-        if (line === undefined) throw new Error(`no ready line for ${spec.unit}`);
-        await eventually(`${spec.unit} to log ${line}`, async () => line.test(await logSince(spec.logFile, since)), spec.logFile);
-        // haproxy 2.6's master logs "Loading success." a few ms before it acts on SIGUSR2: a
-        // reload sent at once is dropped, silently (seen here under `direct`). The agent waits
-        // process_settle_seconds after every start (services/daemon-health), and so does this.
-        await sleep(settleMs);
-      },
-      facts: async (pid) => ({ alive: await isRunning(pid), comm: await procComm(pid), netnsInode: await processNetnsInode(pid) }),
-      leftovers: async (spec) => {
-        const out: number[] = [];
-        for (const pid of await netnsPids(ns)) if ((await isRunning(pid)) && (await procCmdline(pid)).includes(spec.pidFile)) out.push(pid);
-        return out;
-      },
-      probe: async (which) => {
-        const base = await daemon(which);
-        const a = config.amphora_agent;
-        const spec: DaemonUnitSpec = { ...base, argv: [a.ip_cmd, 'netns', 'exec', ns, '/bin/sh', probeScript, base.pidFile] };
-        readyLine.set(spec.unit, /probe ready/);
-        return spec;
-      },
+    namespaceInode: await netnsInode(ns),
+    ready: async (spec, since) => {
+      const line = readyLine.get(spec.unit);
+      if (line === undefined) throw new Error(`no ready line for ${spec.unit}`);
+      await eventually(`${spec.unit} to log ${line}`, async () => line.test(await logSince(spec.logFile, since)), spec.logFile);
+      // haproxy 2.6's master logs "Loading success." a few ms before it acts on SIGUSR2: a
+      // reload sent at once is dropped, silently (seen here under `direct`). The agent waits
+      // process_settle_seconds after every start (services/daemon-health), and so does this.
+      await sleep(settleMs);
     },
-    teardown: async () => {
-      try {
-        await stopUnits();
-      } finally {
-        await removeAll();
-      }
+    facts: async (pid) => ({ alive: await isRunning(pid), comm: await procComm(pid), netnsInode: await processNetnsInode(pid) }),
+    leftovers: async (spec) => {
+      const out: number[] = [];
+      for (const pid of await netnsPids(ns)) if ((await isRunning(pid)) && (await procCmdline(pid)).includes(spec.pidFile)) out.push(pid);
+      return out;
+    },
+    probe: async (which) => {
+      const base = await daemon(which);
+      const a = config.amphora_agent;
+      const spec: DaemonUnitSpec = { ...base, argv: [a.ip_cmd, 'netns', 'exec', ns, '/bin/sh', probeScript, base.pidFile] };
+      readyLine.set(spec.unit, /probe ready/);
+      return spec;
     },
   };
+}
+
+/** Stops and removes the units of an init system that reads only its own directories (systemd, upstart). */
+async function stopUnits({ kind, ns, paths, specs, init, shared, units }: HarnessParts): Promise<void> {
+  for (const spec of units) {
+    const files = init.unitFiles(spec, specs.netns());
+    if (kind === 'systemd') {
+      await sh('systemctl', ['stop', `${spec.unit}.service`]);
+      await sh('systemctl', ['reset-failed', `${spec.unit}.service`]);
+    }
+    if (kind === 'upstart') await sh('initctl', ['stop', spec.unit]);
+    if (shared) await rm(files[1]!, { force: true });
+  }
+  if (!shared) return;
+  const netns = specs.netns();
+  if (kind === 'systemd') await sh('systemctl', ['stop', `${netns.unit}.service`]);
+  await rm(kind === 'systemd' ? paths.systemdUnit(netns.unit) : paths.upstartJob(netns.unit), { force: true });
+  const r = kind === 'systemd' ? await sh('systemctl', ['daemon-reload']) : await sh('initctl', ['reload-configuration']);
+  if (r.code !== 0) throw new Error(`cleanup of ${ns} units: ${show(r)}`);
 }
