@@ -15,7 +15,12 @@ import { writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, release } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Cleanup, TOOLS, UsageError, abortChildren, formatTable, log, makePki, makeTempDir } from './lib.mjs';
+import { Cleanup, makeTempDir } from './lib/cleanup.mjs';
+import { UsageError } from './lib/knobs.mjs';
+import { log } from './lib/log.mjs';
+import { abortChildren } from './lib/processes.mjs';
+import { formatTable } from './lib/report.mjs';
+import { TOOLS, makePki } from './lib/shared-tools.mjs';
 
 const SUITES = {
   agent: () => import('./suites/agent.mjs'),

@@ -3,7 +3,11 @@
  * Both agents are started by measure.py (K times, launch → first 200 on GET //), then idle
  * memory is sampled and GET /1.0/info and GET // are timed through the real Octavia client.
  */
-import { agentFigures, compare, envInt, envNumber, missingFigures, ourAgent, referenceAgent, runMeasure } from '../lib.mjs';
+import { envInt, envNumber } from '../lib/knobs.mjs';
+import { agentFigures, runMeasure } from '../lib/measure.mjs';
+import { ourAgent } from '../lib/our-agent.mjs';
+import { referenceAgent } from '../lib/reference-agent.mjs';
+import { compare, missingFigures } from '../lib/report.mjs';
 
 export const name = 'agent';
 

@@ -22,20 +22,16 @@
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  TOOLS,
-  compare,
-  envInt,
-  latencyStats,
-  log,
-  missingFigures,
-  ourAgent,
-  referenceAgent,
-  runCommand,
-  runUdpClient,
-  showLogTails,
-  testNamespace,
-} from '../lib.mjs';
+import { envInt } from '../lib/knobs.mjs';
+import { log, showLogTails } from '../lib/log.mjs';
+import { ourAgent } from '../lib/our-agent.mjs';
+import { runCommand } from '../lib/processes.mjs';
+import { referenceAgent } from '../lib/reference-agent.mjs';
+import { compare, missingFigures } from '../lib/report.mjs';
+import { TOOLS } from '../lib/shared-tools.mjs';
+import { latencyStats } from '../lib/stats.mjs';
+import { testNamespace } from '../lib/test-namespace.mjs';
+import { runUdpClient } from '../lib/udp-client.mjs';
 
 export const name = 'check_script';
 

@@ -11,7 +11,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compare, envInt, envNumber, latencyStats, log, missingFigures, ourAgent, referenceAgent, runUdpClient, showLogTails, testNamespace } from '../lib.mjs';
+import { envInt, envNumber } from '../lib/knobs.mjs';
+import { log, showLogTails } from '../lib/log.mjs';
+import { ourAgent } from '../lib/our-agent.mjs';
+import { referenceAgent } from '../lib/reference-agent.mjs';
+import { compare, missingFigures } from '../lib/report.mjs';
+import { latencyStats } from '../lib/stats.mjs';
+import { testNamespace } from '../lib/test-namespace.mjs';
+import { runUdpClient } from '../lib/udp-client.mjs';
 
 export const name = 'udp_upload_reload';
 

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /**
  * E2E tier, host side: boots a User-Mode Linux guest (systemd as PID 1, an IPVS kernel) on a
- * read-only view of this machine's root with a tmpfs overlay, where the scenarios of
- * test/e2e/guest/scenarios.mjs run against the agent started by its own systemd unit. Prepares
- * the run's work directory (PKI from the shared gen-certs.sh, agent configurations), waits for
- * the guest with a hard time limit, prints the logs of a failed run and ends with one line
+ * read-only view of this machine's root with a tmpfs overlay, where test/e2e/guest/runner.mjs
+ * runs the scenarios (test/e2e/guest/scenarios/) against the agent started by its own systemd
+ * unit. Prepares the run's work directory (PKI from the shared gen-certs.sh, agent
+ * configurations), waits for the guest with a hard time limit, prints the logs of a failed run
+ * and ends with one line
  *   E2E-REPORT {json}
  * Exit status: 0 all requested scenarios passed; 1 a scenario failed or the guest broke down;
  * 0 with a SKIP line when this machine cannot run the tier (1 under CI=true).

@@ -2,7 +2,8 @@
 """Render keepalived configs with Octavia's own templaters (Debian python3-octavia 11.0.0).
 
 Used by the integration tests through test/support/octavia-templaters.ts (renderLvs, renderVrrp)
-and test/integration/lvs-equivalence.test.ts. Reads one JSON spec on
+and test/support/octavia-lvs-spec.ts (the LVS equivalence tests, test/integration/lvs-equivalence.test.ts
+and lvs-octavia-divergences.test.ts). Reads one JSON spec on
 stdin and prints the config the Octavia controller would send:
 
   {"kind": "lvs", "listener_id": ..., "protocol": "UDP"|"SCTP", "hm_type": null|"UDP-CONNECT"|

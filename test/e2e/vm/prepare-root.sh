@@ -56,7 +56,7 @@ After=basic.target
 Wants=amphora-agent.service e2e-runner.service
 AllowIsolate=yes
 UNIT
-RUNNER="$NODE $REPO/test/e2e/guest/scenarios.mjs"
+RUNNER="$NODE $REPO/test/e2e/guest/runner.mjs"
 if [ -n "${E2E_PROBE:-}" ]; then RUNNER="/bin/bash $E2E_PROBE"; fi
 cat > "$E/e2e-runner.service" <<UNIT
 [Unit]

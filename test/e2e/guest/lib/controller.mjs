@@ -1,0 +1,40 @@
+/**
+ * @module test/e2e/guest/lib/controller
+ * The Octavia controller of the run: one long-lived guest/controller.py (the real
+ * AmphoraAPIClient1_0 and Octavia's own templaters), started once by the runner. Calls on the
+ * agents through it, renders listener configs with it, and pushes a listener change the way
+ * the controller does (upload, then reload).
+ */
+import { join } from 'node:path';
+import { GUEST, LOGS, PY, WORK } from './context.mjs';
+import { LineChild } from './line-child.mjs';
+import { AGENTS } from './topology.mjs';
+
+/** The controller process; undefined until startController(). */
+export let controller;
+
+/** Starts controller.py; the promise settles when it has imported Octavia and made its clients. */
+export function startController() {
+  controller = new LineChild('controller', PY, [join(GUEST, 'controller.py')], join(LOGS, 'controller.log'));
+  return controller.request({ certs: join(WORK, 'pki'), retries: 60, retry_interval: 1, agents: AGENTS }, 180_000);
+}
+
+export async function call(agent, method, ...args) {
+  const t = performance.now();
+  const r = await controller.request({ op: 'call', agent, method, args });
+  r.ms = Math.round(performance.now() - t);
+  return r;
+}
+export async function render(listener) {
+  const r = await controller.request({ op: 'render_lvs', listener });
+  if (!r.ok) throw new Error(`render failed: ${r.error}`);
+  return r.text;
+}
+/** What the controller does for every listener change: upload the rendered config, then reload. */
+export async function pushListener(agentName, listener) {
+  const text = await render(listener);
+  const up = await call(agentName, 'upload_udp_config', listener.listener_id, text);
+  if (!up.ok) return { ok: false, step: 'upload', ...up };
+  const rl = await call(agentName, 'reload_listener', listener.listener_id);
+  return { ok: rl.ok, upload: up, reload: rl, uploadMs: up.ms, reloadMs: rl.ms, detail: rl.body?.details ?? rl.body?.message ?? rl.error };
+}

@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+/**
+ * @module test/e2e/guest/runner
+ * E2E tier, guest side: runs as e2e-runner.service inside the UML guest (systemd is PID 1, the
+ * kernel has IPVS). The agent under test was started at boot by its own unit
+ * (amphora-agent.service from init-scripts/, with a drop-in that runs this repository's
+ * dist/amphora-agent.mjs). This entry point starts the Octavia controller (guest/controller.py:
+ * the real AmphoraAPIClient1_0 and Octavia's own templaters, lib/controller.mjs), builds the
+ * data plane out of network namespaces (lib/network.mjs), starts the traffic generator and the
+ * backends, then runs the scenarios (one module each in scenarios/) in a fixed order. Results go
+ * to $E2E_WORK/results.json (lib/results.mjs), logs to $E2E_WORK/logs/. Scenarios are selected
+ * with E2E_SCENARIOS (comma-separated). It owns the run order and the end of the run; the
+ * scenarios own their checks.
+ *
+ * Data plane (all in this VM):
+ *
+ *   client ns "client"        br-vip (VM root ns)        amphora ns "amphora-haproxy" (agent A)
+ *   c0 10.0.0.2,.3,.4/24 ───── vc0 ── va1 ─────────────── eth1 10.0.0.11/24, VIP 10.0.0.100
+ *                                     vb1 ───┐            eth2 10.1.0.11/24 ──┐
+ *                                            │                                │
+ *                       amphora ns "amphora-b" (agent B, ACTIVE_STANDBY only) │
+ *                                            └──────────── eth1 10.0.0.12/24  │
+ *                                                          eth2 10.1.0.12/24 ─┤ br-mem (VM root ns)
+ *   backends be1..be4: eth0 10.1.0.21..24/24, default via 10.1.0.11, echo servers on 5000/udp
+ *   (and 5002/sctp) ───────────────────────────────────────────────────────────┘
+ */
+import { sh } from './lib/commands.mjs';
+import { T0, WANTED, log, secs, uptime } from './lib/context.mjs';
+import { call, controller, startController } from './lib/controller.mjs';
+import { collectLogs } from './lib/logs.mjs';
+import { setupNetwork, startBackend, stopBackends } from './lib/network.mjs';
+import { results, runScenario, saveResults } from './lib/results.mjs';
+import { BACKENDS } from './lib/topology.mjs';
+import { startTraffic, traffic } from './lib/traffic-client.mjs';
+import { scenarioActiveStandby } from './scenarios/active-standby.mjs';
+import { scenarioAgentRestart } from './scenarios/agent-restart.mjs';
+import { scenarioApi2 } from './scenarios/api2.mjs';
+import { scenarioChanges } from './scenarios/changes.mjs';
+import { scenarioDelete } from './scenarios/delete.mjs';
+import { scenarioPersistence } from './scenarios/persistence.mjs';
+import { scenarioSctp } from './scenarios/sctp.mjs';
+import { scenarioSingle } from './scenarios/single.mjs';
+
+/**
+ * The scenarios by name (run.mjs's ALL_SCENARIOS), in run order: those that need listener L1
+ * first; api2 (its own listener, on amphora A's VIP) before active_standby moves the VIP to
+ * VRRP; deletion last.
+ */
+const SCENARIOS = [
+  ['single', scenarioSingle],
+  ['changes', scenarioChanges],
+  ['agent_restart', scenarioAgentRestart],
+  ['persistence', scenarioPersistence],
+  ['sctp', scenarioSctp],
+  ['api2', scenarioApi2],
+  ['active_standby', scenarioActiveStandby],
+  ['delete', scenarioDelete],
+];
+
+async function main() {
+  const bootS = uptime();
+  log(`runner started at uptime ${bootS}s; scenarios: ${WANTED.join(', ')}`);
+  results.guest = {
+    boot_to_runner_s: bootS,
+    kernel: (await sh('uname', ['-r'])).out.trim(),
+    systemd: (await sh('systemctl', ['--version'])).out.split('\n')[0],
+    keepalived: (await sh('keepalived', ['--version'], { allowFail: true })).err.split('\n')[0],
+  };
+  saveResults();
+  const ready = startController();
+  await setupNetwork();
+  startTraffic();
+  for (const b of BACKENDS) await startBackend(b);
+  const tc = performance.now();
+  await ready;
+  results.guest.controller_ready_at_s = uptime();
+  log(`controller ready (${secs(performance.now() - tc)}s after the network)`);
+  const v = await call('a', 'get_api_version');
+  results.guest.agent_answer_at_s = uptime();
+  if (!v.ok) throw new Error(`the agent does not answer: ${JSON.stringify(v)}`);
+  for (const [name, scenario] of SCENARIOS) {
+    if (WANTED.includes(name)) await runScenario(name, scenario);
+  }
+}
+
+let exitCode = 0;
+try {
+  await main();
+} catch (err) {
+  log(`runner failed: ${err.stack}`);
+  results.ok = false;
+  results.error = `runner failed: ${err.message}`;
+  exitCode = 1;
+}
+results.guest.runner_seconds = secs(performance.now() - T0);
+for (const name of WANTED) if (!results.scenarios[name]) results.ok = false;
+try {
+  await collectLogs();
+} catch (err) {
+  log(`collecting logs failed: ${err.message}`);
+}
+saveResults();
+controller?.stop();
+traffic?.stop();
+stopBackends();
+await sh('sync', [], { allowFail: true });
+log(`done: ${results.ok ? 'all passed' : 'FAILED'}`);
+process.exit(exitCode);

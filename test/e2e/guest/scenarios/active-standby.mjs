@@ -1,0 +1,133 @@
+/**
+ * @module test/e2e/guest/scenarios/active-standby
+ * Scenario `active_standby`: a second agent (amphora-agent-b.service, namespace amphora-b)
+ * and agent A switched to ACTIVE_STANDBY by PUT /1.0/config; both get L1 and a controller-
+ * rendered VRRP config; killing the master's listener keepalived under traffic moves the VIP
+ * to B within fall x interval + 4 s, then A's listener is restarted through the API.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sh, shell, waitFor } from '../lib/commands.mjs';
+import { secs } from '../lib/context.mjs';
+import { call, controller, pushListener } from '../lib/controller.mjs';
+import { ipvs, serviceMatches } from '../lib/ipvs.mjs';
+import { ensureL1, l1Listener, l1Members } from '../lib/listener-l1.mjs';
+import { mainPid } from '../lib/systemd.mjs';
+import { AGENTS, L1, NS_A, NS_B, STREAM, VIP, lvsUnit } from '../lib/topology.mjs';
+import { markAt, stopStream, traffic, windows } from '../lib/traffic-client.mjs';
+
+async function vipOwner() {
+  // one shell, two ip calls: polled often, and every process counts in a one-CPU guest
+  const out = (await sh('/bin/sh', ['-c', `ip -n ${NS_A} -o addr show dev eth1; echo @; ip -n ${NS_B} -o addr show dev eth1`], { allowFail: true })).out;
+  const [a, b] = out.split('@').map((part) => part.includes(`${VIP}/`));
+  return a && b ? 'both' : a ? 'a' : b ? 'b' : 'none';
+}
+function vrrpStates(agent) {
+  try {
+    return readFileSync(join(agent.base, 'vrrp', 'octavia-keepalived.log'), 'utf8')
+      .split('\n')
+      .filter((l) => /Entering \w+ STATE|VRRP_Script\(check_script\) (failed|timed_out|succeeded)/.test(l))
+      .map((l) => `${/\d\d:\d\d:\d\d/.exec(l)?.[0]} ${l.replace(/^.*: (\([^)]+\) )?/, '').trim()}`);
+  } catch {
+    return [];
+  }
+}
+
+export async function scenarioActiveStandby(s) {
+  await ensureL1();
+  const a = AGENTS.a;
+  const b = AGENTS.b;
+  // Amphora B's ports, and masquerading on both amphorae's member ports as Octavia's
+  // octavia-agent-lvs-masquerade does, so that members answer whichever amphora holds the VIP.
+  await shell(`
+    ip netns add ${NS_B}; ip -n ${NS_B} link set lo up
+    ip link add vb1 type veth peer name eth1 netns ${NS_B}
+    ip link add vb2 type veth peer name eth2 netns ${NS_B}
+    ip link set vb1 master br-vip up; ip link set vb2 master br-mem up
+    ip -n ${NS_B} addr add 10.0.0.12/24 dev eth1; ip -n ${NS_B} addr add 10.1.0.12/24 dev eth2
+    ip -n ${NS_B} link set eth1 up; ip -n ${NS_B} link set eth2 up
+    for ns in ${NS_A} ${NS_B}; do ip netns exec $ns iptables-legacy -t nat -A POSTROUTING -o eth2 -j MASQUERADE; done
+    # the VIP now belongs to VRRP
+    ip -n ${NS_A} addr del ${VIP}/32 dev eth1
+  `);
+  // Agent B: the unit file from init-scripts/ under its own name (installed before boot by
+  // vm/prepare-root.sh), with its own configuration in /etc/octavia-b.
+  await sh('systemctl', ['start', `${b.agentUnit}.service`]);
+  const vb = await call('b', 'get_api_version');
+  s.check(vb.ok, `agent B does not answer: ${JSON.stringify(vb)}`);
+  // Agent A becomes part of a pair the way an operator would do it: PUT /1.0/config.
+  const confA = readFileSync('/etc/octavia/amphora-agent.conf', 'utf8').replace(/loadbalancer_topology = SINGLE/, 'loadbalancer_topology = ACTIVE_STANDBY');
+  const pc = await call('a', 'update_agent_config', confA);
+  s.fig('put_config_a', pc.ok ? pc.status : pc.error);
+  s.check(pc.ok, `PUT /1.0/config on agent A failed: ${pc.error}`);
+
+  const rb = await pushListener('b', l1Listener('b', l1Members));
+  s.check(rb.ok, `pushing L1 to agent B failed: ${JSON.stringify(rb).slice(0, 300)}`);
+  s.check((await waitFor(() => serviceMatches(NS_B, 'UDP', `${VIP}:5000`, l1Members), { timeoutMs: 20_000 })).ok, 'IPVS in amphora B does not show L1');
+  // Octavia's defaults are interval 5, fall 2, rise 2. keepalived's script timeout defaults to
+  // the interval, and under UML a check run can take more than 1 s: interval 2.
+  const vrrp = { vip: VIP, cidr: '10.0.0.0/24', gateway: '10.0.0.1', interface: 'eth1', check_interval: 2, fall: 2, rise: 2, advert_int: 1 };
+  const cfgA = (await controller.request({ op: 'render_vrrp', vrrp: { ...vrrp, vrrp_ip: '10.0.0.11', peer_ip: '10.0.0.12', role: 'MASTER', priority: 100, base_path: a.base } })).text;
+  const cfgB = (await controller.request({ op: 'render_vrrp', vrrp: { ...vrrp, vrrp_ip: '10.0.0.12', peer_ip: '10.0.0.11', role: 'BACKUP', priority: 90, base_path: b.base } })).text;
+  s.check(cfgA.includes(`${a.base}/vrrp/check_script.sh`) && cfgB.includes(`${b.base}/vrrp/check_script.sh`), 'VRRP configs do not call each agent\'s check_script.sh');
+  for (const [name, cfg] of [['a', cfgA], ['b', cfgB]]) {
+    const up = await call(name, 'upload_vrrp_config', cfg);
+    s.check(up.ok, `vrrp/upload on ${name} failed: ${up.error}`);
+  }
+  const t = performance.now();
+  for (const name of ['a', 'b']) {
+    const st = await call(name, 'start_vrrp');
+    s.check(st.ok, `vrrp/start on ${name} failed: ${st.error}`);
+  }
+  const master = await waitFor(async () => ((await vipOwner()) === 'a' ? 'a' : null), { timeoutMs: 30_000, intervalMs: 250 });
+  s.fig('vrrp_start_to_vip_on_master_s', secs(performance.now() - t));
+  s.check(master.ok, `the VIP is not on amphora A (owner: ${await vipOwner()})`);
+  const sanity = await traffic.request({ cmd: 'burst', vip: VIP, port: 5000, n: 30 });
+  s.fig('through_master', sanity);
+  s.check(sanity.lost === 0, `${sanity.lost} lost through the master`);
+
+  const flows = STREAM.flows;
+  await traffic.request({ cmd: 'stream_start', vip: VIP, port: 5000, ...STREAM });
+  await sleep(3000);
+  const unitA = lvsUnit(a, L1);
+  const victim = await mainPid(unitA);
+  await traffic.request({ cmd: 'mark', label: 'kill' });
+  const tk = performance.now();
+  process.kill(victim, 'SIGKILL');
+  const budget = vrrp.check_interval * vrrp.fall + 4; // fall x interval + margin
+  const moved = await waitFor(async () => ((await vipOwner()) === 'b' ? 'b' : null), { timeoutMs: 30_000, intervalMs: 200 });
+  s.fig('killed_keepalived_pid', victim);
+  s.fig('takeover_s', secs(moved.ms));
+  s.fig('takeover_budget_s', budget);
+  s.check(moved.ok && moved.ms <= budget * 1000, `the VIP moved to B after ${secs(moved.ms)}s (budget ${budget}s; owner ${await vipOwner()})`);
+  await traffic.request({ cmd: 'mark', label: 'moved' });
+  s.fig('ipvs_a_after_kill', (await ipvs(NS_A)).map((x) => ({ vip: x.vip, dests: x.dests.length })));
+  const lsA = await call('a', 'get_all_listeners');
+  s.fig('listeners_a_after_kill', lsA.body);
+  s.check(lsA.body?.some?.((l) => l.uuid === L1 && l.status === 'ERROR'), 'agent A does not report the killed listener as ERROR');
+  await sleep(3000);
+  await traffic.request({ cmd: 'mark', label: 'restart' });
+  const st = await call('a', 'start_listener', L1);
+  s.fig('restart_listener_a', st.ok ? st.body : st.error);
+  s.check(st.ok, `PUT /1.0/loadbalancer/L1/start on A failed: ${st.error}`);
+  await sleep(6000);
+  await traffic.request({ cmd: 'mark', label: 'end' });
+  const stream = await stopStream('active_standby');
+  const w = windows(stream, [
+    ['before_kill', 0, markAt(stream, 'kill')],
+    ['kill_to_takeover', markAt(stream, 'kill'), markAt(stream, 'moved')],
+    ['after_takeover', markAt(stream, 'moved'), markAt(stream, 'restart')],
+    ['after_restart_of_a', markAt(stream, 'restart'), markAt(stream, 'end')],
+  ]);
+  s.fig('traffic', w);
+  s.check(w.before_kill.fresh_lost + w.before_kill.flow_lost === 0, 'datagrams lost before the kill');
+  s.check(w.after_takeover.fresh_lost === 0, `${w.after_takeover.fresh_lost} fresh datagrams lost after the takeover`);
+  s.fig('vip_owner_after_restart_of_a', await vipOwner());
+  s.fig('vrrp_states_a', vrrpStates(a));
+  s.fig('vrrp_states_b', vrrpStates(b));
+  s.fig('listeners_a_after_restart', (await call('a', 'get_all_listeners')).body);
+  const final = await traffic.request({ cmd: 'burst', vip: VIP, port: 5000, n: 30 });
+  s.fig('burst_after_restart', final);
+  s.check(final.lost === 0, `${final.lost} lost after amphora A came back`);
+}
