@@ -76,6 +76,10 @@ export const SCHEMA = {
     tc_cmd: absPath('/sbin/tc'),
     // how long keepalived must stay alive after start/reload before the agent reports success
     process_settle_seconds: float(0.5, 0),
+    // how long a started daemon may take to be running (its pid files, its ready line) and a reloaded
+    // one to acknowledge the reload, before the answer is a 500; a daemon that is quicker answers
+    // sooner. Generous, because a busy amphora is slow and a false 500 makes the controller fail over.
+    process_ready_timeout: float(30, 1),
     max_request_body_bytes: int(64 * 1024 * 1024, 1024),
     command_timeout: float(120, 1),
     // ours: the probe keepalived runs for SCTP health monitors of listeners the agent renders

@@ -51,6 +51,7 @@ export function buildServices(seams: ServiceSeams) {
     namespace,
     netnsUnit: () => specs.netns(),
     settleMs: () => config().amphora_agent.process_settle_seconds * 1000,
+    readyTimeoutMs: () => config().amphora_agent.process_ready_timeout * 1000,
     log: log.child({ component: 'apply' }),
   });
   const daemonDeps = (component: string): DaemonServiceDeps => ({ config, paths, runner, init, specs, scripts, state, applier, log: log.child({ component }) });

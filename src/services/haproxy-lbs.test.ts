@@ -24,7 +24,7 @@ const BROKEN = 'global\n    bogus_keyword 1\n';
 
 async function setup() {
   const root = mkdtempSync(join(tmpdir(), 'haproxy-lbs-'));
-  const configText = `[haproxy_amphora]\nbase_path = ${root}/lib\n[amphora_agent]\nproc_dir = ${root}/proc\nnetns_run_dir = ${root}/netns\nprocess_settle_seconds = 0\n`;
+  const configText = `[haproxy_amphora]\nbase_path = ${root}/lib\n[amphora_agent]\nproc_dir = ${root}/proc\nnetns_run_dir = ${root}/netns\nprocess_settle_seconds = 0\nprocess_ready_timeout = 2\n`;
   const config = parseConfig([{ path: '/x.conf', text: configText }]).config;
   const paths = createPaths(config);
   // haproxy -c refuses any config with the bogus keyword, as the real one does

@@ -158,7 +158,7 @@ describe.skipIf(!canRun)('haproxy load balancers: real haproxy under the direct 
     }
     dir = await mkdtemp(join(tmpdir(), 'aat-hl-'));
     const t = await serviceHarness({
-      configText: `[haproxy_amphora]\nbase_path = ${dir}/octavia\n[amphora_agent]\nnetwork_namespace = ${ns}\ninit_system = direct\nprocess_settle_seconds = 0.3\n`,
+      configText: `[haproxy_amphora]\nbase_path = ${dir}/octavia\n[amphora_agent]\nnetwork_namespace = ${ns}\ninit_system = direct\nprocess_settle_seconds = 0.3\nprocess_ready_timeout = 10\n`,
       runner,
       init: (p, config) => createInitSystem('direct', config, runner, p, log, unitRenderer),
       log,

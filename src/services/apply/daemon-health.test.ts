@@ -97,6 +97,16 @@ describe('waitHealthy with a ready line', () => {
     await expect(waitHealthy(t.paths, { daemon: t.haproxy, children: [], settleMs: 10, action: 'start', since, timeoutMs: 2000 })).resolves.toBeUndefined();
   });
 
+  it('ends at once when the main process wrote its pid file and died, however long the timeout', async () => {
+    const t = setup();
+    // a pid file whose process has no /proc entry: keepalived started and exited (no IPVS, say)
+    writeFileSync(t.keepalived.pidFile, '4251\n');
+    appendFileSync(t.keepalived.logFile, "IPVS: Can't initialize ipvs: Protocol not available\n");
+    const wait = waitHealthy(t.paths, { daemon: t.keepalived, children: [], settleMs: 0, action: 'start', timeoutMs: 600_000 });
+    await expect(wait).rejects.toThrow(/is not running after start/);
+    await expect(wait).rejects.toMatchObject({ details: expect.stringContaining("Can't initialize ipvs") });
+  }, 10_000);
+
   it('needs no line from keepalived', async () => {
     const t = setup();
     t.alive(t.keepalived.pidFile, 4249);

@@ -47,7 +47,9 @@ async function allAlive(paths: Paths, files: readonly string[]): Promise<boolean
 /**
  * Waits until the daemon's processes are alive and, for a daemon with a `ready` line (haproxy's
  * "Loading success."), until it has logged that line past `since`; then until they stay alive
- * for `settleMs`.
+ * for `settleMs`. A main process that wrote its pid file and is gone has died: that ends the
+ * wait at once, so the generous timeout (`process_ready_timeout`) is only ever spent on a slow
+ * daemon, not on a dead one. (Pid files were cleared before the start.)
  */
 export async function waitHealthy(paths: Paths, wait: HealthWait): Promise<void> {
   const files = [wait.daemon.pidFile, ...wait.children];
@@ -62,6 +64,7 @@ export async function waitHealthy(paths: Paths, wait: HealthWait): Promise<void>
       up = true;
       break;
     }
+    if ((await pidFileState(paths, wait.daemon.pidFile)) === 'stale') break;
     await sleep(POLL_MS);
   }
   if (up && wait.settleMs > 0) {
@@ -197,18 +200,25 @@ export async function waitReloaded(paths: Paths, wait: Omit<HealthWait, 'settleM
 export async function startOrReload(
   paths: Paths,
   init: InitSystem,
-  apply: { readonly daemon: DaemonUnitSpec; readonly children: readonly string[]; readonly running: boolean; readonly settleMs: number },
+  apply: {
+    readonly daemon: DaemonUnitSpec;
+    readonly children: readonly string[];
+    readonly running: boolean;
+    readonly settleMs: number;
+    /** How long the daemon may take to come up or acknowledge; a daemon that does so sooner answers sooner. */
+    readonly timeoutMs: number;
+  },
 ): Promise<'started' | 'reloaded'> {
-  const { daemon, children } = apply;
+  const { daemon, children, timeoutMs } = apply;
   if (apply.running) {
     const since = await logMark(daemon.logFile);
     await init.reload(daemon);
-    await waitReloaded(paths, { daemon, children, since });
+    await waitReloaded(paths, { daemon, children, since, timeoutMs });
     return 'reloaded';
   }
   await removePidFiles([daemon.pidFile, ...daemon.childPidFiles]);
   const since = await logMark(daemon.logFile);
   await init.start(daemon);
-  await waitHealthy(paths, { daemon, children, settleMs: apply.settleMs, action: 'start', since });
+  await waitHealthy(paths, { daemon, children, settleMs: apply.settleMs, action: 'start', since, timeoutMs });
   return 'started';
 }

@@ -59,6 +59,8 @@ export interface StagedApplyDeps {
   readonly netnsUnit: () => NetnsUnitSpec;
   /** `[amphora_agent] process_settle_seconds`, read live, in milliseconds. */
   readonly settleMs: () => number;
+  /** `[amphora_agent] process_ready_timeout`, read live, in milliseconds. */
+  readonly readyTimeoutMs: () => number;
   readonly log: Logger;
 }
 
@@ -93,7 +95,7 @@ export class StagedApply {
   /** Starts a stopped daemon or reloads a running one, and answers once it proves it serves. */
   async activate(daemon: DaemonUnitSpec, children: readonly string[], running: boolean): Promise<'started' | 'reloaded'> {
     await this.deps.namespace.ensure();
-    return startOrReload(this.deps.paths, this.deps.init, { daemon, children, running, settleMs: this.deps.settleMs() });
+    return startOrReload(this.deps.paths, this.deps.init, { daemon, children, running, settleMs: this.deps.settleMs(), timeoutMs: this.deps.readyTimeoutMs() });
   }
 
   /** Validates `text` on a throw-away copy beside `target`; installs nothing (API 2.0 `validate`). */
