@@ -15,20 +15,10 @@ import { assertNotAborted, freePort, isAlive, sh, waitForPort } from './processe
 import { REPO } from './shared-tools.mjs';
 
 /**
- * Our agent as installed (package.json bin, `node dist/amphora-agent.mjs --config-file FILE`), with every directory it may write under a
- * temp root and init_system = direct. The rest of the configuration mirrors what
- * reference-agent.sh writes for the reference agent (debug, log file, heartbeat target).
- * `settings` ({ section: { option: value } }) adds or overrides options, e.g. the
- * network_namespace of a suite that runs keepalived (see testNamespace()).
+ * Writes `home`/amphora-agent.conf: every directory under `at()`, the rest as reference-agent.sh
+ * writes it, `settings` merged over it. Refuses the namespace amphora-haproxy on this host.
  */
-export async function ourAgent(ctx, { name = 'ours', settings = {} } = {}) {
-  const port = await freePort();
-  const home = join(ctx.tmp.dir, `ours-${name}`);
-  const root = join(home, 'root');
-  const at = (p) => join(root, p);
-  for (const d of ['var/lib/octavia/certs', 'etc/octavia/interfaces', 'usr/lib/systemd/system', 'etc/init.d', 'etc/init', 'var/log']) {
-    await mkdir(at(d), { recursive: true });
-  }
+async function writeConfig(ctx, home, at, port, settings) {
   const basePath = at('var/lib/octavia');
   const logFile = at('var/log/amphora-agent.log');
   const sections = {
@@ -65,17 +55,12 @@ export async function ourAgent(ctx, { name = 'ours', settings = {} } = {}) {
     .map(([section, options]) => `[${section}]\n${Object.entries(options).map(([k, v]) => `${k} = ${v}`).join('\n')}\n`)
     .join('\n');
   await writeFile(configFile, `# written by bench/lib/our-agent.mjs\n${text}`, { mode: 0o600 });
+  return { configFile, basePath, logFile };
+}
 
-  const pidFile = join(home, 'agent.pid');
-  const stdoutFile = at('var/log/agent.stdout');
-  const cli = join(REPO, 'dist', 'amphora-agent.mjs');
-  // `exec` makes the shell become node, so $$ is node's PID and measure.py's process group is
-  // node's own; the pidfile lets --pid-cmd and our cleanup find it.
-  const startCmd =
-    `cd ${sh(REPO)} && echo $$ > ${sh(pidFile)} && ` +
-    `exec ${sh(process.execPath)} ${sh(cli)} --config-file ${sh(configFile)} >> ${sh(stdoutFile)} 2>&1`;
-
-  const stop = async () => {
+/** Stops the agent whose pid is in `pidFile`, only while that pid is still our node (guards against PID reuse). */
+function stopByPidFile(pidFile, configFile) {
+  return async () => {
     let pid;
     try {
       pid = Number((await readFile(pidFile, 'utf8')).trim());
@@ -97,6 +82,35 @@ export async function ourAgent(ctx, { name = 'ours', settings = {} } = {}) {
       process.kill(pid, 'SIGKILL');
     }
   };
+}
+
+/**
+ * Our agent as installed (package.json bin, `node dist/amphora-agent.mjs --config-file FILE`), with every directory it may write under a
+ * temp root and init_system = direct. The rest of the configuration mirrors what
+ * reference-agent.sh writes for the reference agent (debug, log file, heartbeat target).
+ * `settings` ({ section: { option: value } }) adds or overrides options, e.g. the
+ * network_namespace of a suite that runs keepalived (see testNamespace()).
+ */
+export async function ourAgent(ctx, { name = 'ours', settings = {} } = {}) {
+  const port = await freePort();
+  const home = join(ctx.tmp.dir, `ours-${name}`);
+  const root = join(home, 'root');
+  const at = (p) => join(root, p);
+  for (const d of ['var/lib/octavia/certs', 'etc/octavia/interfaces', 'usr/lib/systemd/system', 'etc/init.d', 'etc/init', 'var/log']) {
+    await mkdir(at(d), { recursive: true });
+  }
+  const { configFile, basePath, logFile } = await writeConfig(ctx, home, at, port, settings);
+
+  const pidFile = join(home, 'agent.pid');
+  const stdoutFile = at('var/log/agent.stdout');
+  const cli = join(REPO, 'dist', 'amphora-agent.mjs');
+  // `exec` makes the shell become node, so $$ is node's PID and measure.py's process group is
+  // node's own; the pidfile lets --pid-cmd and our cleanup find it.
+  const startCmd =
+    `cd ${sh(REPO)} && echo $$ > ${sh(pidFile)} && ` +
+    `exec ${sh(process.execPath)} ${sh(cli)} --config-file ${sh(configFile)} >> ${sh(stdoutFile)} 2>&1`;
+
+  const stop = stopByPidFile(pidFile, configFile);
   ctx.cleanup.add(`stop our agent ${name}`, stop);
 
   return {

@@ -101,6 +101,62 @@ async function referenceSystemctlCalls(agent) {
   }
 }
 
+/** Both agents started, then udp_client.py's pairs on both, interleaved: its answer, or undefined (and an error). */
+async function runPairs(ctx, ref, ours, namespace, n, errors) {
+  let out;
+  try {
+    log(`starting ${ref.label} and ${ours.label}`);
+    await ref.start();
+    await ours.start();
+    log(`udp_upload_reload: ${n} changed + ${n} same pairs per agent, interleaved`);
+    out = await runUdpClient(ctx, 'pairs', {
+      agents: [
+        { name: 'reference', base_url: ref.baseUrl, namespace: 'amphora-haproxy' },
+        { name: 'ours', base_url: ours.baseUrl, namespace },
+      ],
+      listener_ids: [LISTENER],
+      n,
+    });
+  } catch (err) {
+    errors.push(err?.message ?? String(err));
+    showLogTails(ref);
+    showLogTails(ours);
+  }
+  return out;
+}
+
+/** The errors udp_client.py reported per agent, and the figures the report needs. */
+function checkAnswers(out, fig, n, errors) {
+  for (const role of ['reference', 'ours']) {
+    const r = out?.agents?.[role];
+    if (!r) continue;
+    if (r.first_error) errors.push(`${role}: first upload+reload failed: ${r.first_error}`);
+    const failed = (r.changed?.failures ?? 0) + (r.same?.failures ?? 0);
+    if (failed > 0) errors.push(`${role}: ${failed} of ${2 * n} pairs failed (upload not 200 or reload not 202); first: ${r.errors.slice(0, 3).join(' || ')}`);
+    if (r.cleanup !== 'DELETE ok') errors.push(`${role}: ${r.cleanup}`);
+  }
+  if (out) {
+    for (const role of ['reference', 'ours']) {
+      const missing = missingFigures(role, fig[role], REQUIRED);
+      if (missing.length > 0) errors.push(`missing figures: ${missing.join(', ')}`);
+    }
+  }
+}
+
+/** Where our agent spent its time and what the reference's fake systemctl was asked, as notes. */
+function breakdownNotes(breakdown, systemctl) {
+  const notes = [];
+  if (breakdown) {
+    notes.push(
+      `ours, server side p50 ms: upload changed ${breakdown.agent_upload_p50_ms.changed}, same ${breakdown.agent_upload_p50_ms.same}; ` +
+        `reload first ${breakdown.agent_reload_p50_ms.first}, changed ${breakdown.agent_reload_p50_ms.changed}, same ${breakdown.agent_reload_p50_ms.same}`,
+    );
+    notes.push(`ours, commands run (count, p50 ms): ${Object.entries(breakdown.commands_p50_ms).map(([k, v]) => `${k} ×${v.n} ${v.p50}`).join('; ')}`);
+  }
+  if (systemctl) notes.push(`reference, fake systemctl calls: ${Object.entries(systemctl).map(([k, v]) => `${k} ×${v}`).join(', ')}`);
+  return notes;
+}
+
 export async function run(ctx) {
   const n = envInt('BENCH_N_UDP', 50);
   const settle = envNumber('BENCH_UDP_SETTLE', null);
@@ -120,53 +176,14 @@ export async function run(ctx) {
   const ours = await ourAgent(ctx, { name: 'udp', settings });
 
   const errors = [];
-  let out;
-  try {
-    log(`starting ${ref.label} and ${ours.label}`);
-    await ref.start();
-    await ours.start();
-    log(`udp_upload_reload: ${params.n} changed + ${params.n} same pairs per agent, interleaved`);
-    out = await runUdpClient(ctx, 'pairs', {
-      agents: [
-        { name: 'reference', base_url: ref.baseUrl, namespace: 'amphora-haproxy' },
-        { name: 'ours', base_url: ours.baseUrl, namespace },
-      ],
-      listener_ids: [LISTENER],
-      n: params.n,
-    });
-  } catch (err) {
-    errors.push(err?.message ?? String(err));
-    showLogTails(ref);
-    showLogTails(ours);
-  }
+  const out = await runPairs(ctx, ref, ours, namespace, params.n, errors);
 
   const fig = { reference: figures(out?.agents?.reference), ours: figures(out?.agents?.ours) };
-  for (const role of ['reference', 'ours']) {
-    const r = out?.agents?.[role];
-    if (!r) continue;
-    if (r.first_error) errors.push(`${role}: first upload+reload failed: ${r.first_error}`);
-    const failed = (r.changed?.failures ?? 0) + (r.same?.failures ?? 0);
-    if (failed > 0) errors.push(`${role}: ${failed} of ${2 * params.n} pairs failed (upload not 200 or reload not 202); first: ${r.errors.slice(0, 3).join(' || ')}`);
-    if (r.cleanup !== 'DELETE ok') errors.push(`${role}: ${r.cleanup}`);
-  }
-  if (out) {
-    for (const role of ['reference', 'ours']) {
-      const missing = missingFigures(role, fig[role], REQUIRED);
-      if (missing.length > 0) errors.push(`missing figures: ${missing.join(', ')}`);
-    }
-  }
+  checkAnswers(out, fig, params.n, errors);
 
   const breakdown = await ourBreakdown(ours.logFile, params.n);
   const systemctl = await referenceSystemctlCalls(ref);
-  const notes = [];
-  if (breakdown) {
-    notes.push(
-      `ours, server side p50 ms: upload changed ${breakdown.agent_upload_p50_ms.changed}, same ${breakdown.agent_upload_p50_ms.same}; ` +
-        `reload first ${breakdown.agent_reload_p50_ms.first}, changed ${breakdown.agent_reload_p50_ms.changed}, same ${breakdown.agent_reload_p50_ms.same}`,
-    );
-    notes.push(`ours, commands run (count, p50 ms): ${Object.entries(breakdown.commands_p50_ms).map(([k, v]) => `${k} ×${v.n} ${v.p50}`).join('; ')}`);
-  }
-  if (systemctl) notes.push(`reference, fake systemctl calls: ${Object.entries(systemctl).map(([k, v]) => `${k} ×${v}`).join(', ')}`);
+  const notes = breakdownNotes(breakdown, systemctl);
 
   // Stop both now: the next suites should not share the host with them.
   await ours.stop().catch((e) => errors.push(`stopping ours: ${e.message}`));

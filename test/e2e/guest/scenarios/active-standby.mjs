@@ -34,9 +34,13 @@ function vrrpStates(agent) {
   }
 }
 
-export async function scenarioActiveStandby(s) {
+// Octavia's defaults are interval 5, fall 2, rise 2. keepalived's script timeout defaults to
+// the interval, and under UML a check run can take more than 1 s: interval 2.
+const vrrp = { vip: VIP, cidr: '10.0.0.0/24', gateway: '10.0.0.1', interface: 'eth1', check_interval: 2, fall: 2, rise: 2, advert_int: 1 };
+
+/** Amphora B (namespace, ports, agent) beside A, and agent A switched to ACTIVE_STANDBY. */
+async function setupPair(s) {
   await ensureL1();
-  const a = AGENTS.a;
   const b = AGENTS.b;
   // Amphora B's ports, and masquerading on both amphorae's member ports as Octavia's
   // octavia-agent-lvs-masquerade does, so that members answer whichever amphora holds the VIP.
@@ -61,13 +65,15 @@ export async function scenarioActiveStandby(s) {
   const pc = await call('a', 'update_agent_config', confA);
   s.fig('put_config_a', pc.ok ? pc.status : pc.error);
   s.check(pc.ok, `PUT /1.0/config on agent A failed: ${pc.error}`);
+}
 
+/** L1 on B, the controller-rendered VRRP configs on both, VRRP started: the VIP on A. */
+async function startVrrp(s) {
+  const a = AGENTS.a;
+  const b = AGENTS.b;
   const rb = await pushListener('b', l1Listener('b', l1Members));
   s.check(rb.ok, `pushing L1 to agent B failed: ${JSON.stringify(rb).slice(0, 300)}`);
   s.check((await waitFor(() => serviceMatches(NS_B, 'UDP', `${VIP}:5000`, l1Members), { timeoutMs: 20_000 })).ok, 'IPVS in amphora B does not show L1');
-  // Octavia's defaults are interval 5, fall 2, rise 2. keepalived's script timeout defaults to
-  // the interval, and under UML a check run can take more than 1 s: interval 2.
-  const vrrp = { vip: VIP, cidr: '10.0.0.0/24', gateway: '10.0.0.1', interface: 'eth1', check_interval: 2, fall: 2, rise: 2, advert_int: 1 };
   const cfgA = (await controller.request({ op: 'render_vrrp', vrrp: { ...vrrp, vrrp_ip: '10.0.0.11', peer_ip: '10.0.0.12', role: 'MASTER', priority: 100, base_path: a.base } })).text;
   const cfgB = (await controller.request({ op: 'render_vrrp', vrrp: { ...vrrp, vrrp_ip: '10.0.0.12', peer_ip: '10.0.0.11', role: 'BACKUP', priority: 90, base_path: b.base } })).text;
   s.check(cfgA.includes(`${a.base}/vrrp/check_script.sh`) && cfgB.includes(`${b.base}/vrrp/check_script.sh`), 'VRRP configs do not call each agent\'s check_script.sh');
@@ -86,7 +92,11 @@ export async function scenarioActiveStandby(s) {
   const sanity = await traffic.request({ cmd: 'burst', vip: VIP, port: 5000, n: 30 });
   s.fig('through_master', sanity);
   s.check(sanity.lost === 0, `${sanity.lost} lost through the master`);
+}
 
+/** Under a stream, kill A's listener keepalived: the VIP moves to B; then restart A's listener through the API. */
+async function killMaster(s) {
+  const a = AGENTS.a;
   const flows = STREAM.flows;
   await traffic.request({ cmd: 'stream_start', vip: VIP, port: 5000, ...STREAM });
   await sleep(3000);
@@ -113,6 +123,12 @@ export async function scenarioActiveStandby(s) {
   s.check(st.ok, `PUT /1.0/loadbalancer/L1/start on A failed: ${st.error}`);
   await sleep(6000);
   await traffic.request({ cmd: 'mark', label: 'end' });
+}
+
+/** The stream's losses per window, the VRRP states and a last burst. */
+async function checkAfterRestart(s) {
+  const a = AGENTS.a;
+  const b = AGENTS.b;
   const stream = await stopStream('active_standby');
   const w = windows(stream, [
     ['before_kill', 0, markAt(stream, 'kill')],
@@ -130,4 +146,11 @@ export async function scenarioActiveStandby(s) {
   const final = await traffic.request({ cmd: 'burst', vip: VIP, port: 5000, n: 30 });
   s.fig('burst_after_restart', final);
   s.check(final.lost === 0, `${final.lost} lost after amphora A came back`);
+}
+
+export async function scenarioActiveStandby(s) {
+  await setupPair(s);
+  await startVrrp(s);
+  await killMaster(s);
+  await checkAfterRestart(s);
 }

@@ -62,39 +62,53 @@ async function opsFilters() {
   return out;
 }
 
-export async function scenarioApi2(s) {
-  const unit = lvsUnit(AGENTS.a, L4);
-  const path = `/2.0/listeners/${L4}`;
-  const putFigs = {};
-  /** PUT the listener, check the answer (200, ETag = md5 of the rendered text) and wait for IPVS. */
-  async function put(step, model, ipvsReady) {
-    const pidBefore = await mainPid(unit);
-    const r = await agentRequest('a', 'PUT', path, model);
-    const f = { status: r.status, put_ms: r.ms };
-    putFigs[step] = f;
-    if (!s.check(r.status === 200, `${step}: PUT ${path} answered ${r.status}: ${JSON.stringify(r.body).slice(0, 400)}`)) return null;
-    const rendered = r.body?.rendered ?? {};
-    f.etag = r.headers.etag;
-    s.check(rendered.kind === 'keepalived-lvs' && r.body.listener_id === L4, `${step}: answer is not a keepalived-lvs rendering of ${L4}: ${JSON.stringify({ ...r.body, rendered: { ...rendered, text: undefined } })}`);
-    s.check(typeof rendered.text === 'string' && r.headers.etag === `"${md5(rendered.text)}"` && rendered.etag === md5(rendered.text), `${step}: ETag ${r.headers.etag} / ${rendered.etag} is not the md5 of the rendered text (${md5(rendered.text ?? '')})`);
-    s.check(existsSync(rendered.path ?? '') && readFileSync(rendered.path, 'utf8') === rendered.text, `${step}: the installed config ${rendered.path} is not the rendered text`);
-    const w = await waitFor(async () => {
-      const svc = await serviceMatches(NS_A, 'UDP', API2_VIP_PORT, api2MemberView);
-      return svc && ipvsReady(svc) ? svc : null;
-    }, { timeoutMs: 20_000, intervalMs: 100 });
-    f.put_answer_to_ipvs_ms = Math.round(w.ms);
-    f.ipvs = w.value ?? (await ipvs(NS_A)).find((x) => x.vip === API2_VIP_PORT) ?? null;
-    f.ipvsadm_line = (await nsx(NS_A, 'ipvsadm', ['-Ln'], { allowFail: true })).out.split('\n').find((l) => l.includes(API2_VIP_PORT))?.trim() ?? null;
-    const pidAfter = await mainPid(unit);
-    f.keepalived = pidBefore === 0 ? 'started' : pidAfter === pidBefore ? 'same pid (reloaded)' : `replaced ${pidBefore} -> ${pidAfter}`;
-    s.check(w.ok, `${step}: IPVS does not show ${API2_VIP_PORT} as expected: ${JSON.stringify(f.ipvs)}`);
-    s.check(pidAfter > 0 && comm(pidAfter) === 'keepalived' && (await activeState(unit)) === 'active', `${step}: ${unit} is not an active keepalived (MainPID ${pidAfter})`);
-    return r;
-  }
+/** PUT the listener, check the answer (200, ETag = md5 of the rendered text) and wait for IPVS. */
+async function put({ s, unit, path, putFigs }, step, model, ipvsReady) {
+  const pidBefore = await mainPid(unit);
+  const r = await agentRequest('a', 'PUT', path, model);
+  const f = { status: r.status, put_ms: r.ms };
+  putFigs[step] = f;
+  if (!s.check(r.status === 200, `${step}: PUT ${path} answered ${r.status}: ${JSON.stringify(r.body).slice(0, 400)}`)) return null;
+  const rendered = r.body?.rendered ?? {};
+  f.etag = r.headers.etag;
+  s.check(rendered.kind === 'keepalived-lvs' && r.body.listener_id === L4, `${step}: answer is not a keepalived-lvs rendering of ${L4}: ${JSON.stringify({ ...r.body, rendered: { ...rendered, text: undefined } })}`);
+  s.check(typeof rendered.text === 'string' && r.headers.etag === `"${md5(rendered.text)}"` && rendered.etag === md5(rendered.text), `${step}: ETag ${r.headers.etag} / ${rendered.etag} is not the md5 of the rendered text (${md5(rendered.text ?? '')})`);
+  s.check(existsSync(rendered.path ?? '') && readFileSync(rendered.path, 'utf8') === rendered.text, `${step}: the installed config ${rendered.path} is not the rendered text`);
+  const w = await waitFor(async () => {
+    const svc = await serviceMatches(NS_A, 'UDP', API2_VIP_PORT, api2MemberView);
+    return svc && ipvsReady(svc) ? svc : null;
+  }, { timeoutMs: 20_000, intervalMs: 100 });
+  f.put_answer_to_ipvs_ms = Math.round(w.ms);
+  f.ipvs = w.value ?? (await ipvs(NS_A)).find((x) => x.vip === API2_VIP_PORT) ?? null;
+  f.ipvsadm_line = (await nsx(NS_A, 'ipvsadm', ['-Ln'], { allowFail: true })).out.split('\n').find((l) => l.includes(API2_VIP_PORT))?.trim() ?? null;
+  const pidAfter = await mainPid(unit);
+  f.keepalived = pidBefore === 0 ? 'started' : pidAfter === pidBefore ? 'same pid (reloaded)' : `replaced ${pidBefore} -> ${pidAfter}`;
+  s.check(w.ok, `${step}: IPVS does not show ${API2_VIP_PORT} as expected: ${JSON.stringify(f.ipvs)}`);
+  s.check(pidAfter > 0 && comm(pidAfter) === 'keepalived' && (await activeState(unit)) === 'active', `${step}: ${unit} is not an active keepalived (MainPID ${pidAfter})`);
+  return r;
+}
 
-  // 1. a UDP listener, round robin over 3 members, UDP-CONNECT monitor
-  const first = await put('1_create', api2Listener(), (svc) => svc.sched === 'wrr' && !svc.ops && svc.persistent === null);
-  if (!first) return;
+// 2. one flow (one socket: same source address and port) under each persistence type
+const N = 60;
+// IPVS copies its packet counters every 2 s (the rate estimator): read them 2.2 s after any traffic.
+async function oneFlow(s, label, connected = false) {
+  await sleep(2200);
+  const before = await ipvsStats(NS_A, API2_VIP_PORT);
+  const f = await traffic.request({ cmd: 'flow', vip: VIP, port: API2_PORT, n: N, source: CLIENT_IPS[0], connected });
+  await sleep(2200);
+  const after = await ipvsStats(NS_A, API2_VIP_PORT);
+  const delta = statsDelta(before, after);
+  const scheduled = Object.fromEntries(Object.entries(delta).map(([addr, d]) => [api2Backend(addr), d.inPkts]));
+  const fig = { sent: f.sent, replies: f.replies, lost: f.lost, replies_per_member: f.perBackend, ipvs_in_packets_per_member: scheduled, ipvs_out_packets_per_member: Object.fromEntries(Object.entries(delta).map(([addr, d]) => [api2Backend(addr), d.outPkts])), reply_sources: f.replyFrom, replies_from_vip: f.replyFrom[API2_VIP_PORT] ?? 0, first_12: f.sequence.slice(0, 12).join(' '), source: `${CLIENT_IPS[0]}:${f.localPort}`, connected_socket: connected };
+  s.fig(label, fig);
+  return { f, scheduled, fig };
+}
+
+/** 1. a UDP listener, round robin over 3 members, UDP-CONNECT monitor; false when the PUT failed. */
+async function create(c) {
+  const { s, path } = c;
+  const first = await put(c, '1_create', api2Listener(), (svc) => svc.sched === 'wrr' && !svc.ops && svc.persistent === null);
+  if (!first) return false;
   s.fig('rendered_sample', first.body.rendered.text.split('\n').filter((l) => /virtual_server|lb_algo|protocol|ops|persistence|delay_loop|retry|misc_/.test(l)).map((l) => l.trim()));
   s.check(first.body.rendered.text.includes(`${AGENTS.a.base}/lvs/check/udp_check.sh`), 'the rendered config does not call the agent\'s udp_check.sh');
   const got = await agentRequest('a', 'GET', path);
@@ -104,60 +118,54 @@ export async function scenarioApi2(s) {
   const spread = await traffic.request({ cmd: 'burst', vip: VIP, port: API2_PORT, n: 30 });
   s.fig('spread_fresh_ports', spread);
   s.check(spread.lost === 0 && Object.keys(spread.perBackend).length === 3, `fresh-port burst: ${spread.lost} lost, members ${Object.keys(spread.perBackend).join(',')}`);
+  return true;
+}
 
-  // 2. one flow (one socket: same source address and port) under each persistence type
-  const N = 60;
-  // IPVS copies its packet counters every 2 s (the rate estimator): read them 2.2 s after any traffic.
-  async function oneFlow(label, connected = false) {
-    await sleep(2200);
-    const before = await ipvsStats(NS_A, API2_VIP_PORT);
-    const f = await traffic.request({ cmd: 'flow', vip: VIP, port: API2_PORT, n: N, source: CLIENT_IPS[0], connected });
-    await sleep(2200);
-    const after = await ipvsStats(NS_A, API2_VIP_PORT);
-    const delta = statsDelta(before, after);
-    const scheduled = Object.fromEntries(Object.entries(delta).map(([addr, d]) => [api2Backend(addr), d.inPkts]));
-    const fig = { sent: f.sent, replies: f.replies, lost: f.lost, replies_per_member: f.perBackend, ipvs_in_packets_per_member: scheduled, ipvs_out_packets_per_member: Object.fromEntries(Object.entries(delta).map(([addr, d]) => [api2Backend(addr), d.outPkts])), reply_sources: f.replyFrom, replies_from_vip: f.replyFrom[API2_VIP_PORT] ?? 0, first_12: f.sequence.slice(0, 12).join(' '), source: `${CLIENT_IPS[0]}:${f.localPort}`, connected_socket: connected };
-    s.fig(label, fig);
-    return { f, scheduled, fig };
+/** 2a. ONE_PACKET_SCHEDULING: one flow is spread over the members, and the replies come from the VIP. */
+async function onePacketScheduling(c) {
+  const { s } = c;
+  const ops = await put(c, '2_one_packet_scheduling', api2Listener({ type: 'ONE_PACKET_SCHEDULING' }), (svc) => svc.ops && svc.persistent === null);
+  if (!ops) return;
+  s.check(/^\s*ops\s*$/m.test(ops.body.rendered.text), 'ONE_PACKET_SCHEDULING did not render `ops`');
+  // IPVS keeps no connection for a one-packet-scheduled datagram, so it cannot reverse-NAT the
+  // member's reply (OutPkts stays 0): the agent's tc egress filters in the namespace rewrite the
+  // replies' source to the VIP and listener port (services/one-packet-nat.ts). One flow on an
+  // unconnected socket, then one on a socket connected to the VIP, which drops any reply from
+  // another source (as DNS resolvers do).
+  const filters = await opsFilters();
+  s.fig('one_packet_scheduling_tc_filters', filters);
+  s.check(filters.eth1.length === api2Members.length && filters.eth2.length === api2Members.length, `ONE_PACKET_SCHEDULING: the namespace does not have one tc egress filter per member on eth1 and eth2: ${JSON.stringify(filters)}`);
+  for (const connected of [false, true]) {
+    const what = `ONE_PACKET_SCHEDULING, ${connected ? 'connected' : 'unconnected'} socket`;
+    const { f, scheduled } = await oneFlow(s, `one_flow_one_packet_scheduling${connected ? '_connected' : ''}`, connected);
+    const members = Object.values(scheduled).filter((n) => n > 0).length;
+    s.check(members > 1, `${what}: one flow was scheduled to ${members} member(s) only: ${JSON.stringify(scheduled)}`);
+    s.check(Object.keys(f.perBackend).length > 1, `${what}: the replies to one flow came from ${Object.keys(f.perBackend).join(',') || 'no member'}`);
+    s.check(f.lost === 0, `${what}: ${f.lost} of ${N} datagrams of one flow got no reply`);
+    s.check((f.replyFrom[API2_VIP_PORT] ?? 0) === f.replies && f.replies > 0, `${what}: replies not from the VIP: ${JSON.stringify(f.replyFrom)}`);
   }
-  const ops = await put('2_one_packet_scheduling', api2Listener({ type: 'ONE_PACKET_SCHEDULING' }), (svc) => svc.ops && svc.persistent === null);
-  if (ops) {
-    s.check(/^\s*ops\s*$/m.test(ops.body.rendered.text), 'ONE_PACKET_SCHEDULING did not render `ops`');
-    // IPVS keeps no connection for a one-packet-scheduled datagram, so it cannot reverse-NAT the
-    // member's reply (OutPkts stays 0): the agent's tc egress filters in the namespace rewrite the
-    // replies' source to the VIP and listener port (services/one-packet-nat.ts). One flow on an
-    // unconnected socket, then one on a socket connected to the VIP, which drops any reply from
-    // another source (as DNS resolvers do).
-    const filters = await opsFilters();
-    s.fig('one_packet_scheduling_tc_filters', filters);
-    s.check(filters.eth1.length === api2Members.length && filters.eth2.length === api2Members.length, `ONE_PACKET_SCHEDULING: the namespace does not have one tc egress filter per member on eth1 and eth2: ${JSON.stringify(filters)}`);
-    for (const connected of [false, true]) {
-      const what = `ONE_PACKET_SCHEDULING, ${connected ? 'connected' : 'unconnected'} socket`;
-      const { f, scheduled } = await oneFlow(`one_flow_one_packet_scheduling${connected ? '_connected' : ''}`, connected);
-      const members = Object.values(scheduled).filter((n) => n > 0).length;
-      s.check(members > 1, `${what}: one flow was scheduled to ${members} member(s) only: ${JSON.stringify(scheduled)}`);
-      s.check(Object.keys(f.perBackend).length > 1, `${what}: the replies to one flow came from ${Object.keys(f.perBackend).join(',') || 'no member'}`);
-      s.check(f.lost === 0, `${what}: ${f.lost} of ${N} datagrams of one flow got no reply`);
-      s.check((f.replyFrom[API2_VIP_PORT] ?? 0) === f.replies && f.replies > 0, `${what}: replies not from the VIP: ${JSON.stringify(f.replyFrom)}`);
-    }
-  }
-  const persistent = await put('3_source_ip_60', api2Listener({ type: 'SOURCE_IP', persistence_timeout: 60 }), (svc) => !svc.ops && svc.persistent === 60);
-  if (persistent) {
-    s.check(/persistence_timeout 60\b/.test(persistent.body.rendered.text), 'SOURCE_IP did not render persistence_timeout 60');
-    const left = await opsFilters();
-    s.check(left.eth1.length === 0 && left.eth2.length === 0, `SOURCE_IP: tc egress filters of ONE_PACKET_SCHEDULING are left: ${JSON.stringify(left)}`);
-    const { f, scheduled } = await oneFlow('one_flow_source_ip');
-    s.check(Object.values(scheduled).filter((n) => n > 0).length === 1, `SOURCE_IP: one flow was scheduled to several members: ${JSON.stringify(scheduled)}`);
-    s.check(f.lost === 0 && Object.keys(f.perBackend).length === 1, `SOURCE_IP: one flow: ${f.lost} lost, replies from ${Object.keys(f.perBackend).join(',')}`);
-    s.check((f.replyFrom[API2_VIP_PORT] ?? 0) === f.replies, `SOURCE_IP: replies not from the VIP: ${JSON.stringify(f.replyFrom)}`);
-    // and fresh source ports from the same address stick to the same member (the persistence template)
-    const fresh = await traffic.request({ cmd: 'burst', vip: VIP, port: API2_PORT, n: 15, source: CLIENT_IPS[0] });
-    s.fig('fresh_ports_same_ip_source_ip', fresh);
-    s.check(fresh.lost === 0 && Object.keys(fresh.perBackend).length === 1 && Object.keys(fresh.perBackend)[0] === Object.keys(f.perBackend)[0], `SOURCE_IP: fresh ports from ${CLIENT_IPS[0]} reached ${Object.keys(fresh.perBackend).join(',')} (the flow: ${Object.keys(f.perBackend).join(',')})`);
-  }
-  s.fig('puts', putFigs);
+}
 
-  // 3. a body that breaks two rules: 400 listing both, nothing changes
+/** 2b. SOURCE_IP: one flow, and fresh ports from the same address, stay on one member. */
+async function sourceIp(c) {
+  const { s } = c;
+  const persistent = await put(c, '3_source_ip_60', api2Listener({ type: 'SOURCE_IP', persistence_timeout: 60 }), (svc) => !svc.ops && svc.persistent === 60);
+  if (!persistent) return;
+  s.check(/persistence_timeout 60\b/.test(persistent.body.rendered.text), 'SOURCE_IP did not render persistence_timeout 60');
+  const left = await opsFilters();
+  s.check(left.eth1.length === 0 && left.eth2.length === 0, `SOURCE_IP: tc egress filters of ONE_PACKET_SCHEDULING are left: ${JSON.stringify(left)}`);
+  const { f, scheduled } = await oneFlow(s, 'one_flow_source_ip');
+  s.check(Object.values(scheduled).filter((n) => n > 0).length === 1, `SOURCE_IP: one flow was scheduled to several members: ${JSON.stringify(scheduled)}`);
+  s.check(f.lost === 0 && Object.keys(f.perBackend).length === 1, `SOURCE_IP: one flow: ${f.lost} lost, replies from ${Object.keys(f.perBackend).join(',')}`);
+  s.check((f.replyFrom[API2_VIP_PORT] ?? 0) === f.replies, `SOURCE_IP: replies not from the VIP: ${JSON.stringify(f.replyFrom)}`);
+  // and fresh source ports from the same address stick to the same member (the persistence template)
+  const fresh = await traffic.request({ cmd: 'burst', vip: VIP, port: API2_PORT, n: 15, source: CLIENT_IPS[0] });
+  s.fig('fresh_ports_same_ip_source_ip', fresh);
+  s.check(fresh.lost === 0 && Object.keys(fresh.perBackend).length === 1 && Object.keys(fresh.perBackend)[0] === Object.keys(f.perBackend)[0], `SOURCE_IP: fresh ports from ${CLIENT_IPS[0]} reached ${Object.keys(fresh.perBackend).join(',')} (the flow: ${Object.keys(f.perBackend).join(',')})`);
+}
+
+/** 3. a body that breaks two rules: 400 listing both, nothing changes */
+async function rejectedPut({ s, unit, path }) {
   const ipvsBefore = (await ipvs(NS_A)).find((x) => x.vip === API2_VIP_PORT) ?? null;
   const pidBefore = await mainPid(unit);
   const etagBefore = (await agentRequest('a', 'GET', path)).headers.etag;
@@ -175,8 +183,10 @@ export async function scenarioApi2(s) {
   const still = await traffic.request({ cmd: 'burst', vip: VIP, port: API2_PORT, n: 15 });
   s.fig('burst_after_rejected_put', still);
   s.check(still.lost === 0, `${still.lost} lost after a rejected PUT`);
+}
 
-  // 4. DELETE
+/** 4. DELETE */
+async function remove({ s, unit, path }) {
   copyKeepalivedLogs(); // deleting a listener removes its log
   const del = await agentRequest('a', 'DELETE', path);
   s.fig('delete_ms', del.ms);
@@ -190,4 +200,14 @@ export async function scenarioApi2(s) {
   s.check(after.status === 404, `GET ${path} after DELETE answered ${after.status}`);
   const again = await agentRequest('a', 'DELETE', path);
   s.check(again.status === 404, `a second DELETE answered ${again.status}`);
+}
+
+export async function scenarioApi2(s) {
+  const c = { s, unit: lvsUnit(AGENTS.a, L4), path: `/2.0/listeners/${L4}`, putFigs: {} };
+  if (!(await create(c))) return;
+  await onePacketScheduling(c);
+  await sourceIp(c);
+  s.fig('puts', c.putFigs);
+  await rejectedPut(c);
+  await remove(c);
 }

@@ -14,57 +14,56 @@ import { mainPid } from '../lib/systemd.mjs';
 import { AGENTS, L1, NS_A, STREAM, VIP, lvsUnit, member } from '../lib/topology.mjs';
 import { flowBackends, markAt, stopStream, traffic, windows } from '../lib/traffic-client.mjs';
 
-export async function scenarioChanges(s) {
-  await ensureL1();
-  const unit = lvsUnit(AGENTS.a, L1);
-  let flows = STREAM.flows;
-  await traffic.request({ cmd: 'stream_start', vip: VIP, port: 5000, ...STREAM });
-  await sleep(3000);
-  await traffic.request({ cmd: 'mark', label: 'baseline' });
+/** The five changes, in order: each pushes `members` (a SIGHUP or nothing) or restarts the unit. */
+function changeSteps() {
   const m4 = member(4);
-  const steps = [
+  return [
     { name: 'a_unchanged', members: l1Members, sighup: true },
     { name: 'b_add_member', members: [...l1Members, m4], sighup: true },
     { name: 'c_change_weight', members: [member(1, 5000, 3), member(2), member(3), m4], sighup: true },
     { name: 'd_remove_member', members: [member(1, 5000, 3), member(2), member(3)], sighup: true },
     { name: 'e_systemctl_restart', members: [member(1, 5000, 3), member(2), member(3)], restart: true },
   ];
-  const opFigs = {};
-  for (const step of steps) {
-    const pidBefore = await mainPid(unit);
-    const connsBefore = (await ipvsConnections(NS_A)).length;
-    await traffic.request({ cmd: 'mark', label: `${step.name}:start` });
-    const f = { pid_before: pidBefore, ipvs_connections_before: connsBefore };
-    if (step.restart) {
-      const t = performance.now();
-      await sh('systemctl', ['restart', unit]);
-      f.systemctl_restart_ms = Math.round(performance.now() - t);
-    } else {
-      const r = await pushListener('a', l1Listener('a', step.members));
-      f.upload_ms = r.uploadMs;
-      f.reload_ms = r.reloadMs;
-      f.answer = r.detail;
-      s.check(r.ok, `${step.name}: upload/reload failed: ${JSON.stringify(r).slice(0, 300)}`);
-    }
-    const m = await waitFor(() => serviceMatches(NS_A, 'UDP', `${VIP}:5000`, step.members), { timeoutMs: 15_000, intervalMs: 100 });
-    f.ipvs_matches_config_after_ms = Math.round(m.ms);
-    s.check(m.ok, `${step.name}: IPVS does not match the config: ${JSON.stringify(await ipvs(NS_A))}`);
-    await sleep(2500);
-    await traffic.request({ cmd: 'mark', label: `${step.name}:end` });
-    if (step.name === 'b_add_member') {
-      // New long-lived flows, scheduled over 4 members: some of them land on be4, whose removal
-      // in step d shows what happens to the connections of a removed member.
-      const added = await traffic.request({ cmd: 'add_flows', n: 4 });
-      flows = added.total;
-    }
-    f.pid_after = await mainPid(unit);
-    f.ipvs_connections_after = (await ipvsConnections(NS_A)).length;
-    f.same_keepalived = f.pid_after === pidBefore;
-    if (step.sighup) s.check(f.same_keepalived, `${step.name}: keepalived was replaced (${pidBefore} -> ${f.pid_after}); a reload must be a SIGHUP or nothing`);
-    else s.check(!f.same_keepalived, `${step.name}: systemctl restart kept the pid`);
-    opFigs[step.name] = f;
+}
+
+/** One change under the stream: its figures (pid, IPVS connections, times); `state.flows` grows after b_add_member. */
+async function runStep(s, unit, step, state) {
+  const pidBefore = await mainPid(unit);
+  const connsBefore = (await ipvsConnections(NS_A)).length;
+  await traffic.request({ cmd: 'mark', label: `${step.name}:start` });
+  const f = { pid_before: pidBefore, ipvs_connections_before: connsBefore };
+  if (step.restart) {
+    const t = performance.now();
+    await sh('systemctl', ['restart', unit]);
+    f.systemctl_restart_ms = Math.round(performance.now() - t);
+  } else {
+    const r = await pushListener('a', l1Listener('a', step.members));
+    f.upload_ms = r.uploadMs;
+    f.reload_ms = r.reloadMs;
+    f.answer = r.detail;
+    s.check(r.ok, `${step.name}: upload/reload failed: ${JSON.stringify(r).slice(0, 300)}`);
   }
-  const stream = await stopStream('changes');
+  const m = await waitFor(() => serviceMatches(NS_A, 'UDP', `${VIP}:5000`, step.members), { timeoutMs: 15_000, intervalMs: 100 });
+  f.ipvs_matches_config_after_ms = Math.round(m.ms);
+  s.check(m.ok, `${step.name}: IPVS does not match the config: ${JSON.stringify(await ipvs(NS_A))}`);
+  await sleep(2500);
+  await traffic.request({ cmd: 'mark', label: `${step.name}:end` });
+  if (step.name === 'b_add_member') {
+    // New long-lived flows, scheduled over 4 members: some of them land on be4, whose removal
+    // in step d shows what happens to the connections of a removed member.
+    const added = await traffic.request({ cmd: 'add_flows', n: 4 });
+    state.flows = added.total;
+  }
+  f.pid_after = await mainPid(unit);
+  f.ipvs_connections_after = (await ipvsConnections(NS_A)).length;
+  f.same_keepalived = f.pid_after === pidBefore;
+  if (step.sighup) s.check(f.same_keepalived, `${step.name}: keepalived was replaced (${pidBefore} -> ${f.pid_after}); a reload must be a SIGHUP or nothing`);
+  else s.check(!f.same_keepalived, `${step.name}: systemctl restart kept the pid`);
+  return f;
+}
+
+/** The stream cut into the baseline and one window per step, merged into the step figures. */
+function stepWindows(s, stream, steps, opFigs, flows) {
   const segs = [['baseline', markAt(stream, 'baseline') - 3000, markAt(stream, 'baseline')]];
   for (const step of steps) segs.push([step.name, markAt(stream, `${step.name}:start`), markAt(stream, `${step.name}:end`)]);
   const w = windows(stream, segs);
@@ -74,6 +73,11 @@ export async function scenarioChanges(s) {
   }
   s.fig('baseline', w.baseline);
   s.fig('steps', opFigs);
+  return w;
+}
+
+/** Where the long-lived flows of the member removed in step d went, and what they lost. */
+function checkRemovedMember(s, stream, flows) {
   // The flows that were on the member removed in step d: their datagrams lost during the step
   // and the member they reached afterwards (net.ipv4.vs.expire_nodest_conn=1 in the namespace).
   const dStart = markAt(stream, 'd_remove_member:start');
@@ -86,6 +90,21 @@ export async function scenarioChanges(s) {
   s.fig('flows_on_removed_member', removedFlows);
   s.check(removedFlows.length > 0, 'no long-lived flow was on the member removed in step d');
   s.check(removedFlows.every((x) => x.after && x.after !== 'be4'), 'a flow of the removed member did not move to another member');
+}
+
+export async function scenarioChanges(s) {
+  await ensureL1();
+  const unit = lvsUnit(AGENTS.a, L1);
+  const state = { flows: STREAM.flows };
+  await traffic.request({ cmd: 'stream_start', vip: VIP, port: 5000, ...STREAM });
+  await sleep(3000);
+  await traffic.request({ cmd: 'mark', label: 'baseline' });
+  const steps = changeSteps();
+  const opFigs = {};
+  for (const step of steps) opFigs[step.name] = await runStep(s, unit, step, state);
+  const stream = await stopStream('changes');
+  const w = stepWindows(s, stream, steps, opFigs, state.flows);
+  checkRemovedMember(s, stream, state.flows);
   s.check(w.baseline.fresh_lost + w.baseline.flow_lost === 0, 'datagrams lost with no change at all');
   for (const name of ['a_unchanged', 'b_add_member', 'c_change_weight']) {
     const x = w[name];
