@@ -13,7 +13,7 @@ import { ensureDir, writeIfChanged } from '../system/files.js';
 import type { Paths } from '../system/paths.js';
 import { KeyedLock } from './keyed-lock.js';
 import { SCRIPT_MODE } from './namespace.js';
-import type { StateStore } from './state.js';
+import { runsVirtualServers, type StateStore } from './state.js';
 
 export class CheckScripts {
   private readonly lock = new KeyedLock();
@@ -74,9 +74,7 @@ export class CheckScripts {
         .filter((l) => l.wantRunning)
         .map((l) => {
           const id = l.id as Uuid;
-          // the config keepalived runs, or the one it is being started with
-          const virtualServers = (l.applied ?? l.installed)?.virtualServers ?? false;
-          return { id, pidFile: this.paths.lvsPidFile(id), checkPidFile: virtualServers ? this.paths.lvsCheckPidFile(id) : null };
+          return { id, pidFile: this.paths.lvsPidFile(id), checkPidFile: runsVirtualServers(l) ? this.paths.lvsCheckPidFile(id) : null };
         });
       await writeIfChanged(this.paths.lvsLivenessCheckScript, renderLvsLivenessCheck(this.paths.procDir, listeners), SCRIPT_MODE);
     });

@@ -19,7 +19,7 @@ import { validateKeepalivedConfig } from './apply/validators.js';
 import type { DaemonAction, DaemonServiceDeps, ListenerStatusEntry } from './daemon-service.js';
 import { contentHash } from './digest.js';
 import { KeyedLock } from './keyed-lock.js';
-import type { LvsConfigFactsState, LvsListenerState } from './state.js';
+import { runsVirtualServers, type LvsConfigFactsState, type LvsListenerState } from './state.js';
 
 /** A keepalived LVS config and the facts about it the agent keeps. */
 export interface LvsConfig {
@@ -141,8 +141,7 @@ export class LvsListeners {
     return Promise.all(
       Object.values(state.current.lvsListeners).map(async (l) => {
         const alive = (await pidFileState(paths, paths.lvsPidFile(l.id as Uuid))) === 'alive';
-        const virtualServers = (l.applied ?? l.installed)?.virtualServers ?? false;
-        return { status: alive ? (virtualServers ? 'ACTIVE' : 'OFFLINE') : l.wantRunning ? 'ERROR' : 'OFFLINE', uuid: l.id, type: l.protocol };
+        return { status: alive ? (runsVirtualServers(l) ? 'ACTIVE' : 'OFFLINE') : l.wantRunning ? 'ERROR' : 'OFFLINE', uuid: l.id, type: l.protocol };
       }),
     );
   }

@@ -70,6 +70,9 @@ const StateFile = z.object({
 });
 
 export type LvsConfigFactsState = z.infer<typeof LvsConfigFacts>;
+
+/** Whether the config a listener's keepalived runs (or is being started with) has virtual servers. */
+export const runsVirtualServers = (l: LvsListenerState): boolean => (l.applied ?? l.installed)?.virtualServers ?? false;
 export type LvsListenerState = z.infer<typeof LvsListener>;
 export type LoadBalancerState = z.infer<typeof LoadBalancer>;
 export type VrrpState = z.infer<typeof Vrrp>;

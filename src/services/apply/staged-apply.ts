@@ -82,7 +82,7 @@ export class StagedApply {
       let outcome: ApplyOutcome = 'installed';
       if (req.activate !== undefined) {
         const running = await init.isActive(req.daemon);
-        outcome = running && req.activate.appliedHash === req.hash ? 'unchanged' : await this.activate(req.daemon, req.activate.children, running);
+        outcome = running && req.activate.appliedHash === req.hash ? 'unchanged' : await this.startOrReload(req.daemon, req.activate.children, running);
       }
       await req.commit(outcome);
       return outcome;
@@ -95,6 +95,11 @@ export class StagedApply {
   /** Starts a stopped daemon or reloads a running one, and answers once it proves it serves. */
   async activate(daemon: DaemonUnitSpec, children: readonly string[], running: boolean): Promise<'started' | 'reloaded'> {
     await this.deps.namespace.ensure();
+    return this.startOrReload(daemon, children, running);
+  }
+
+  /** `apply` has made sure of the namespace already. */
+  private startOrReload(daemon: DaemonUnitSpec, children: readonly string[], running: boolean): Promise<'started' | 'reloaded'> {
     return startOrReload(this.deps.paths, this.deps.init, { daemon, children, running, settleMs: this.deps.settleMs(), timeoutMs: this.deps.readyTimeoutMs() });
   }
 
