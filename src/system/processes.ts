@@ -20,6 +20,21 @@ export async function readPid(pidFile: string): Promise<number | undefined> {
   return parsePid(await readIfExists(pidFile));
 }
 
+/**
+ * True when the pid file names a pid whose process is gone: the daemon wrote it and died. A
+ * missing, empty or half-written pid file (a daemon still starting) is not that.
+ */
+export async function diedAfterWritingPid(paths: Paths, pidFile: string): Promise<boolean> {
+  const pid = await readPid(pidFile);
+  if (pid === undefined) return false;
+  try {
+    await access(paths.proc(pid));
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 export async function pidFileState(paths: Paths, pidFile: string): Promise<PidFileState> {
   const text = await readIfExists(pidFile);
   if (text === undefined) return 'absent';

@@ -107,6 +107,13 @@ describe('waitHealthy with a ready line', () => {
     await expect(wait).rejects.toMatchObject({ details: expect.stringContaining("Can't initialize ipvs") });
   }, 10_000);
 
+  it('keeps waiting while the pid file is empty (keepalived still writing it)', async () => {
+    const t = setup();
+    writeFileSync(t.keepalived.pidFile, '');
+    later(100, () => t.alive(t.keepalived.pidFile, 4253));
+    await expect(waitHealthy(t.paths, { daemon: t.keepalived, children: [], settleMs: 0, action: 'start', timeoutMs: 5000 })).resolves.toBeUndefined();
+  });
+
   it('needs no line from keepalived', async () => {
     const t = setup();
     t.alive(t.keepalived.pidFile, 4249);

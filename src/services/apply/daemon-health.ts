@@ -8,7 +8,7 @@
 import { open, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CommandFailed } from '../../model/errors.js';
-import { pidFileState } from '../../system/processes.js';
+import { diedAfterWritingPid, pidFileState } from '../../system/processes.js';
 import type { Paths } from '../../system/paths.js';
 import { removePidFiles } from '../../system/init/process-signals.js';
 import { reloadOf, type DaemonUnitSpec, type InitSystem } from '../../system/init/types.js';
@@ -64,7 +64,7 @@ export async function waitHealthy(paths: Paths, wait: HealthWait): Promise<void>
       up = true;
       break;
     }
-    if ((await pidFileState(paths, wait.daemon.pidFile)) === 'stale') break;
+    if (await diedAfterWritingPid(paths, wait.daemon.pidFile)) break;
     await sleep(POLL_MS);
   }
   if (up && wait.settleMs > 0) {
