@@ -26,6 +26,7 @@ const SUITES = {
   agent: () => import('./suites/agent.mjs'),
   udp_upload_reload: () => import('./suites/udp_upload_reload.mjs'),
   check_script: () => import('./suites/check_script.mjs'),
+  controller_calls: () => import('./suites/controller_calls.mjs'),
 };
 
 function selectedSuites() {

@@ -91,7 +91,7 @@ function stopByPidFile(pidFile, configFile) {
  * `settings` ({ section: { option: value } }) adds or overrides options, e.g. the
  * network_namespace of a suite that runs keepalived (see testNamespace()).
  */
-export async function ourAgent(ctx, { name = 'ours', settings = {} } = {}) {
+export async function ourAgent(ctx, { name = 'ours', settings = {}, netns = null } = {}) {
   const port = await freePort();
   const home = join(ctx.tmp.dir, `ours-${name}`);
   const root = join(home, 'root');
@@ -108,7 +108,8 @@ export async function ourAgent(ctx, { name = 'ours', settings = {} } = {}) {
   // node's own; the pidfile lets --pid-cmd and our cleanup find it.
   const startCmd =
     `cd ${sh(REPO)} && echo $$ > ${sh(pidFile)} && ` +
-    `exec ${sh(process.execPath)} ${sh(cli)} --config-file ${sh(configFile)} >> ${sh(stdoutFile)} 2>&1`;
+    // `ip netns exec` execs the command in place (no fork), so the pid stays node's
+    `exec ${netns === null ? '' : `ip netns exec ${sh(netns)} `}${sh(process.execPath)} ${sh(cli)} --config-file ${sh(configFile)} >> ${sh(stdoutFile)} 2>&1`;
 
   const stop = stopByPidFile(pidFile, configFile);
   ctx.cleanup.add(`stop our agent ${name}`, stop);
@@ -130,7 +131,7 @@ export async function ourAgent(ctx, { name = 'ours', settings = {} } = {}) {
       assertNotAborted('our agent');
       // Its own session, like under measure.py; stop() finds it through the pidfile.
       spawn('sh', ['-c', startCmd], { detached: true, stdio: 'ignore' }).unref();
-      await waitForPort(port, 60_000);
+      await waitForPort(port, 60_000, netns);
     },
     stop,
   };

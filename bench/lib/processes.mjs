@@ -86,13 +86,20 @@ function portAccepts(port) {
   });
 }
 
-export async function waitForPort(port, timeoutMs) {
+/** A listening socket on `port` inside network namespace `netns` (ss there; we cannot connect from here). */
+async function listensIn(netns, port) {
+  const res = await runCommand('ip', ['netns', 'exec', netns, 'ss', '-Hltn', `sport = :${port}`]);
+  return res.code === 0 && res.stdout.trim() !== '';
+}
+
+/** Waits until 127.0.0.1:`port` accepts connections, here or, with `netns`, in that namespace. */
+export async function waitForPort(port, timeoutMs, netns = null) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (await portAccepts(port)) return;
+    if (netns === null ? await portAccepts(port) : await listensIn(netns, port)) return;
     await sleep(50);
   }
-  throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs / 1000}s`);
+  throw new Error(`nothing listens on 127.0.0.1:${port}${netns === null ? '' : ` in ${netns}`} after ${timeoutMs / 1000}s`);
 }
 
 export function isAlive(pid) {

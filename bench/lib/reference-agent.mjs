@@ -17,11 +17,14 @@ import { tool } from './shared-tools.mjs';
  * The Debian octavia-agent 11.0.0, run by reference-agent.sh in its sandbox (systemd mode,
  * SINGLE topology) on its own port, serving our shared PKI.
  */
-export async function referenceAgent(ctx, { name = 'ref', mode = 'systemd', topology = 'SINGLE' } = {}) {
+export async function referenceAgent(ctx, { name = 'ref', mode = 'systemd', topology = 'SINGLE', netns = null } = {}) {
   const port = await freePort();
   const state = join(ctx.tmp.dir, `reference-${name}`);
   await mkdir(state, { recursive: true });
+  // `netns`: the agent's own network namespace (its "host" side, where plug/vip finds NICs),
+  // instead of the host's; the port then listens in there.
   const script = tool('reference-agent.sh');
+  const inNetns = netns === null ? '' : `ip netns exec ${sh(netns)} `;
   // OCTAVIA_REF_CERTS makes the sandbox use our PKI instead of generating its own;
   // OCTAVIA_REF_WAIT=0 returns at once so that measure.py times launch → first 200 itself.
   const env = `OCTAVIA_REF_CERTS=${sh(ctx.pki.dir)}`;
@@ -53,13 +56,13 @@ export async function referenceAgent(ctx, { name = 'ref', mode = 'systemd', topo
     /** The sandbox's state: var-lib-octavia/ is its /var/lib/octavia, log/ its /var/log. */
     agentDir: adir,
     baseUrl: `https://127.0.0.1:${port}`,
-    startCmd: `${env} OCTAVIA_REF_WAIT=0 ${sh(script)} start ${startArgs.map(sh).join(' ')}`,
+    startCmd: `${env} OCTAVIA_REF_WAIT=0 ${inNetns}${sh(script)} start ${startArgs.map(sh).join(' ')}`,
     stopCmd: `${sh(script)} stop ${sh(name)} ${sh(state)}`,
     pidCmd: `${sh(script)} pids ${sh(name)} ${sh(state)}`,
     logFiles: [join(adir, 'unshare.out'), join(adir, 'log', 'agent.stdout'), join(adir, 'log', 'amphora-agent-oslo.log')],
     async start() {
       assertNotAborted('the reference agent');
-      const res = await runCommand('sh', ['-c', `${env} ${sh(script)} start ${startArgs.map(sh).join(' ')}`]);
+      const res = await runCommand('sh', ['-c', `${env} ${inNetns}${sh(script)} start ${startArgs.map(sh).join(' ')}`]);
       if (res.code !== 0) throw new Error(`reference-agent.sh start failed:\n${res.stderr}`);
     },
     stop,
