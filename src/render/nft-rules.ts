@@ -10,6 +10,10 @@
  *   loopback on `lo` only, and a `goto` from the VIP interface into a chain of its own holding
  *   one accept per rule sent.
  *
+ * One statement differs from master's: VRRP from an IPv6 peer is matched as `meta l4proto 112`
+ * (master's `ip6 saddr … ip protocol 112` is refused by nft, so an IPv6 ACTIVE_STANDBY amphora
+ * would get no ruleset at all).
+ *
  * Both begin by creating and deleting the table, so that one `nft -f` replaces the whole table
  * in a single transaction (master does this for the VIP ruleset only; here the base ruleset can
  * be loaded again without duplicating its rules).
@@ -19,6 +23,7 @@
  */
 import { UnsafeValue } from '../model/errors.js';
 import type { FirewallRule } from '../model/firewall-rules.js';
+import { parseCidr } from '../model/ip-address.js';
 
 export const NFT_FAMILY = 'inet';
 export const NFT_TABLE = 'amphora_table';
@@ -74,12 +79,16 @@ export function ruleStatement(rule: FirewallRule): string {
     case 'SCTP':
       return `${source}sctp dport ${rule.port} accept`;
     case 'vrrp':
-      return `${source}ip protocol ${VRRP_PROTOCOL} accept`;
+      // An IPv6 peer's VRRP is IPv6 next header 112; master writes `ip6 saddr … ip protocol 112`,
+      // which nft refuses ("conflicting protocols"), failing the whole ruleset.
+      return cidr?.version === 6 && !anySource ? `${source}meta l4proto ${VRRP_PROTOCOL} accept` : `${source}ip protocol ${VRRP_PROTOCOL} accept`;
   }
 }
 
-function checkedPort(rule: FirewallRule): FirewallRule {
+/** The second check of a rule's values (the first is model/firewall-rules.ts at the API). */
+function checked(rule: FirewallRule): FirewallRule {
   if (!Number.isInteger(rule.port) || rule.port < 1 || rule.port > 65535) throw new UnsafeValue(`invalid firewall port: ${rule.port}`);
+  if (rule.cidr !== null && parseCidr(rule.cidr.text)?.text !== rule.cidr.text) throw new UnsafeValue(`invalid firewall CIDR: ${JSON.stringify(rule.cidr.text)}`);
   return rule;
 }
 
@@ -92,6 +101,6 @@ export function renderBaseRules(): string {
 export function renderVipRules(vipInterface: string, rules: readonly FirewallRule[]): string {
   if (!IFNAME.test(vipInterface)) throw new UnsafeValue(`invalid interface name: ${JSON.stringify(vipInterface)}`);
   const input = [INPUT_HOOK, ...[...STATE_AND_LOOPBACK, ...ALWAYS_ACCEPTED, `iifname ${vipInterface} goto ${NFT_VIP_CHAIN}`].map((l) => RULE + l)];
-  const vip = rules.map((r) => RULE + ruleStatement(checkedPort(r)));
+  const vip = rules.map((r) => RULE + ruleStatement(checked(r)));
   return table([chain(NFT_CHAIN, input), chain(NFT_VIP_CHAIN, vip)]);
 }
