@@ -40,6 +40,8 @@ const SYSTEM_UTILITIES = [
   '^src/system/files\\.ts$',
   '^src/system/paths\\.ts$',
   '^src/system/processes\\.ts$',
+  // reads a namespace's addresses through the ProcessRunner it is handed (`ip -j addr show`)
+  '^src/system/net/addresses\\.ts$',
   '^src/system/tls\\.ts$',
   // pid files and signals, shared by the direct adapter and the services; no init-kind logic.
   '^src/system/init/process-signals\\.ts$',

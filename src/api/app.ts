@@ -12,6 +12,8 @@ import type { HaproxyLoadBalancers } from '../services/haproxy-lbs.js';
 import type { ListenerModels } from '../services/listener-models.js';
 import type { LvsListeners } from '../services/lvs-listeners.js';
 import type { ServerCertificate } from '../services/server-certificate.js';
+import type { NamespaceInterfaces } from '../services/network/interfaces.js';
+import type { VipFirewall } from '../services/network/vip-firewall.js';
 import type { Vrrp } from '../services/vrrp.js';
 import { rawBody } from './body.js';
 import { errorHandler, patternOf, unmatchedRoute } from './errors.js';
@@ -19,6 +21,7 @@ import { requestLog } from './request-log.js';
 import type { Route } from './route.js';
 import { agentConfigRoutes } from './routes/agent-config.js';
 import { infoRoutes } from './routes/info.js';
+import { interfaceRoutes } from './routes/interfaces.js';
 import { listenerModelRoutes } from './routes/listeners-v2.js';
 import { lvsRoutes } from './routes/lvs.js';
 import { rootRoutes } from './routes/root.js';
@@ -33,6 +36,8 @@ export interface AppDeps {
   readonly vrrp: Vrrp;
   readonly models: ListenerModels;
   readonly haproxy: HaproxyLoadBalancers;
+  readonly interfaces: NamespaceInterfaces;
+  readonly vipFirewall: VipFirewall;
 }
 
 /** Werkzeug merges repeated slashes; so do we, on the path only. */
@@ -58,6 +63,7 @@ export function createApp(deps: AppDeps): Express {
     ...lvsRoutes(deps.lvs, raw, deps.models, deps.haproxy),
     ...listenerModelRoutes(deps.models, raw),
     ...vrrpRoutes(deps.vrrp, raw),
+    ...interfaceRoutes(deps.interfaces, deps.vipFirewall, raw),
   ];
   for (const route of routes) app[route.method](route.path, ...route.handlers);
 

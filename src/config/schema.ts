@@ -74,6 +74,9 @@ export const SCHEMA = {
     // ours: iproute2's tc, which makes members' replies to ONE_PACKET_SCHEDULING listeners
     // leave from the VIP (services/one-packet-nat.ts)
     tc_cmd: absPath('/sbin/tc'),
+    // ours: nftables, which loads the SR-IOV VIP firewall (services/network/vip-firewall.ts);
+    // Octavia master's NFT_CMD
+    nft_cmd: absPath('/usr/sbin/nft'),
     // how long keepalived must stay alive after start/reload before the agent reports success
     process_settle_seconds: float(0.5, 0),
     // how long a started daemon may take to be running (its pid files, its ready line) and a reloaded

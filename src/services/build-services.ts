@@ -20,6 +20,8 @@ import { HaproxyLoadBalancers } from './haproxy-lbs.js';
 import { ListenerModels } from './listener-models.js';
 import { LvsListeners } from './lvs-listeners.js';
 import { AmphoraNamespace } from './namespace.js';
+import { NamespaceInterfaces } from './network/interfaces.js';
+import { VipFirewall } from './network/vip-firewall.js';
 import { OnePacketNat } from './one-packet-nat.js';
 import type { PackageVersions } from './package-versions.js';
 import { ServerCertificate } from './server-certificate.js';
@@ -57,6 +59,9 @@ export function buildServices(seams: ServiceSeams) {
   const daemonDeps = (component: string): DaemonServiceDeps => ({ config, paths, runner, init, specs, scripts, state, applier, log: log.child({ component }) });
   const lvs = new LvsListeners(daemonDeps('lvs'));
   const haproxy = new HaproxyLoadBalancers(daemonDeps('haproxy'));
+  // the namespace's interfaces and the SR-IOV VIP firewall (GET /1.0/interface, PUT .../rules)
+  const interfaces = new NamespaceInterfaces({ config, paths, runner });
+  const vipFirewall = new VipFirewall({ config, paths, runner, interfaces, log: log.child({ component: 'vip-firewall' }) });
   const onePacketNat = new OnePacketNat({ config, paths, runner, log: log.child({ component: 'one-packet-nat' }) });
   return {
     agentConfig,
@@ -67,6 +72,8 @@ export function buildServices(seams: ServiceSeams) {
     haproxy,
     vrrp: new Vrrp(daemonDeps('vrrp')),
     onePacketNat,
+    interfaces,
+    vipFirewall,
     models: new ListenerModels({ config, paths, runner, state, scripts, applier, specs, lvs, haproxy, onePacketNat, log: log.child({ component: 'models' }) }),
     info: new AmphoraInfo({ versions: seams.versions, host: seams.host, state, paths, config }),
     certificate: new ServerCertificate({ certPath: () => config().amphora_agent.agent_server_cert, reloadTls: seams.reloadTls, log: log.child({ component: 'certificate' }) }),

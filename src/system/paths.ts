@@ -73,6 +73,9 @@ export interface Paths {
   /** haproxy's console output (it runs in the foreground, -db) for the failure tail. */
   haproxyLogFile(lbId: Uuid): string;
 
+  /** The SR-IOV VIP firewall's nftables ruleset (Octavia master's NFT_RULES_FILE name, under base_path). */
+  readonly nftRulesFile: string;
+
   /** A config being applied: written here, validated, then renamed over `target`. */
   stagedConfig(target: string): string;
   /** A config the validator refused, kept for the operator (Octavia's `-failed` copy). */
@@ -124,6 +127,7 @@ export function createPaths(config: StartupConfig): Paths {
     haproxyPidFile: (id) => join(base, `${id}.pid`),
     haproxyStatsSocket: (id) => join(base, `${id}.sock`),
     haproxyLogFile: (id) => join(base, id, 'haproxy.log'),
+    nftRulesFile: join(base, 'nftables-vip.rules'),
     stagedConfig: (target) => `${target}.new`,
     rejectedConfig: (target) => `${target}.new-failed`,
     scratchConfig: (target, token) => `${target}.check-${checked(token, SCRATCH_TOKEN, 'scratch token')}`,
