@@ -10,6 +10,7 @@ import type { AgentConfigService } from '../services/agent-config.js';
 import type { AmphoraInfo } from '../services/amphora-info.js';
 import type { HaproxyLoadBalancers } from '../services/haproxy-lbs.js';
 import type { ListenerModels } from '../services/listener-models.js';
+import type { Plugs } from '../services/network/plug.js';
 import type { LvsListeners } from '../services/lvs-listeners.js';
 import type { ServerCertificate } from '../services/server-certificate.js';
 import type { Vrrp } from '../services/vrrp.js';
@@ -20,6 +21,7 @@ import type { Route } from './route.js';
 import { agentConfigRoutes } from './routes/agent-config.js';
 import { infoRoutes } from './routes/info.js';
 import { listenerModelRoutes } from './routes/listeners-v2.js';
+import { plugRoutes } from './routes/plug.js';
 import { lvsRoutes } from './routes/lvs.js';
 import { rootRoutes } from './routes/root.js';
 import { vrrpRoutes } from './routes/vrrp.js';
@@ -33,6 +35,7 @@ export interface AppDeps {
   readonly vrrp: Vrrp;
   readonly models: ListenerModels;
   readonly haproxy: HaproxyLoadBalancers;
+  readonly plugs: Plugs;
 }
 
 /** Werkzeug merges repeated slashes; so do we, on the path only. */
@@ -58,6 +61,7 @@ export function createApp(deps: AppDeps): Express {
     ...lvsRoutes(deps.lvs, raw, deps.models, deps.haproxy),
     ...listenerModelRoutes(deps.models, raw),
     ...vrrpRoutes(deps.vrrp, raw),
+    ...plugRoutes(deps.plugs),
   ];
   for (const route of routes) app[route.method](route.path, ...route.handlers);
 
