@@ -38,6 +38,8 @@ export interface InterfaceUpDeps {
 
 const addrKey = (address: string, prefixlen: number) => `${normalizeIp(address)!}/${prefixlen}`;
 const routeKey = (r: RouteKey) => `${r.dst}|${r.gateway ?? ''}|${r.prefsrc ?? ''}|${r.table}`;
+/** `ip rule` does not infer the family from the address. */
+const fam = (src: string) => (src.includes(':') ? '-6' : '-4');
 const ruleKey = (r: { src: string; srcLen: number; table: number }) => `${r.src}/${r.srcLen}|${r.table}`;
 
 function desiredRoute(r: InterfaceRoute): RouteKey {
@@ -90,15 +92,16 @@ export class InterfaceUp {
 
   private async addresses(file: InterfaceFile): Promise<void> {
     const current = (await this.deps.ip.addresses(this.deps.netns, file.name)).filter((a) => a.permanent && !(a.family === 'inet6' && a.scope === 'link'));
-    const stale = new Map(current.map((a) => [addrKey(a.local, a.prefixlen), a]));
+    const stale = new Set(current.map((a) => addrKey(a.local, a.prefixlen)));
+    const missing: string[] = [];
     for (const a of file.addresses) {
       if (a.address === undefined || a.prefixlen === undefined || a.dhcp || a.ipv6auto) continue;
       const key = addrKey(a.address, a.prefixlen);
-      if (stale.delete(key)) continue;
-      if (a.octavia_owned === false) continue;
-      await this.ipRun(['addr', 'add', key, 'dev', file.name]);
+      if (!stale.delete(key) && a.octavia_owned !== false) missing.push(key);
     }
-    for (const key of stale.keys()) await this.ipRun(['addr', 'del', key, 'dev', file.name], true);
+    // stale ones first: deleting an IPv4 primary address takes its secondaries with it
+    for (const key of stale) await this.ipRun(['addr', 'del', key, 'dev', file.name], true);
+    for (const key of missing) await this.ipRun(['addr', 'add', key, 'dev', file.name]);
   }
 
   /** Routes with a source address fail while that address is still tentative (IPv6 DAD). */
@@ -136,15 +139,15 @@ export class InterfaceUp {
     for (const rule of file.rules) {
       const want = { src: normalizeIp(rule.src)!, srcLen: rule.src_len, table: rule.table ?? 254 };
       if (stale.delete(ruleKey(want))) continue;
-      await this.ipRun(['rule', 'add', 'from', `${want.src}/${want.srcLen}`, 'table', String(want.table)]);
+      await this.ipRun([fam(want.src), 'rule', 'add', 'from', `${want.src}/${want.srcLen}`, 'table', String(want.table)]);
     }
-    for (const r of stale.values()) await this.ipRun(['rule', 'del', 'from', `${r.src}/${r.srcLen}`, 'table', String(r.table)], true);
+    for (const r of stale.values()) await this.ipRun([fam(r.src), 'rule', 'del', 'from', `${r.src}/${r.srcLen}`, 'table', String(r.table)], true);
   }
 
   /** Undoes a failed plug's rules and masquerade (addresses and routes leave with the link). */
   async undo(file: InterfaceFile): Promise<void> {
     if (managesRules(file)) {
-      for (const rule of file.rules) await this.ipRun(['rule', 'del', 'from', `${normalizeIp(rule.src)!}/${rule.src_len}`, 'table', String(rule.table ?? 254)], true);
+      for (const rule of file.rules) await this.ipRun([fam(rule.src), 'rule', 'del', 'from', `${normalizeIp(rule.src)!}/${rule.src_len}`, 'table', String(rule.table ?? 254)], true);
     }
     for (const s of masqueradeScripts(file).known) await this.deps.masquerade.remove(s.family, s.interface);
   }
