@@ -10,6 +10,7 @@ import type { AgentConfigService } from '../services/agent-config.js';
 import type { AmphoraInfo } from '../services/amphora-info.js';
 import type { HaproxyLoadBalancers } from '../services/haproxy-lbs.js';
 import type { ListenerModels } from '../services/listener-models.js';
+import type { Plugs } from '../services/network/plug.js';
 import type { LvsListeners } from '../services/lvs-listeners.js';
 import type { ServerCertificate } from '../services/server-certificate.js';
 import type { NamespaceInterfaces } from '../services/network/interfaces.js';
@@ -23,6 +24,7 @@ import { agentConfigRoutes } from './routes/agent-config.js';
 import { infoRoutes } from './routes/info.js';
 import { interfaceRoutes } from './routes/interfaces.js';
 import { listenerModelRoutes } from './routes/listeners-v2.js';
+import { plugRoutes } from './routes/plug.js';
 import { lvsRoutes } from './routes/lvs.js';
 import { rootRoutes } from './routes/root.js';
 import { vrrpRoutes } from './routes/vrrp.js';
@@ -38,6 +40,7 @@ export interface AppDeps {
   readonly haproxy: HaproxyLoadBalancers;
   readonly interfaces: NamespaceInterfaces;
   readonly vipFirewall: VipFirewall;
+  readonly plugs: Plugs;
 }
 
 /** Werkzeug merges repeated slashes; so do we, on the path only. */
@@ -64,6 +67,7 @@ export function createApp(deps: AppDeps): Express {
     ...listenerModelRoutes(deps.models, raw),
     ...vrrpRoutes(deps.vrrp, raw),
     ...interfaceRoutes(deps.interfaces, deps.vipFirewall, raw),
+    ...plugRoutes(deps.plugs),
   ];
   for (const route of routes) app[route.method](route.path, ...route.handlers);
 

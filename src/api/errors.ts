@@ -7,7 +7,7 @@
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../log.js';
-import { AgentError, ModelRejected, PayloadTooLarge } from '../model/errors.js';
+import { AgentError, ModelRejected, PayloadTooLarge, ReferenceAnswer } from '../model/errors.js';
 
 export const NOT_FOUND_TEXT =
   '404 Not Found: The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.';
@@ -51,6 +51,10 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     let error = err;
     const parser = err as BodyParserError;
     if (parser?.type === 'entity.too.large') error = new PayloadTooLarge(parser.limit ?? 0);
+    if (error instanceof ReferenceAnswer) {
+      res.status(error.status).json(error.body);
+      return;
+    }
     if (error instanceof AgentError) {
       if (error.status >= 500) log.error({ err: error, reqId: res.locals['reqId'] }, error.message);
       res.status(error.status).json({

@@ -111,3 +111,17 @@ export class CommandFailed extends AgentError {
     this.output = output;
   }
 }
+
+/**
+ * An answer whose body must keep the reference's exact shape because the controller reads it or
+ * Octavia's tests pin it: the framework 400 `{error, http_code}` of the plug endpoints and the
+ * 404 `{details: "No suitable network interface found"}` that the controller retries on.
+ */
+export class ReferenceAnswer extends AgentError {
+  readonly body: Readonly<Record<string, unknown>>;
+
+  constructor(status: number, code: AgentErrorCode, body: Readonly<Record<string, unknown>>) {
+    super(code, status, String(body['error'] ?? body['message'] ?? body['details'] ?? ''));
+    this.body = body;
+  }
+}

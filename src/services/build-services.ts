@@ -20,6 +20,7 @@ import { HaproxyLoadBalancers } from './haproxy-lbs.js';
 import { ListenerModels } from './listener-models.js';
 import { LvsListeners } from './lvs-listeners.js';
 import { AmphoraNamespace } from './namespace.js';
+import { buildNetwork } from './network/build.js';
 import { NamespaceInterfaces } from './network/interfaces.js';
 import { VipFirewall } from './network/vip-firewall.js';
 import { OnePacketNat } from './one-packet-nat.js';
@@ -38,6 +39,8 @@ export interface ServiceSeams {
   readonly versions: PackageVersions;
   /** Re-reads the TLS material so that the next handshake uses it. */
   readonly reloadTls: () => Promise<void>;
+  /** plug: the agent's own namespace as `ip link set … netns` names it (its pid; a test's namespace name). */
+  readonly homeNetns?: string;
   readonly log: Logger;
 }
 
@@ -63,8 +66,12 @@ export function buildServices(seams: ServiceSeams) {
   const interfaces = new NamespaceInterfaces({ config, paths, runner });
   const vipFirewall = new VipFirewall({ config, paths, runner, interfaces, log: log.child({ component: 'vip-firewall' }) });
   const onePacketNat = new OnePacketNat({ config, paths, runner, log: log.child({ component: 'one-packet-nat' }) });
+  // plug vip / plug network and the interface bring-up
+  const network = buildNetwork({ config, paths, runner, namespace, homeNetns: seams.homeNetns ?? String(process.pid), log: log.child({ component: 'network' }) });
   return {
     agentConfig,
+    plugs: network.plugs,
+    interfacesBoot: network.interfacesBoot,
     namespace,
     specs,
     scripts,

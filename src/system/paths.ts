@@ -19,6 +19,17 @@ function checked(name: string, pattern: RegExp, what: string): string {
   return name;
 }
 
+// --- plug (interface files) ---
+/** Octavia's default `agent_server_network_dir`. */
+export const DEFAULT_NETWORK_DIR = '/etc/octavia/interfaces';
+const IFACE_NAME = /^[A-Za-z0-9_.-]{1,15}$/;
+
+/** `<dir>/<name>.json`, the interface file of one interface (`dir`: the live agent_server_network_dir). */
+export function interfaceFilePath(dir: string | null | undefined, name: string): string {
+  return join(dir ?? DEFAULT_NETWORK_DIR, `${checked(name, IFACE_NAME, 'interface name')}.json`);
+}
+// --- end plug ---
+
 export interface Paths {
   /** `[haproxy_amphora] base_path`, /var/lib/octavia on an amphora. */
   readonly base: string;

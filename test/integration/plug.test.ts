@@ -1,0 +1,200 @@
+/**
+ * @module test/integration/plug
+ * plug vip and plug network with real `ip`, `nft` and veth pairs, as root. The agent's network
+ * services run in-process over the real ExecaRunner; their "default namespace" is a namespace
+ * this test creates (`home`): every command the agent would run in its own namespace is run
+ * there (`inHome` below places it, nothing else changes), and the amphora namespace has a
+ * unique name. veth pairs stand in for Neutron ports: the port's MAC on the `home` side, the
+ * peer in `net`, which holds the gateway. Proves: the state inside the amphora namespace equals
+ * what Octavia's own `amphora-interface up eth1` sets for the same file in a twin namespace;
+ * GARP and unsolicited NA reach the peer; ping and TCP reach the VIPs; a second bring-up changes
+ * nothing; plug network names eth2 and updates it in place; a failed plug leaves nothing.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { silentLogger } from '../../src/log.js';
+import { parsePlugNetwork, parsePlugVip } from '../../src/model/plug/requests.js';
+import { AmphoraNamespace } from '../../src/services/namespace.js';
+import { buildNetwork } from '../../src/services/network/build.js';
+import { ExecaRunner, type ProcessRunner, type RunOptions } from '../../src/system/exec.js';
+import { createPaths } from '../../src/system/paths.js';
+import { must, sh } from '../support/commands.js';
+import { addNetns, deleteNetns, uniqueName } from '../support/netns.js';
+import { tierCanRun } from '../support/requirements.js';
+import { waitFor } from '../support/wait-for.js';
+
+const canRun = tierCanRun('integration: plug vip / plug network', { root: true, binaries: ['ip', 'nft', 'nc', 'ping'], python: 'octavia', files: ['/usr/bin/amphora-interface'] });
+
+/** Runs what the agent runs in its own namespace inside `home`. */
+function inHome(inner: ProcessRunner, home: string): ProcessRunner {
+  return {
+    run: (cmd, args, options: RunOptions = {}) => inner.run(cmd, args, { ...options, netns: options.netns ?? home }),
+    spawnDetached: (cmd, args, options) => inner.spawnDetached(cmd, args, options),
+  };
+}
+
+const MAC_VIP = 'fa:16:3e:5a:00:01';
+const MAC_MEMBER = 'fa:16:3e:5a:00:02';
+const MAC_TWIN = 'fa:16:3e:5a:00:03';
+const VIP_BODY = {
+  subnet_cidr: '203.0.113.0/24',
+  gateway: '203.0.113.1',
+  mac_address: MAC_VIP.toUpperCase(),
+  vrrp_ip: '203.0.113.7',
+  mtu: 1450,
+  host_routes: [{ destination: '198.51.100.128/25', nexthop: '203.0.113.254' }],
+  additional_vips: [{ ip_address: '2001:db8:7::5', subnet_cidr: '2001:db8:7::/64', gateway: '2001:db8:7::1', host_routes: [] }],
+};
+
+const j = async (ns: string, args: string[]) => JSON.parse((await must('ip', ['-n', ns, '-j', ...args])).stdout || '[]') as Record<string, unknown>[];
+
+/** What amphora-interface and the agent set, in comparable form. */
+async function netState(ns: string, dev: string) {
+  const addrs = (await j(ns, ['addr', 'show', 'dev', dev])).flatMap((l) => (l['addr_info'] as Record<string, unknown>[]) ?? []);
+  const routes = [...(await j(ns, ['-4', 'route', 'show', 'table', 'all', 'dev', dev])), ...(await j(ns, ['-6', 'route', 'show', 'table', 'all', 'dev', dev]))];
+  const rules = [...(await j(ns, ['-4', 'rule', 'show'])), ...(await j(ns, ['-6', 'rule', 'show']))];
+  const nft = JSON.parse((await must('ip', ['netns', 'exec', ns, 'nft', '-j', 'list', 'ruleset'])).stdout) as { nftables: Record<string, Record<string, unknown>>[] };
+  const link = (await j(ns, ['link', 'show', 'dev', dev]))[0]!;
+  // link-local addresses and their routes are the kernel's (the reference deletes the address, the agent keeps it)
+  const linkLocal = (s: unknown) => String(s).startsWith('fe80') || String(s).startsWith('ff00');
+  return {
+    mtu: link['mtu'],
+    up: (link['flags'] as string[]).includes('UP'),
+    addresses: addrs.filter((a) => !linkLocal(a['local'])).map((a) => `${String(a['local'])}/${String(a['prefixlen'])}`).sort(),
+    routes: routes
+      .filter((r) => !linkLocal(r['dst']) && r['table'] !== 'local')
+      .map((r) => [r['dst'], r['gateway'], r['table'] ?? 'main', r['protocol'], r['scope'], r['prefsrc'], ((r['flags'] as string[]) ?? []).filter((f) => f === 'onlink')].join(' '))
+      .sort(),
+    rules: rules.map((r) => `${String(r['src'])}/${String(r['srclen'] ?? '')} ${String(r['table'])}`).sort(),
+    nft: nft.nftables
+      .filter((i) => !i['metainfo'])
+      .map((i) => {
+        const [kind, body] = Object.entries(i)[0]!;
+        const { handle: _h, ...rest } = body as Record<string, unknown>;
+        return `${kind} ${JSON.stringify(rest)}`;
+      })
+      .sort(),
+  };
+}
+
+describe.skipIf(!canRun)('plug vip and plug network with real namespaces', () => {
+  const home = uniqueName('home');
+  const net = uniqueName('net');
+  const amp = uniqueName('amp');
+  const twin = uniqueName('twin');
+  const twinPeer = uniqueName('twp');
+  let root = '';
+  let network: ReturnType<typeof buildNetwork>;
+  let netDir = '';
+  let plugged = '';
+  let plugVipMs = 0;
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'plug-'));
+    netDir = join(root, 'interfaces');
+    plugged = join(root, 'lib', 'plugged_interfaces');
+    const conf = join(root, 'amphora-agent.conf');
+    await writeFile(conf, `[haproxy_amphora]\nbase_path = ${root}/lib\n[amphora_agent]\nnetwork_namespace = ${amp}\nagent_server_network_dir = ${netDir}\nplugged_interfaces_file = ${plugged}\nip_cmd = /usr/sbin/ip\n[controller_worker]\nloadbalancer_topology = SINGLE\n`);
+    const config = (await loadConfig([conf])).config;
+    const paths = createPaths(config);
+    const runner = inHome(new ExecaRunner(silentLogger(), 60_000), home);
+    const namespace = new AmphoraNamespace(() => config, paths, runner);
+    network = buildNetwork({ config: () => config, paths, runner, namespace, homeNetns: home, log: silentLogger() });
+    // `ip netns add` under `ip netns exec` mounts into a private mount namespace: the amphora
+    // namespace is made here, and the agent's setup script finds it (a host's agent makes its own)
+    for (const ns of [home, net, twin, twinPeer, amp]) await addNetns(ns);
+    await must('ip', ['-n', home, 'link', 'add', 'ens3', 'address', MAC_VIP, 'type', 'veth', 'peer', 'name', 'gw0', 'netns', net]);
+    await must('ip', ['-n', home, 'link', 'add', 'ens4', 'address', MAC_MEMBER, 'type', 'veth', 'peer', 'name', 'mem0', 'netns', net]);
+    for (const [dev, addr] of [['gw0', '203.0.113.1/24'], ['gw0', '2001:db8:7::1/64'], ['mem0', '198.51.100.1/24']] as const) await must('ip', ['-n', net, 'addr', 'add', addr, 'dev', dev, 'nodad']);
+    for (const dev of ['gw0', 'mem0']) await must('ip', ['-n', net, 'link', 'set', dev, 'up']);
+    // the peer learns from gratuitous ARP and unsolicited NA (NA needs forwarding on the receiver)
+    await must('ip', ['netns', 'exec', net, 'sysctl', '-qw', 'net.ipv4.conf.gw0.arp_accept=1', 'net.ipv6.conf.all.forwarding=1', 'net.ipv6.conf.gw0.accept_untracked_na=1']);
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const ns of [amp, home, net, twin, twinPeer]) await deleteNetns(ns).catch(() => undefined);
+    if (root) await rm(root, { recursive: true, force: true });
+  });
+
+  it('plug vip: eth1 in the namespace, its file and plugged line, GARP and NA seen by the peer', async () => {
+    const started = performance.now();
+    const details = await network.plugs.plugVip(parsePlugVip('203.0.113.5', VIP_BODY));
+    plugVipMs = performance.now() - started;
+    process.stderr.write(`PLUG-REPORT ${JSON.stringify({ plugVipMs: Math.round(plugVipMs) })}\n`);
+    expect(details).toBe('VIPs plugged on interface eth1: 203.0.113.5, 2001:0db8:0007:0000:0000:0000:0000:0005');
+    expect((await j(amp, ['link', 'show', 'dev', 'eth1']))[0]!['address']).toBe(MAC_VIP);
+    expect((await sh('ip', ['-n', home, 'link', 'show', 'dev', 'ens3'])).code).not.toBe(0);
+    expect(await readFile(plugged, 'utf8')).toBe(`${MAC_VIP} eth1\n`);
+    const file = JSON.parse(await readFile(join(netDir, 'eth1.json'), 'utf8')) as Record<string, unknown>;
+    expect(file['if_type']).toBe('vip');
+    const neigh = async () => (await j(net, ['neigh', 'show', 'dev', 'gw0'])).filter((n) => n['lladdr'] === MAC_VIP).map((n) => n['dst']);
+    await waitFor('GARP for the VIP and NA for the IPv6 VIP at the peer', async () => {
+      const seen = await neigh();
+      return seen.includes('203.0.113.5') && seen.includes('2001:db8:7::5');
+    }, 30_000, async () => JSON.stringify(await neigh()));
+  }, 90_000);
+
+  it('equals what Octavia’s amphora-interface sets for the same file, nftables included', async () => {
+    await must('ip', ['-n', twin, 'link', 'add', 'eth1', 'address', MAC_TWIN, 'type', 'veth', 'peer', 'name', 'p0', 'netns', twinPeer]);
+    await must('ip', ['-n', twinPeer, 'link', 'set', 'p0', 'up']);
+    const refDir = join(root, 'ref-interfaces');
+    await must('mkdir', ['-p', refDir]);
+    // Octavia 11's InterfaceFile takes no if_type / is_sriov (master's keys): the twin gets the file without them
+    const { if_type: _t, is_sriov: _s, ...file11 } = JSON.parse(await readFile(join(netDir, 'eth1.json'), 'utf8')) as Record<string, unknown>;
+    await writeFile(join(refDir, 'eth1.json'), JSON.stringify(file11));
+    const conf = join(root, 'ref.conf');
+    await writeFile(conf, `[amphora_agent]\nagent_server_network_dir = ${refDir}\n`);
+    const r = await sh('ip', ['netns', 'exec', twin, '/usr/bin/amphora-interface', '--config-file', conf, 'up', 'eth1'], { timeoutMs: 120_000 });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(await netState(amp, 'eth1')).toEqual(await netState(twin, 'eth1'));
+  }, 150_000);
+
+  it('traffic from the network namespace reaches both VIPs (ping, TCP)', async () => {
+    expect((await sh('ip', ['netns', 'exec', net, 'ping', '-c', '1', '-W', '5', '203.0.113.5'])).code).toBe(0);
+    expect((await sh('ip', ['netns', 'exec', net, 'ping', '-6', '-c', '1', '-W', '5', '2001:db8:7::5'])).code).toBe(0);
+    const server = sh('ip', ['netns', 'exec', amp, 'nc', '-l', '-s', '203.0.113.5', '-p', '8080', '-q', '1'], { timeoutMs: 30_000 });
+    await waitFor('the listener', async () => (await sh('ip', ['netns', 'exec', amp, 'ss', '-Hltn', 'sport = :8080'])).stdout.includes('8080'), 20_000);
+    const client = await sh('ip', ['netns', 'exec', net, 'sh', '-c', 'echo hello | nc -q 1 -w 5 203.0.113.5 8080'], { timeoutMs: 30_000 });
+    expect(client.code).toBe(0);
+    expect((await server).stdout).toBe('hello\n');
+  }, 90_000);
+
+  it('plug network: eth2, then the same MAC again is updated in place', async () => {
+    const body = { mac_address: MAC_MEMBER, fixed_ips: [{ ip_address: '198.51.100.10', subnet_cidr: '198.51.100.0/24', gateway: null, host_routes: [] }], mtu: 1400 };
+    expect(await network.plugs.plugNetwork(parsePlugNetwork(body))).toBe('Plugged on interface eth2');
+    expect((await netState(amp, 'eth2')).addresses).toEqual(['198.51.100.10/24']);
+    expect((await netState(amp, 'eth2')).mtu).toBe(1400);
+    expect((await sh('ip', ['netns', 'exec', net, 'ping', '-c', '1', '-W', '5', '198.51.100.10'])).code).toBe(0);
+    const moved = { ...body, fixed_ips: [{ ...body.fixed_ips[0]!, ip_address: '198.51.100.11' }] };
+    expect(await network.plugs.plugNetwork(parsePlugNetwork(moved))).toBe('Updated existing interface eth2');
+    expect((await netState(amp, 'eth2')).addresses).toEqual(['198.51.100.11/24']);
+    expect(await readFile(plugged, 'utf8')).toBe(`${MAC_VIP} eth1\n${MAC_MEMBER} eth2\n`);
+    // the VIP's source rule survives a member port's bring-up (Octavia 11 removed it)
+    expect((await netState(amp, 'eth1')).rules).toContain('203.0.113.5/ 1');
+  }, 90_000);
+
+  it('bringing every interface up again changes nothing', async () => {
+    const before = [await netState(amp, 'eth1'), await netState(amp, 'eth2')];
+    expect(await network.interfacesBoot.upAll()).toEqual(['eth1', 'eth2', 'lo']);
+    expect([await netState(amp, 'eth1'), await netState(amp, 'eth2')]).toEqual(before);
+  }, 90_000);
+
+  it('a plug that is refused or fails leaves the NIC where it was and writes nothing', async () => {
+    await must('ip', ['-n', home, 'link', 'add', 'ens5', 'address', 'fa:16:3e:5a:00:09', 'type', 'veth', 'peer', 'name', 'bad0', 'netns', net]);
+    await expect(network.plugs.plugVip(parsePlugVip('203.0.113.5', VIP_BODY))).rejects.toMatchObject({ status: 409 });
+    await expect(network.plugs.plugVip(parsePlugVip('203.0.113.5', { ...VIP_BODY, mac_address: 'fa:16:3e:5a:00:77' }))).rejects.toMatchObject({ status: 404, body: { details: 'No suitable network interface found' } });
+    // an MTU below the kernel's minimum (68) makes the bring-up fail after the move
+    const bad = { mac_address: 'fa:16:3e:5a:00:09', fixed_ips: [{ ip_address: '198.51.100.20', subnet_cidr: '198.51.100.0/24', gateway: null, host_routes: [] }], mtu: 67 };
+    const rulesBefore = (await netState(amp, 'eth1')).rules;
+    await expect(network.plugs.plugNetwork(parsePlugNetwork(bad))).rejects.toMatchObject({ status: 500 });
+    expect((await j(home, ['link', 'show', 'dev', 'ens5']))[0]!['address']).toBe('fa:16:3e:5a:00:09');
+    expect((await sh('ip', ['-n', amp, 'link', 'show', 'dev', 'eth3'])).code).not.toBe(0);
+    await expect(readFile(join(netDir, 'eth3.json'))).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await readFile(plugged, 'utf8')).toBe(`${MAC_VIP} eth1\n${MAC_MEMBER} eth2\n`);
+    expect((await netState(amp, 'eth1')).rules).toEqual(rulesBefore);
+    expect((await netState(amp, 'eth1')).nft.join('\n')).not.toContain('eth3');
+  }, 90_000);
+});
