@@ -8,6 +8,7 @@ import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from '../log.js';
 import type { AgentConfigService } from '../services/agent-config.js';
 import type { AmphoraInfo } from '../services/amphora-info.js';
+import type { LoadBalancerCertificates } from '../services/certificates.js';
 import type { HaproxyLoadBalancers } from '../services/haproxy-lbs.js';
 import type { ListenerModels } from '../services/listener-models.js';
 import type { LvsListeners } from '../services/lvs-listeners.js';
@@ -20,6 +21,7 @@ import type { Route } from './route.js';
 import { agentConfigRoutes } from './routes/agent-config.js';
 import { infoRoutes } from './routes/info.js';
 import { listenerModelRoutes } from './routes/listeners-v2.js';
+import { loadBalancerRoutes } from './routes/loadbalancer.js';
 import { lvsRoutes } from './routes/lvs.js';
 import { rootRoutes } from './routes/root.js';
 import { vrrpRoutes } from './routes/vrrp.js';
@@ -33,6 +35,8 @@ export interface AppDeps {
   readonly vrrp: Vrrp;
   readonly models: ListenerModels;
   readonly haproxy: HaproxyLoadBalancers;
+  /** API 1.0: a load balancer's certificate files. */
+  readonly lbCertificates: LoadBalancerCertificates;
 }
 
 /** Werkzeug merges repeated slashes; so do we, on the path only. */
@@ -55,6 +59,7 @@ export function createApp(deps: AppDeps): Express {
     ...rootRoutes(),
     ...infoRoutes(deps.info),
     ...agentConfigRoutes(deps.agentConfig, deps.certificate, raw),
+    ...loadBalancerRoutes(deps.haproxy, deps.lbCertificates, raw),
     ...lvsRoutes(deps.lvs, raw, deps.models, deps.haproxy),
     ...listenerModelRoutes(deps.models, raw),
     ...vrrpRoutes(deps.vrrp, raw),
