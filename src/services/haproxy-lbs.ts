@@ -124,6 +124,7 @@ export class HaproxyLoadBalancers {
         config: paths.haproxyConfig(lbId),
         text,
         hash,
+        mode: 0o600,
         validate: this.validator(req.upload),
         installedHash: sameRun ? previous.installedHash : null,
         isNew: previous === undefined,

@@ -4,7 +4,7 @@
  * controller's reload, listed, refused without harm, and deleted with its certificates.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
@@ -70,6 +70,7 @@ describe('PUT /1.0/loadbalancer/{amp}/{lb}/haproxy', () => {
     expect(res.headers['etag']).toBe(md5(body));
     const cfg = t.paths.haproxyConfig(LB);
     expect(readFileSync(cfg, 'utf8')).toBe(stored());
+    expect(statSync(cfg).mode & 0o777).toBe(0o600);
     const ug = t.paths.haproxyUserGroupFile;
     expect(t.runner.calls).toContainEqual(['/usr/sbin/haproxy', '-c', '-L', PEER, '-f', `${cfg}.new`, '-f', ug]);
     // the image had none: Debian's
