@@ -8,6 +8,7 @@ import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from '../log.js';
 import type { AgentConfigService } from '../services/agent-config.js';
 import type { AmphoraInfo } from '../services/amphora-info.js';
+import type { LoadBalancerCertificates } from '../services/certificates.js';
 import type { HaproxyLoadBalancers } from '../services/haproxy-lbs.js';
 import type { ListenerModels } from '../services/listener-models.js';
 import type { Plugs } from '../services/network/plug.js';
@@ -25,6 +26,7 @@ import { infoRoutes } from './routes/info.js';
 import { interfaceRoutes } from './routes/interfaces.js';
 import { listenerModelRoutes } from './routes/listeners-v2.js';
 import { plugRoutes } from './routes/plug.js';
+import { loadBalancerRoutes } from './routes/loadbalancer.js';
 import { lvsRoutes } from './routes/lvs.js';
 import { rootRoutes } from './routes/root.js';
 import { vrrpRoutes } from './routes/vrrp.js';
@@ -41,6 +43,8 @@ export interface AppDeps {
   readonly interfaces: NamespaceInterfaces;
   readonly vipFirewall: VipFirewall;
   readonly plugs: Plugs;
+  /** API 1.0: a load balancer's certificate files. */
+  readonly lbCertificates: LoadBalancerCertificates;
 }
 
 /** Werkzeug merges repeated slashes; so do we, on the path only. */
@@ -63,6 +67,7 @@ export function createApp(deps: AppDeps): Express {
     ...rootRoutes(),
     ...infoRoutes(deps.info),
     ...agentConfigRoutes(deps.agentConfig, deps.certificate, raw),
+    ...loadBalancerRoutes(deps.haproxy, deps.lbCertificates, raw),
     ...lvsRoutes(deps.lvs, raw, deps.models, deps.haproxy),
     ...listenerModelRoutes(deps.models, raw),
     ...vrrpRoutes(deps.vrrp, raw),

@@ -12,8 +12,12 @@ import type { AgentConfig } from './schema.js';
 
 export const STARTUP_OPTIONS = {
   DEFAULT: ['log_file'],
-  haproxy_amphora: ['base_path', 'bind_host', 'bind_port'],
-  amphora_agent: ['init_system', 'network_namespace', 'unit_name_prefix', 'systemd_unit_dir', 'sysvinit_dir', 'upstart_dir', 'proc_dir', 'netns_run_dir'],
+  haproxy_amphora: ['base_path', 'bind_host', 'bind_port', 'base_cert_dir'],
+  amphora_agent: [
+    'init_system', 'network_namespace', 'unit_name_prefix', 'systemd_unit_dir', 'sysvinit_dir', 'upstart_dir', 'proc_dir', 'netns_run_dir',
+    // place files running haproxys read (their certificates, their group): paths.ts
+    'haproxy_user_group_file',
+  ],
 } as const satisfies { readonly [S in keyof AgentConfig]?: readonly (keyof AgentConfig[S])[] };
 
 type Sections = typeof STARTUP_OPTIONS;

@@ -24,6 +24,11 @@ describe('init unit templates (golden files)', () => {
     it(`${kind}: haproxy of a load balancer`, async () => {
       await expect(renderDaemonUnit(kind, daemons.haproxy(LB))).toMatchFileSnapshot(`__golden__/${kind}-haproxy.${EXT[kind]}`);
     });
+    it(`${kind}: haproxy of a load balancer the controller uploaded (API 1.0: user-group file, peer name)`, async () => {
+      const unit = renderDaemonUnit(kind, daemons.haproxy(LB, { peer: 'l9IvhlJXHEKslNZJNrp406vOEoI', userGroupFile: config.amphora_agent.haproxy_user_group_file }));
+      expect(unit).toContain(`-f /var/lib/octavia/${LB}/haproxy.cfg -f /var/lib/octavia/haproxy-default-user-group.conf -L l9IvhlJXHEKslNZJNrp406vOEoI -p /var/lib/octavia/${LB}.pid`);
+      await expect(unit).toMatchFileSnapshot(`__golden__/${kind}-haproxy-uploaded.${EXT[kind]}`);
+    });
     it(`${kind}: network namespace`, async () => {
       await expect(renderNetnsUnit(kind, daemons.netns())).toMatchFileSnapshot(`__golden__/${kind}-netns.${EXT[kind]}`);
     });

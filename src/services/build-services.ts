@@ -13,6 +13,7 @@ import type { Paths } from '../system/paths.js';
 import type { AgentConfigService } from './agent-config.js';
 import { AmphoraInfo } from './amphora-info.js';
 import { StagedApply } from './apply/staged-apply.js';
+import { LoadBalancerCertificates } from './certificates.js';
 import { CheckScripts } from './check-scripts.js';
 import type { DaemonServiceDeps } from './daemon-service.js';
 import { DaemonSpecs } from './daemon-specs.js';
@@ -77,6 +78,7 @@ export function buildServices(seams: ServiceSeams) {
     scripts,
     lvs,
     haproxy,
+    lbCertificates: new LoadBalancerCertificates(paths),
     vrrp: new Vrrp(daemonDeps('vrrp')),
     onePacketNat,
     interfaces,

@@ -100,7 +100,7 @@ describe('LVS liveness check script', () => {
 
 describe('haproxy liveness check script', () => {
   const wantLb = async (t: Awaited<ReturnType<typeof setup>>, id: Uuid, wantRunning: boolean) => {
-    await t.scriptsState.update((s) => void (s.loadBalancers[id] = { id, wantRunning, listeners: [], installedHash: null, appliedHash: null }));
+    await t.scriptsState.update((s) => void (s.loadBalancers[id] = { id, wantRunning, listeners: [], installedHash: null, appliedHash: null, upload: null }));
     await t.scripts.writeHaproxyLiveness();
   };
 

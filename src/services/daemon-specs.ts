@@ -20,6 +20,7 @@ import { haproxyRenderSettings, type HaproxyRenderSettings } from '../render/hap
 import type { DaemonUnitSpec, NetnsUnitSpec, ReloadProtocol } from '../system/init/types.js';
 import { netnsExec } from '../system/netns-exec.js';
 import type { Paths } from '../system/paths.js';
+import type { HaproxyRunOptions } from './apply/validators.js';
 
 /** haproxy 2.6's master logs these around a reload (src/haproxy.c, mworker). */
 export const HAPROXY_RELOAD: ReloadProtocol = { signal: 'USR2', acknowledged: /Loading success\./, failed: /Loading failure!/ };
@@ -78,12 +79,17 @@ export class DaemonSpecs {
     };
   }
 
-  haproxy(lbId: Uuid): DaemonUnitSpec {
+  /**
+   * `run`: a config the controller uploaded (API 1.0) also reads the user-group file and names
+   * the amphora's local peer, as it was validated (services/apply/validators.ts).
+   */
+  haproxy(lbId: Uuid, run: HaproxyRunOptions | null = null): DaemonUnitSpec {
     const p = this.paths;
+    const uploaded = run === null ? [] : ['-f', run.userGroupFile, '-L', run.peer];
     return {
       unit: p.unitName(`haproxy-${lbId}`),
       description: `haproxy for load balancer ${lbId}`,
-      argv: this.inNamespace([this.config().haproxy_amphora.haproxy_cmd, '-W', '-db', '-f', p.haproxyConfig(lbId), '-p', p.haproxyPidFile(lbId)]),
+      argv: this.inNamespace([this.config().haproxy_amphora.haproxy_cmd, '-W', '-db', '-f', p.haproxyConfig(lbId), ...uploaded, '-p', p.haproxyPidFile(lbId)]),
       pidFile: p.haproxyPidFile(lbId),
       // the workers are the master's business: it replaces them on reload and stops them on SIGTERM
       childPidFiles: [],

@@ -11,7 +11,7 @@ describe('StateStore', () => {
     expect(await store.load()).toEqual({ version: 1, lvsListeners: {}, loadBalancers: {}, vrrp: null, listenerModels: {} });
     await store.update((s) => {
       s.lvsListeners['b'] = { id: 'b', wantRunning: true, protocol: 'UDP', installed: { hash: 'h', virtualServers: true }, applied: null };
-      s.loadBalancers['lb'] = { id: 'lb', wantRunning: true, listeners: ['c', 'a'], installedHash: 'h', appliedHash: 'h' };
+      s.loadBalancers['lb'] = { id: 'lb', wantRunning: true, listeners: ['c', 'a'], installedHash: 'h', appliedHash: 'h', upload: null };
     });
     const again = new StateStore(file);
     await again.load();

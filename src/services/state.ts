@@ -52,6 +52,17 @@ const LoadBalancer = z.object({
   listeners: z.array(z.string()),
   installedHash: z.string().nullable().default(null),
   appliedHash: z.string().nullable().default(null),
+  /**
+   * A config the controller uploaded (API 1.0), as looked at once at upload: the peer name haproxy
+   * runs with and each listener's type. null: rendered by the agent from listener models.
+   */
+  upload: z
+    .object({
+      peer: z.string(),
+      types: z.record(z.string(), z.enum(['HTTP', 'TCP', 'TERMINATED_HTTPS'])),
+    })
+    .nullable()
+    .default(null),
 });
 
 /** A listener the agent rendered itself (API 2.0): the validated model, kept as sent. */
@@ -75,6 +86,7 @@ export type LvsConfigFactsState = z.infer<typeof LvsConfigFacts>;
 export const runsVirtualServers = (l: LvsListenerState): boolean => (l.applied ?? l.installed)?.virtualServers ?? false;
 export type LvsListenerState = z.infer<typeof LvsListener>;
 export type LoadBalancerState = z.infer<typeof LoadBalancer>;
+export type HaproxyUploadState = NonNullable<LoadBalancerState['upload']>;
 export type VrrpState = z.infer<typeof Vrrp>;
 export type AgentState = z.infer<typeof StateFile>;
 

@@ -90,3 +90,18 @@ export async function removeEmptyDir(path: string): Promise<void> {
     throw err;
   }
 }
+
+/** The file's bytes, or `undefined` when it does not exist (any other error is thrown). */
+export async function readBytesIfExists(path: string): Promise<Buffer | undefined> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** Removes a directory and everything in it; "already gone" is not an error. */
+export async function removeTree(path: string): Promise<void> {
+  await rm(path, { recursive: true, force: true });
+}

@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import type { StartupConfig } from '../config/startup.js';
+import { CERTIFICATE_NAME } from '../model/certificate-name.js';
 import { UnsafeValue } from '../model/errors.js';
 import type { Uuid } from '../model/uuid.js';
 
@@ -86,6 +87,13 @@ export interface Paths {
 
   /** The SR-IOV VIP firewall's nftables ruleset (Octavia master's NFT_RULES_FILE name, under base_path). */
   readonly nftRulesFile: string;
+  // haproxy load balancers of API 1.0: the group file and the certificates their configs name
+  /** `[amphora_agent] haproxy_user_group_file`: a `global` section with the `group` haproxy drops to. */
+  readonly haproxyUserGroupFile: string;
+  /** `<base_cert_dir>/<lbId>`: the load balancer's certificates, CA, CRLs and crt-lists. */
+  certDir(lbId: Uuid): string;
+  /** One file there; `name` must match model/certificate-name's anchored rule. */
+  certFile(lbId: Uuid, name: string): string;
 
   /** A config being applied: written here, validated, then renamed over `target`. */
   stagedConfig(target: string): string;
@@ -139,6 +147,9 @@ export function createPaths(config: StartupConfig): Paths {
     haproxyStatsSocket: (id) => join(base, `${id}.sock`),
     haproxyLogFile: (id) => join(base, id, 'haproxy.log'),
     nftRulesFile: join(base, 'nftables-vip.rules'),
+    haproxyUserGroupFile: agent.haproxy_user_group_file,
+    certDir: (id) => join(config.haproxy_amphora.base_cert_dir, id),
+    certFile: (id, name) => join(config.haproxy_amphora.base_cert_dir, id, checked(name, CERTIFICATE_NAME, 'certificate file name')),
     stagedConfig: (target) => `${target}.new`,
     rejectedConfig: (target) => `${target}.new-failed`,
     scratchConfig: (target, token) => `${target}.check-${checked(token, SCRATCH_TOKEN, 'scratch token')}`,

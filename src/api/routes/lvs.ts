@@ -22,7 +22,7 @@ export function parseAction(raw: string): DaemonAction {
   return action;
 }
 
-const param = (value: string | string[] | undefined): string => (Array.isArray(value) ? (value[0] ?? '') : (value ?? ''));
+export const param = (value: string | string[] | undefined): string => (Array.isArray(value) ? (value[0] ?? '') : (value ?? ''));
 
 export function lvsRoutes(lvs: LvsListeners, raw: RequestHandler, models: ListenerModels, haproxy: HaproxyLoadBalancers): Route[] {
   return [
@@ -73,8 +73,10 @@ export function lvsRoutes(lvs: LvsListeners, raw: RequestHandler, models: Listen
       handlers: [
         async (req, res) => {
           const id = parseUuid(param(req.params['objectId']), 'object id');
-          // a listener made through API 2.0 goes with its model (and may be a haproxy frontend)
+          // a listener made through API 2.0 goes with its model (and may be a haproxy frontend);
+          // the controller sends a load balancer's id when its last TCP/HTTP listener goes
           if (models.stored(id) !== undefined) await models.remove(id);
+          else if (haproxy.has(id)) await haproxy.remove(id);
           else await lvs.remove(id);
           res.json({ message: 'OK' });
         },

@@ -48,6 +48,8 @@ export interface ApplyRequest {
    * alive besides the main one. Absent: install only (API 1.0 uploads).
    */
   readonly activate?: { readonly appliedHash: string | null; readonly children: readonly string[] };
+  /** The config file's mode; 0644 when absent (haproxy's: 0600, as the reference writes it). */
+  readonly mode?: number;
   /** Records the outcome (state, check scripts). A failure here rolls the apply back too. */
   readonly commit: (outcome: ApplyOutcome) => Promise<void>;
 }
@@ -118,7 +120,7 @@ export class StagedApply {
   /** Stage, validate, rename; returns what the config held before. */
   private async replace(req: ApplyRequest): Promise<string | undefined> {
     const staged = this.deps.paths.stagedConfig(req.config);
-    await writeFileAtomic(staged, req.text, 0o644);
+    await writeFileAtomic(staged, req.text, req.mode ?? 0o644);
     try {
       await req.validate(staged);
     } catch (err) {
@@ -135,7 +137,7 @@ export class StagedApply {
     const { init, paths, log } = this.deps;
     if (previous.replaced) {
       if (previous.text === undefined) await removeFile(req.config);
-      else await writeFileAtomic(req.config, previous.text, 0o644);
+      else await writeFileAtomic(req.config, previous.text, req.mode ?? 0o644);
     }
     if (!req.isNew) return;
     // an object that never existed leaves no unit, process or pid file behind

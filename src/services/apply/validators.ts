@@ -63,8 +63,16 @@ export async function validateKeepalivedConfig(
   throw new ConfigRejected('Invalid request', r.output.trim());
 }
 
-export async function validateHaproxyConfig(runner: ProcessRunner, haproxy: string, file: string, log: Logger): Promise<void> {
-  const r = await runner.run(haproxy, ['-c', '-f', file], { allowFailure: true });
+/** What an API 1.0 load balancer's haproxy also runs with: its local peer name (-L) and the user-group file. */
+export interface HaproxyRunOptions {
+  readonly peer: string;
+  readonly userGroupFile: string;
+}
+
+/** `haproxy -c [-L <peer>] -f <file> [-f <user-group file>]`: the reference's check for uploads. */
+export async function validateHaproxyConfig(runner: ProcessRunner, haproxy: string, file: string, log: Logger, run: HaproxyRunOptions | null = null): Promise<void> {
+  const argv = run === null ? ['-c', '-f', file] : ['-c', '-L', run.peer, '-f', file, '-f', run.userGroupFile];
+  const r = await runner.run(haproxy, argv, { allowFailure: true });
   if (r.exitCode === 0) {
     if (/\[WARNING\]/.test(r.output)) log.debug({ file, output: r.output }, 'haproxy config accepted with warnings');
     return;
