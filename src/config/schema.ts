@@ -64,6 +64,9 @@ export const SCHEMA = {
     sysvinit_dir: absPath('/etc/init.d'),
     upstart_dir: absPath('/etc/init'),
     proc_dir: absPath('/proc'),
+    // ours: where sysfs is mounted; plug writes <sys_dir>/bus/pci/rescan when a NIC is not
+    // found, as the reference does (a test root points it at a directory of its own)
+    sys_dir: absPath('/sys'),
     // ours: where `ip netns add` mounts namespaces (iproute2 uses /run/netns; a test root may
     // point the agent's check for its namespace elsewhere)
     netns_run_dir: absPath('/run/netns'),

@@ -15,6 +15,8 @@ export const STARTUP_OPTIONS = {
   haproxy_amphora: ['base_path', 'bind_host', 'bind_port', 'base_cert_dir'],
   amphora_agent: [
     'init_system', 'network_namespace', 'unit_name_prefix', 'systemd_unit_dir', 'sysvinit_dir', 'upstart_dir', 'proc_dir', 'netns_run_dir',
+    // plug's PCI rescan file (paths.ts)
+    'sys_dir',
     // place files running haproxys read (their certificates, their group): paths.ts
     'haproxy_user_group_file',
   ],

@@ -67,8 +67,10 @@ export function buildServices(seams: ServiceSeams) {
   const interfaces = new NamespaceInterfaces({ config, paths, runner });
   const vipFirewall = new VipFirewall({ config, paths, runner, interfaces, log: log.child({ component: 'vip-firewall' }) });
   const onePacketNat = new OnePacketNat({ config, paths, runner, log: log.child({ component: 'one-packet-nat' }) });
-  // plug vip / plug network and the interface bring-up
-  const network = buildNetwork({ config, paths, runner, namespace, homeNetns: seams.homeNetns ?? String(process.pid), log: log.child({ component: 'network' }) });
+  // plug vip / plug network and the interface bring-up; bind_host is a startup option: the
+  // address the listening socket was bound to when the services were built
+  const bindHost = agentConfig.current.haproxy_amphora.bind_host;
+  const network = buildNetwork({ config, paths, runner, namespace, homeNetns: seams.homeNetns ?? String(process.pid), bindHost, vipFirewall, log: log.child({ component: 'network' }) });
   return {
     agentConfig,
     plugs: network.plugs,

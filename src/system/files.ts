@@ -1,9 +1,11 @@
 /**
  * @module system/files
  * File writes that never leave a half-written file: temp file in the same directory, fsync,
- * rename over the target, fsync the directory. Modes are always explicit.
+ * rename over the target, fsync the directory. Modes are always explicit. The one in-place
+ * write is for kernel control files (`writeExistingFile`), which are not data.
  */
 import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
 import { access, chmod, mkdir, open, readFile, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 
@@ -104,4 +106,25 @@ export async function readBytesIfExists(path: string): Promise<Buffer | undefine
 /** Removes a directory and everything in it; "already gone" is not an error. */
 export async function removeTree(path: string): Promise<void> {
   await rm(path, { recursive: true, force: true });
+}
+
+/**
+ * Writes `data` into a file that must already exist, in place (no temp file, no create):
+ * for kernel control files such as sysfs's, which cannot be renamed over and are write-only
+ * (so opened write-only). Returns false when there is no such file.
+ */
+export async function writeExistingFile(path: string, data: string): Promise<boolean> {
+  let handle;
+  try {
+    handle = await open(path, constants.O_WRONLY);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+  try {
+    await handle.write(data);
+  } finally {
+    await handle.close();
+  }
+  return true;
 }

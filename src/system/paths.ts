@@ -102,6 +102,10 @@ export interface Paths {
   /** A throw-away copy of a config that is only validated (`token` names the request). */
   scratchConfig(target: string, token: string): string;
 
+  // plug: written when no NIC has the requested MAC, so a hot-plugged one the kernel missed appears
+  /** `<sys_dir>/bus/pci/rescan`. */
+  readonly pciRescanFile: string;
+
   systemdUnit(unit: string): string;
   sysvinitScript(unit: string): string;
   upstartJob(unit: string): string;
@@ -153,6 +157,7 @@ export function createPaths(config: StartupConfig): Paths {
     stagedConfig: (target) => `${target}.new`,
     rejectedConfig: (target) => `${target}.new-failed`,
     scratchConfig: (target, token) => `${target}.check-${checked(token, SCRATCH_TOKEN, 'scratch token')}`,
+    pciRescanFile: join(agent.sys_dir, 'bus', 'pci', 'rescan'),
     systemdUnit: (unit) => join(agent.systemd_unit_dir, `${checked(unit, UNIT_NAME, 'unit name')}.service`),
     sysvinitScript: (unit) => join(agent.sysvinit_dir, checked(unit, UNIT_NAME, 'unit name')),
     upstartJob: (unit) => join(agent.upstart_dir, `${checked(unit, UNIT_NAME, 'unit name')}.conf`),

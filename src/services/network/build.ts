@@ -7,7 +7,7 @@ import type { Logger } from '../../log.js';
 import type { ProcessRunner } from '../../system/exec.js';
 import type { Paths } from '../../system/paths.js';
 import type { AmphoraNamespace } from '../namespace.js';
-import { InterfaceUp } from './interface-up.js';
+import { InterfaceUp, type SriovFirewall } from './interface-up.js';
 import { InterfacesBoot } from './interfaces-boot.js';
 import { IpState } from './ip-state.js';
 import { Masquerade } from './masquerade.js';
@@ -19,15 +19,19 @@ export interface NetworkSeams {
   readonly runner: ProcessRunner;
   readonly namespace: AmphoraNamespace;
   readonly homeNetns: string;
+  /** `[haproxy_amphora] bind_host` at startup: plug never moves the NIC holding it. */
+  readonly bindHost: string | null;
+  /** The SR-IOV VIP firewall (services/build-services.ts makes it: PUT /1.0/interface/{ip}/rules uses it too). */
+  readonly vipFirewall: SriovFirewall;
   readonly log: Logger;
 }
 
 export function buildNetwork(seams: NetworkSeams) {
   const { config, paths, runner, log } = seams;
   const ip = new IpState(runner, () => config().amphora_agent.ip_cmd);
-  const up = new InterfaceUp({ ip, runner, masquerade: new Masquerade(runner, paths.namespace, log), netns: paths.namespace, log });
+  const up = new InterfaceUp({ ip, runner, masquerade: new Masquerade(runner, paths.namespace, log), firewall: seams.vipFirewall, netns: paths.namespace, log });
   return {
-    plugs: new Plugs({ config, paths, ip, up, namespace: seams.namespace, homeNetns: seams.homeNetns, log }),
+    plugs: new Plugs({ config, paths, ip, up, namespace: seams.namespace, homeNetns: seams.homeNetns, bindHost: seams.bindHost, log }),
     interfacesBoot: new InterfacesBoot(config, up, log),
   };
 }

@@ -12,8 +12,15 @@
  *   are set and the addresses are added before the link goes up, so the kernel sends a
  *   gratuitous ARP for each IPv4 address on link-up and an unsolicited NA for each IPv6 address
  *   when its DAD completes (Octavia sent none for UDP SINGLE load balancers until 2024);
+ * - when such a file adds addresses to a link that is already up (a re-plug with master's
+ *   `vip_net_info`), the link's MAC is set to itself: the kernel announces on a hardware
+ *   address change as it does on link-up (the same GARP and unsolicited NA), and an unchanged
+ *   MAC is not passed to the driver, so the link is not bounced and no traffic is lost;
  * - masquerade scripts are recognised and done natively (masquerade.ts); other commands in a
  *   file are logged, never run.
+ * As master does, a file with `is_sriov` first gets the SR-IOV VIP firewall (vip-firewall.ts):
+ * the base ruleset written when there is no ruleset file, then the file loaded, before the link
+ * goes up, so an SR-IOV port (which Neutron's security groups do not guard) is never open.
  */
 import type { Logger } from '../../log.js';
 import { AgentError } from '../../model/errors.js';
@@ -27,10 +34,17 @@ import type { Masquerade } from './masquerade.js';
 const FOREIGN_RULES = new Set(['kernel', 'keepalived']);
 const TENTATIVE_WAIT_MS = 30_000;
 
+/** What the bring-up needs of the SR-IOV VIP firewall (VipFirewall implements it). */
+export interface SriovFirewall {
+  ensureBaseRules(): Promise<boolean>;
+  load(): Promise<boolean>;
+}
+
 export interface InterfaceUpDeps {
   readonly ip: IpState;
   readonly runner: ProcessRunner;
   readonly masquerade: Masquerade;
+  readonly firewall: SriovFirewall;
   readonly netns: string;
   readonly log: Logger;
   readonly sleep?: (ms: number) => Promise<void>;
@@ -66,6 +80,10 @@ export class InterfaceUp {
     const { name } = file;
     const link = (await this.deps.ip.links(this.deps.netns)).find((l) => l.ifname === name);
     if (!link) throw new AgentError('internal', 500, `Interface ${name} is not in namespace ${this.deps.netns}`);
+    if (file.is_sriov === true) {
+      await this.deps.firewall.ensureBaseRules();
+      await this.deps.firewall.load();
+    }
     if (file.mtu && link.mtu !== file.mtu) await this.ipRun(['link', 'set', 'dev', name, 'mtu', String(file.mtu)]);
     if (!link.up) {
       if (announces(file)) await this.sysctl([`net.ipv4.conf.${name}.arp_notify=1`, `net.ipv6.conf.${name}.ndisc_notify=1`]);
@@ -73,12 +91,13 @@ export class InterfaceUp {
       await this.ipRun(['link', 'set', 'dev', name, 'up']);
       await this.dynamic(file);
     }
-    await this.addresses(file);
+    const added = await this.addresses(file);
     await this.waitTentative(name);
+    if (link.up && added > 0 && announces(file)) await this.announce(name, link.address);
     await this.routes(file);
     if (managesRules(file)) await this.rules(file);
     const scripts = masqueradeScripts(file);
-    for (const s of scripts.known) await this.deps.masquerade.ensure(s.family, s.interface);
+    for (const s of scripts.known) await this.deps.masquerade.ensure(s.family, s.interface, s.sriov);
     if (scripts.unknown.length > 0) this.deps.log.warn({ iface: name, commands: scripts.unknown }, 'interface file commands not run');
   }
 
@@ -90,7 +109,8 @@ export class InterfaceUp {
     }
   }
 
-  private async addresses(file: InterfaceFile): Promise<void> {
+  /** Returns how many addresses it added. */
+  private async addresses(file: InterfaceFile): Promise<number> {
     const current = (await this.deps.ip.addresses(this.deps.netns, file.name)).filter((a) => a.permanent && !(a.family === 'inet6' && a.scope === 'link'));
     const stale = new Set(current.map((a) => addrKey(a.local, a.prefixlen)));
     const missing: string[] = [];
@@ -102,6 +122,14 @@ export class InterfaceUp {
     // stale ones first: deleting an IPv4 primary address takes its secondaries with it
     for (const key of stale) await this.ipRun(['addr', 'del', key, 'dev', file.name], true);
     for (const key of missing) await this.ipRun(['addr', 'add', key, 'dev', file.name]);
+    return missing.length;
+  }
+
+  /** GARP and unsolicited NA for the addresses of a link that is up (see the module comment). Best effort. */
+  private async announce(name: string, mac: string): Promise<void> {
+    await this.sysctl([`net.ipv4.conf.${name}.arp_notify=1`, `net.ipv6.conf.${name}.ndisc_notify=1`]);
+    const done = await this.ipRun(['link', 'set', 'dev', name, 'address', mac], true);
+    if (done.exitCode !== 0) this.deps.log.warn({ iface: name, output: done.output }, 'addresses not announced');
   }
 
   /** Routes with a source address fail while that address is still tentative (IPv6 DAD). */

@@ -95,6 +95,16 @@ export class IpState {
     return out;
   }
 
+  /** The devices the default routes of the main table leave through (multipath next hops included). */
+  async defaultRouteDevices(netns: string | undefined): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const family of ['-4', '-6']) {
+      const raw = await this.json<{ dev?: string; nexthops?: { dev?: string }[] }>(netns, [family, 'route', 'show', 'default']);
+      for (const r of raw) for (const dev of [r.dev, ...(r.nexthops ?? []).map((n) => n.dev)]) if (dev !== undefined) out.add(dev);
+    }
+    return out;
+  }
+
   async sourceRules(netns: string | undefined): Promise<RuleKey[]> {
     const out: RuleKey[] = [];
     for (const family of ['-4', '-6']) {

@@ -1,10 +1,11 @@
 /**
  * @module services/network/masquerade
- * What `octavia-agent-lvs-masquerade add <ipv4|ipv6> <if>` does, done natively and idempotently
- * inside the amphora namespace: nftables table `ip octavia-ipv4` / `ip6 octavia-ipv6` with UDP
- * and SCTP masquerade out of the interface (LVS NAT-mode replies need it) and TCP notrack in
- * raw-priority prerouting and output; the iptables rules the script falls back to when nft is
- * missing. Only the rules for the interface that are not there yet are added, so running it
+ * What `octavia-agent-lvs-masquerade add <ipv4|ipv6> <if> [sriov]` does, done natively and
+ * idempotently inside the amphora namespace: nftables table `ip octavia-ipv4` / `ip6 octavia-ipv6`
+ * with UDP and SCTP masquerade out of the interface (LVS NAT-mode replies need it) and TCP notrack
+ * in raw-priority prerouting and output; the iptables rules the script falls back to when nft is
+ * missing. For an SR-IOV interface (master's `sriov` argument) the TCP notrack rules are left out:
+ * the SR-IOV VIP firewall accepts return traffic by conntrack state, which notrack would hide. Only the rules for the interface that are not there yet are added, so running it
  * twice changes nothing (the script, run twice, duplicates them).
  */
 import type { Logger } from '../../log.js';
@@ -21,22 +22,23 @@ interface ChainSpec {
   readonly statement: string;
 }
 
-function chains(family: Family): ChainSpec[] {
+function chains(family: Family, sriov: boolean): ChainSpec[] {
   const p = family === 'ipv6' ? 'ip6' : 'ip';
-  return [
+  const all: ChainSpec[] = [
     { chain: `${p}-udp-masq`, hook: 'postrouting', priority: 100, type: 'nat', match: 'oifname', statement: 'meta l4proto udp masquerade' },
     { chain: `${p}-sctp-masq`, hook: 'postrouting', priority: 100, type: 'nat', match: 'oifname', statement: 'meta l4proto sctp masquerade' },
     { chain: 'prerouting', hook: 'prerouting', priority: -300, type: 'filter', match: 'iifname', statement: 'meta l4proto tcp notrack' },
     { chain: 'output', hook: 'output', priority: -300, type: 'filter', match: 'oifname', statement: 'meta l4proto tcp notrack' },
   ];
+  return sriov ? all.filter((c) => c.type === 'nat') : all;
 }
 
 const tableOf = (family: Family) => (family === 'ipv6' ? { nfFamily: 'ip6', table: 'octavia-ipv6' } : { nfFamily: 'ip', table: 'octavia-ipv4' });
 
 /** The nft script adding what is missing (empty when nothing is). Pure. */
-export function masqueradeScript(family: Family, iface: string, present: ReadonlySet<string>): string {
+export function masqueradeScript(family: Family, iface: string, present: ReadonlySet<string>, sriov = false): string {
   const { nfFamily, table } = tableOf(family);
-  const missing = chains(family).filter((c) => !present.has(c.chain));
+  const missing = chains(family, sriov).filter((c) => !present.has(c.chain));
   if (missing.length === 0) return '';
   const lines = [`add table ${nfFamily} ${table}`];
   for (const c of missing) {
@@ -50,11 +52,15 @@ interface NftRule {
   rule?: { chain: string; expr?: unknown[] };
 }
 
-const IPTABLES_RULES = (iface: string): string[][] => [
+const IPTABLES_RULES = (iface: string, sriov: boolean): string[][] => [
   ['-t', 'nat', '-A', 'POSTROUTING', '-p', 'udp', '-o', iface, '-j', 'MASQUERADE'],
   ['-t', 'nat', '-A', 'POSTROUTING', '-p', 'sctp', '-o', iface, '-j', 'MASQUERADE'],
-  ['-t', 'raw', '-A', 'PREROUTING', '-p', 'tcp', '-i', iface, '-j', 'NOTRACK'],
-  ['-t', 'raw', '-A', 'OUTPUT', '-p', 'tcp', '-o', iface, '-j', 'NOTRACK'],
+  ...(sriov
+    ? []
+    : [
+        ['-t', 'raw', '-A', 'PREROUTING', '-p', 'tcp', '-i', iface, '-j', 'NOTRACK'],
+        ['-t', 'raw', '-A', 'OUTPUT', '-p', 'tcp', '-o', iface, '-j', 'NOTRACK'],
+      ]),
 ];
 
 export class Masquerade {
@@ -64,10 +70,11 @@ export class Masquerade {
     private readonly log: Logger,
   ) {}
 
-  async ensure(family: Family, iface: string): Promise<void> {
+  /** `sriov`: leave TCP notrack out (master's `lvs-masquerade.sh add … sriov`). */
+  async ensure(family: Family, iface: string, sriov = false): Promise<void> {
     const { nfFamily, table } = tableOf(family);
     const listed = await this.runner.run('nft', ['-j', 'list', 'table', nfFamily, table], { netns: this.netns, allowFailure: true });
-    if (listed.exitCode === undefined) return this.iptables(family, iface);
+    if (listed.exitCode === undefined) return this.iptables(family, iface, sriov);
     const present = new Set<string>();
     if (listed.exitCode === 0) {
       const items = (JSON.parse(listed.stdout) as { nftables?: NftRule[] }).nftables ?? [];
@@ -76,7 +83,7 @@ export class Masquerade {
         if (item.rule && JSON.stringify(item.rule.expr ?? []).includes(`"right":${JSON.stringify(iface)}`)) present.add(item.rule.chain);
       }
     }
-    const script = masqueradeScript(family, iface, present);
+    const script = masqueradeScript(family, iface, present, sriov);
     if (script !== '') await this.runner.run('nft', ['-f', '-'], { netns: this.netns, input: script });
   }
 
@@ -92,10 +99,10 @@ export class Masquerade {
     }
   }
 
-  private async iptables(family: Family, iface: string): Promise<void> {
+  private async iptables(family: Family, iface: string, sriov: boolean): Promise<void> {
     const cmd = family === 'ipv6' ? '/sbin/ip6tables' : '/sbin/iptables';
     this.log.info({ family, iface }, 'nft not found: masquerade with iptables');
-    for (const rule of IPTABLES_RULES(iface)) {
+    for (const rule of IPTABLES_RULES(iface, sriov)) {
       const check = rule.map((a) => (a === '-A' ? '-C' : a));
       const found = await this.runner.run(cmd, check, { netns: this.netns, allowFailure: true });
       if (found.exitCode !== 0) await this.runner.run(cmd, rule, { netns: this.netns });

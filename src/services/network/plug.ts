@@ -6,7 +6,9 @@
  * member ports) and bring it up. A failure undoes it all: the NIC goes back where it was under
  * its old name, the file and the line are removed (or the previous file put back), the rules
  * and masquerade rules it added are deleted. Requests are serialized: two plugs must not pick
- * the same name.
+ * the same name. Two additions to the reference: a NIC the agent itself is reached through is
+ * never moved (lifeline.ts: 409); and, as the reference does, a MAC that no NIC has makes the
+ * kernel rescan the PCI bus before the 404, so a NIC hot-plugged late is there for the retry.
  */
 import { join } from 'node:path';
 import type { LiveConfig } from '../../config/startup.js';
@@ -15,12 +17,13 @@ import { Conflict, ReferenceAnswer } from '../../model/errors.js';
 import { VIP_INTERFACE, type InterfaceFile } from '../../model/plug/interface-file.js';
 import type { PlugNetworkRequest, PlugVipRequest } from '../../model/plug/requests.js';
 import { interfaceFileText, portInterfaceFile, vipInterfaceFile } from '../../render/interface-file.js';
-import { ensureDir, readIfExists, removeFile, writeFileAtomic } from '../../system/files.js';
+import { ensureDir, readIfExists, removeFile, writeExistingFile, writeFileAtomic } from '../../system/files.js';
 import { interfaceFilePath, type Paths } from '../../system/paths.js';
 import { KeyedLock } from '../keyed-lock.js';
 import type { AmphoraNamespace } from '../namespace.js';
 import type { IpState, Link } from './ip-state.js';
 import type { InterfaceUp } from './interface-up.js';
+import { lifelineReason } from './lifeline.js';
 
 export const NO_INTERFACE = () => new ReferenceAnswer(404, 'not_found', { details: 'No suitable network interface found' });
 
@@ -32,6 +35,8 @@ export interface PlugDeps {
   readonly namespace: AmphoraNamespace;
   /** The agent's own network namespace as `ip link set … netns` names it (its pid in production). */
   readonly homeNetns: string;
+  /** `[haproxy_amphora] bind_host` as the agent was started with (a startup option). */
+  readonly bindHost: string | null;
   readonly log: Logger;
 }
 
@@ -100,8 +105,23 @@ export class Plugs {
 
   private async homeLink(mac: string): Promise<Link> {
     const link = (await this.deps.ip.links(undefined)).find((l) => l.address === mac);
-    if (!link) throw NO_INTERFACE();
+    if (!link) {
+      await this.rescanPci();
+      throw NO_INTERFACE();
+    }
+    const lifeline = await lifelineReason(this.deps.ip, this.deps.bindHost, link);
+    if (lifeline !== undefined) throw new Conflict(`Interface ${link.ifname} ${lifeline}: it is not moved into the amphora namespace`);
     return link;
+  }
+
+  /** Best effort: the answer is the 404 whatever happens here. */
+  private async rescanPci(): Promise<void> {
+    const file = this.deps.paths.pciRescanFile;
+    try {
+      if (!(await writeExistingFile(file, '1'))) this.deps.log.info({ file }, 'no PCI rescan file');
+    } catch (err) {
+      this.deps.log.warn({ err, file }, 'PCI rescan failed');
+    }
   }
 
   private async writeFile(path: string, file: InterfaceFile): Promise<void> {
