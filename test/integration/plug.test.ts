@@ -122,8 +122,8 @@ describe.skipIf(!canRun)('plug vip and plug network with real namespaces', () =>
     for (const [dev, addr] of [['gw0', '203.0.113.1/24'], ['gw0', '2001:db8:7::1/64'], ['mem0', '198.51.100.1/24']] as const) await must('ip', ['-n', net, 'addr', 'add', addr, 'dev', dev, 'nodad']);
     for (const dev of ['gw0', 'mem0']) await must('ip', ['-n', net, 'link', 'set', dev, 'up']);
     // the agent's lifelines: its management address and the default route of its namespace
-    await must('ip', ['-n', home, 'link', 'add', 'mgmt0', 'address', MAC_MGMT, 'type', 'dummy']);
-    await must('ip', ['-n', home, 'link', 'add', 'upl0', 'address', MAC_UPLINK, 'type', 'dummy']);
+    await must('ip', ['-n', home, 'link', 'add', 'mgmt0', 'address', MAC_MGMT, 'type', 'veth', 'peer', 'name', 'mg0', 'netns', net]);
+    await must('ip', ['-n', home, 'link', 'add', 'upl0', 'address', MAC_UPLINK, 'type', 'veth', 'peer', 'name', 'up0', 'netns', net]);
     await must('ip', ['-n', home, 'addr', 'add', `${BIND_HOST}/64`, 'dev', 'mgmt0', 'nodad']);
     await must('ip', ['-n', home, 'addr', 'add', '198.51.100.250/30', 'dev', 'upl0']);
     for (const dev of ['mgmt0', 'upl0']) await must('ip', ['-n', home, 'link', 'set', dev, 'up']);

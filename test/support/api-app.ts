@@ -20,12 +20,15 @@ import { FakeInit } from '../fakes/fake-init.js';
 import { FakeRunner } from '../fakes/fake-runner.js';
 import { FakeTc } from '../fakes/fake-tc.js';
 
+// plug: interface files, plugged_interfaces and sysfs (the PCI rescan file) under the test root
+const PLUG_CONFIG = (root: string) => `agent_server_network_dir = ${root}/interfaces\nplugged_interfaces_file = ${root}/lib/plugged_interfaces\nsys_dir = ${root}/sys\n`;
+
 export async function apiApp(extraConfig = '') {
   const root = await mkdtemp(join(tmpdir(), 'api-'));
   const configFile = join(root, 'amphora-agent.conf');
   await writeFile(
     configFile,
-    `[haproxy_amphora]\nbase_path = ${root}/lib\nbase_cert_dir = ${root}/lib/certs\n[amphora_agent]\nagent_server_cert = ${root}/server.pem\nagent_server_ca = ${root}/ca.pem\nproc_dir = ${root}/proc\nnetns_run_dir = ${root}/netns\nhaproxy_user_group_file = ${root}/lib/haproxy-default-user-group.conf\nprocess_settle_seconds = 0\nprocess_ready_timeout = 2\n${extraConfig}`,
+    `[haproxy_amphora]\nbase_path = ${root}/lib\nbase_cert_dir = ${root}/lib/certs\n[amphora_agent]\nagent_server_cert = ${root}/server.pem\nagent_server_ca = ${root}/ca.pem\nproc_dir = ${root}/proc\nnetns_run_dir = ${root}/netns\nhaproxy_user_group_file = ${root}/lib/haproxy-default-user-group.conf\nprocess_settle_seconds = 0\nprocess_ready_timeout = 2\n${PLUG_CONFIG(root)}${extraConfig}`,
   );
   const loaded = await loadConfig([configFile]);
   const log = silentLogger();
