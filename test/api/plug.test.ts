@@ -3,9 +3,11 @@
  * POST /1.0/plug/vip/{vip} and /1.0/plug/network over supertest with a FakeRunner: the
  * reference's answers for bad bodies (framework 400, Invalid VIP, Invalid VRRP Address, Invalid
  * network port), the retryable 404 with no message key, the 409 for a MAC already inside, and
- * that none of them writes an interface file or a plugged_interfaces line.
+ * that none of them writes an interface file or a plugged_interfaces line (api-app points
+ * agent_server_network_dir and plugged_interfaces_file under the test root; the check is shown
+ * to fail when a file is there).
  */
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
@@ -15,12 +17,17 @@ const BODY = { subnet_cidr: '203.0.113.0/24', gateway: '203.0.113.1', mac_addres
 const link = (ifname: string, address: string) => ({ ifname, address, mtu: 1500, flags: ['BROADCAST'] });
 
 async function setup(inside: object[] = [], home: object[] = []) {
-  const api = await apiApp(`plugged_interfaces_file = /nonexistent-dir-never-written/plugged\n`);
+  const api = await apiApp();
   api.runner.on(['/sbin/ip', '-j', 'link', 'show'], (_argv, options) => ({ stdout: JSON.stringify(options.netns ? inside : home) }));
   return api;
 }
 
-const nothingWritten = async (root: string) => expect(await readdir(root)).not.toContain('interfaces');
+/** No interface file in agent_server_network_dir and no plugged_interfaces file. */
+async function nothingWritten(root: string): Promise<void> {
+  const files = async (dir: string) => readdir(dir).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? [] : Promise.reject(err)));
+  expect(await files(join(root, 'interfaces'))).toEqual([]);
+  expect(await files(join(root, 'lib'))).not.toContain('plugged_interfaces');
+}
 
 describe('plug API answers', () => {
   it.each([
@@ -68,10 +75,11 @@ describe('plug API answers', () => {
     ['no MAC', {}],
     ['a null MAC', { mac_address: null, fixed_ips: [] }],
   ])('plug network with %s: the framework 400, never a 500', async (_what, body) => {
-    const { app } = await setup();
+    const { app, root } = await setup();
     const res = await request(app).post('/1.0/plug/network').send(body);
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ error: '400 Bad Request: Invalid port information', http_code: 400 });
+    await nothingWritten(root);
   });
 
   it('plug network with an unparsable fixed IP: Invalid network port', async () => {
@@ -79,6 +87,18 @@ describe('plug API answers', () => {
     const res = await request(app).post('/1.0/plug/network').send({ mac_address: 'fa:16:3e:00:00:02', fixed_ips: [{ ip_address: 'x', subnet_cidr: '198.51.100.0/24' }] });
     expect(res.status).toBe(400);
     expect(res.body.message).toBe('Invalid network port');
-    expect(await readdir(join(root))).not.toContain('interfaces');
+    await nothingWritten(root);
+  });
+
+  it('the "nothing written" check fails when an interface file or the plugged file is there', async () => {
+    const { root } = await setup();
+    await nothingWritten(root);
+    await mkdir(join(root, 'interfaces'), { recursive: true });
+    await writeFile(join(root, 'interfaces', 'eth1.json'), '{}');
+    await expect(nothingWritten(root)).rejects.toThrow();
+    const other = await setup();
+    await mkdir(join(other.root, 'lib'), { recursive: true });
+    await writeFile(join(other.root, 'lib', 'plugged_interfaces'), 'fa:16:3e:00:00:01 eth1\n');
+    await expect(nothingWritten(other.root)).rejects.toThrow();
   });
 });
