@@ -3,9 +3,11 @@
  * The interface files the agent writes for plug vip and plug network (render/interface-file.ts)
  * equal what Octavia's own `VIPInterfaceFile` / `PortInterfaceFile` write for the same request
  * body: Octavia 11 as installed (python3-octavia) and master's interface_file.py (from the bare
- * mirror; skipped with a reason where it is absent), each run by
- * test/support/octavia-interface-file.py through Octavia's `Plug.render_vips` and
- * `build_vrrp_info`. Compared as parsed JSON, after two normalizations, both deliberate:
+ * mirror; skipped with a reason where it is absent), run by test/support/octavia-interface-file.py
+ * through Octavia's `Plug.render_vips` and `build_vrrp_info`. Every case's request is collected
+ * while the tests are declared and Octavia's files for all of them come from one python run in
+ * beforeAll (importing Octavia costs seconds a process); each case then compares its own file.
+ * Compared as parsed JSON, after two normalizations, both deliberate:
  * - Octavia 11 writes no `if_type` / `is_sriov`: the agent writes master's keys, dropped
  *   before comparing with 11;
  * - master's scripts name `/usr/local/bin/lvs-masquerade.sh` (its image element's copy), the
@@ -13,7 +15,7 @@
  *   both spellings and does their work itself.
  */
 import { execFileSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parsePlugNetwork, parsePlugVip } from '../../src/model/plug/requests.js';
 import { portInterfaceFile, vipInterfaceFile, type Topology } from '../../src/render/interface-file.js';
 import type { InterfaceFile } from '../../src/model/plug/interface-file.js';
@@ -32,12 +34,16 @@ function masterSource(): string | undefined {
   }
 }
 
-function octavia(spec: Record<string, unknown>): Record<string, unknown> {
-  const out = execFileSync('/usr/bin/python3', [SCRIPT], { input: JSON.stringify(spec), encoding: 'utf8' });
-  return JSON.parse(out) as Record<string, unknown>;
-}
-
 type Release = '11' | 'master';
+
+/** Octavia's files for every spec, in order, from one python process. */
+function octaviaBatch(specs: readonly Record<string, unknown>[], masterSource: string | undefined): Record<string, unknown>[] {
+  const input = JSON.stringify({ specs, ...(masterSource ? { master_source: masterSource } : {}) });
+  const out = execFileSync('/usr/bin/python3', [SCRIPT], { input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const files = JSON.parse(out) as Record<string, unknown>[];
+  if (files.length !== specs.length) throw new Error(`octavia-interface-file.py wrote ${files.length} files for ${specs.length} requests`);
+  return files;
+}
 
 function normalized(file: InterfaceFile, release: Release): Record<string, unknown> {
   const { if_type, is_sriov, ...rest } = file;
@@ -78,32 +84,43 @@ const PORT_CASES: { name: string; body: Record<string, unknown>; masterOnly?: bo
 describe.skipIf(!canRun)('interface files: the agent writes what Octavia writes', () => {
   const master = masterSource();
   const releases: Release[] = master ? ['11', 'master'] : ['11'];
+  // filled while the cases are declared, answered in one python run before any case runs
+  const specs: Record<string, unknown>[] = [];
+  let files: Record<string, unknown>[] = [];
+  beforeAll(() => {
+    files = octaviaBatch(specs, master);
+  }, 120_000);
 
   for (const release of releases) {
-    const source = release === 'master' ? { master_source: master } : {};
-    const theirs = (spec: Record<string, unknown>) => (release === 'master' ? fromMaster(octavia({ ...spec, ...source })) : octavia(spec));
+    /** Registers the request now; the returned function gives Octavia's file once beforeAll ran. */
+    const theirs = (spec: Record<string, unknown>) => {
+      const index = specs.push({ ...spec, release }) - 1;
+      return () => (release === 'master' ? fromMaster(files[index]!) : files[index]!);
+    };
     for (const topology of ['SINGLE', 'ACTIVE_STANDBY'] as Topology[]) {
       for (const c of VIP_CASES.filter((c) => release === 'master' || !c.masterOnly)) {
+        const octaviaFile = theirs({ kind: 'vip', name: 'eth1', topology, vip: c.vip, body: c.body });
         it(`${release}, ${topology}: VIP file, ${c.name}`, () => {
           const req = parsePlugVip(c.vip, c.body);
           const ours = vipInterfaceFile({ ...req, name: 'eth1', topology });
-          expect(normalized(ours, release)).toEqual(theirs({ kind: 'vip', name: 'eth1', topology, vip: c.vip, body: c.body }));
+          expect(normalized(ours, release)).toEqual(octaviaFile());
         });
       }
+      const vipNetInfo = { ...v4, vip: '203.0.113.5', additional_vips: [] };
+      const fixedIps = [fixed('203.0.113.7', '203.0.113.0/24', '203.0.113.1'), fixed('2001:db8:1::7', '2001:db8:1::/64', null)];
+      const vrrpPortFile = theirs({ kind: 'vip', name: 'eth1', topology, vip: vipNetInfo.vip, body: { ...vipNetInfo, mtu: 1450, fixed_ips: fixedIps } });
       it(`${release}, ${topology}: VIP file of the VRRP port (vip_net_info) with fixed IPs`, () => {
-        const vipNetInfo = { ...v4, vip: '203.0.113.5', additional_vips: [] };
-        const fixedIps = [fixed('203.0.113.7', '203.0.113.0/24', '203.0.113.1'), fixed('2001:db8:1::7', '2001:db8:1::/64', null)];
         const req = parsePlugNetwork({ mac_address: v4.mac_address, fixed_ips: fixedIps, mtu: 1450, vip_net_info: vipNetInfo });
         const ours = vipInterfaceFile({ ...req.vipNet!, name: 'eth1', topology, mtu: req.mtu, isSriov: req.isSriov, fixedIps: req.fixedIps });
-        const body = { ...vipNetInfo, mtu: 1450, fixed_ips: fixedIps };
-        expect(normalized(ours, release)).toEqual(theirs({ kind: 'vip', name: 'eth1', topology, vip: vipNetInfo.vip, body }));
+        expect(normalized(ours, release)).toEqual(vrrpPortFile());
       });
     }
     for (const c of PORT_CASES.filter((c) => release === 'master' || !c.masterOnly)) {
+      const octaviaFile = theirs({ kind: 'port', name: 'eth2', topology: 'SINGLE', body: c.body });
       it(`${release}: port file, ${c.name}`, () => {
         const req = parsePlugNetwork(c.body);
         const ours = portInterfaceFile({ name: 'eth2', mtu: req.mtu, fixedIps: req.fixedIps, isSriov: req.isSriov });
-        expect(normalized(ours, release)).toEqual(theirs({ kind: 'port', name: 'eth2', topology: 'SINGLE', body: c.body }));
+        expect(normalized(ours, release)).toEqual(octaviaFile());
       });
     }
   }
