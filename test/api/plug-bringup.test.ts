@@ -53,6 +53,26 @@ describe('plug: the SR-IOV VIP firewall and masquerade', () => {
     expect(masqueradeInput()).not.toContain('notrack');
   });
 
+  it('a first SR-IOV plug whose bring-up fails leaves no base ruleset: file removed, table deleted', async () => {
+    const { app, runner, paths, index } = await setup();
+    runner.on(['/sbin/ip', 'link', 'set', 'dev', 'eth1', 'up'], { exitCode: 2, stderr: 'RTNETLINK answers: Invalid argument' });
+    const res = await request(app).post('/1.0/plug/vip/203.0.113.5').send({ ...BODY, is_sriov: true });
+    expect(res.status).toBe(500);
+    expect(index(['/usr/sbin/nft', '-o', '-f', paths.nftRulesFile])).toBeGreaterThanOrEqual(0);
+    expect(index(['/usr/sbin/nft', 'delete', 'table', 'inet', 'amphora_table'])).toBeGreaterThan(index(['/usr/sbin/nft', '-o', '-f', paths.nftRulesFile]));
+    expect(existsSync(paths.nftRulesFile)).toBe(false);
+  });
+
+  it('a failed SR-IOV plug keeps a ruleset it did not write (the controller’s rules stay)', async () => {
+    const { app, runner, paths, index } = await setup();
+    mkdirSync(join(paths.nftRulesFile, '..'), { recursive: true });
+    writeFileSync(paths.nftRulesFile, '# rules the controller sent\n', { mode: 0o600 });
+    runner.on(['/sbin/ip', 'link', 'set', 'dev', 'eth1', 'up'], { exitCode: 2, stderr: 'RTNETLINK answers: Invalid argument' });
+    expect((await request(app).post('/1.0/plug/vip/203.0.113.5').send({ ...BODY, is_sriov: true })).status).toBe(500);
+    expect(readFileSync(paths.nftRulesFile, 'utf8')).toBe('# rules the controller sent\n');
+    expect(index(['/usr/sbin/nft', 'delete'])).toBe(-1);
+  });
+
   it('a plain plug vip loads no firewall and keeps TCP notrack', async () => {
     const { app, paths, index, masqueradeInput } = await setup();
     expect((await request(app).post('/1.0/plug/vip/203.0.113.5').send(BODY)).status).toBe(202);

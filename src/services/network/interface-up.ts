@@ -27,7 +27,7 @@ import { AgentError } from '../../model/errors.js';
 import { masqueradeScripts, managesRules, type InterfaceFile, type InterfaceRoute } from '../../model/plug/interface-file.js';
 import { compressed, normalizeIp, parseNetwork } from '../../model/plug/ip.js';
 import type { ProcessRunner } from '../../system/exec.js';
-import type { IpState, RouteKey, RuleKey } from './ip-state.js';
+import type { IpState, Link, RouteKey, RuleKey } from './ip-state.js';
 import type { Masquerade } from './masquerade.js';
 
 /** keepalived's and the kernel's rules are theirs (the reference skips protocols 18 and 2). */
@@ -38,6 +38,8 @@ const TENTATIVE_WAIT_MS = 30_000;
 export interface SriovFirewall {
   ensureBaseRules(): Promise<boolean>;
   load(): Promise<boolean>;
+  /** Undoes what ensureBaseRules wrote and load loaded, while the ruleset is still the base one. */
+  removeBaseRules(): Promise<void>;
 }
 
 export interface InterfaceUpDeps {
@@ -80,10 +82,22 @@ export class InterfaceUp {
     const { name } = file;
     const link = (await this.deps.ip.links(this.deps.netns)).find((l) => l.ifname === name);
     if (!link) throw new AgentError('internal', 500, `Interface ${name} is not in namespace ${this.deps.netns}`);
-    if (file.is_sriov === true) {
-      await this.deps.firewall.ensureBaseRules();
-      await this.deps.firewall.load();
+    let wroteBase = false;
+    try {
+      if (file.is_sriov === true) {
+        wroteBase = await this.deps.firewall.ensureBaseRules();
+        await this.deps.firewall.load();
+      }
+      await this.bringUp(file, link);
+    } catch (err) {
+      // a failed first SR-IOV bring-up leaves no firewall behind: it would drop the namespace's input
+      if (wroteBase) await this.deps.firewall.removeBaseRules().catch((e: unknown) => this.deps.log.warn({ err: e }, 'could not remove the base ruleset'));
+      throw err;
     }
+  }
+
+  private async bringUp(file: InterfaceFile, link: Link): Promise<void> {
+    const { name } = file;
     if (file.mtu && link.mtu !== file.mtu) await this.ipRun(['link', 'set', 'dev', name, 'mtu', String(file.mtu)]);
     if (!link.up) {
       if (announces(file)) await this.sysctl([`net.ipv4.conf.${name}.arp_notify=1`, `net.ipv6.conf.${name}.ndisc_notify=1`]);

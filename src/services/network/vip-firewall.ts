@@ -23,9 +23,9 @@ import type { LiveConfig } from '../../config/startup.js';
 import type { Logger } from '../../log.js';
 import type { FirewallRule } from '../../model/firewall-rules.js';
 import type { IpAddress } from '../../model/ip-address.js';
-import { renderBaseRules, renderVipRules } from '../../render/nft-rules.js';
+import { NFT_FAMILY, NFT_TABLE, renderBaseRules, renderVipRules } from '../../render/nft-rules.js';
 import type { ProcessRunner } from '../../system/exec.js';
-import { exists, removeFile, writeFileAtomic } from '../../system/files.js';
+import { exists, readIfExists, removeFile, writeFileAtomic } from '../../system/files.js';
 import type { Paths } from '../../system/paths.js';
 import { KeyedLock } from '../keyed-lock.js';
 import type { NamespaceInterfaces } from './interfaces.js';
@@ -55,6 +55,20 @@ export class VipFirewall {
       await writeFileAtomic(file, renderBaseRules(), NFT_RULES_MODE);
       this.deps.log.info({ file }, 'SR-IOV VIP firewall: base ruleset written');
       return true;
+    });
+  }
+
+  /**
+   * Undoes a base ruleset that a failed bring-up wrote: removes the file and the kernel's table,
+   * but only while the file is still the base ruleset (rules the controller sent stay).
+   */
+  async removeBaseRules(): Promise<void> {
+    await this.lock.run('nft', async () => {
+      const file = this.deps.paths.nftRulesFile;
+      if ((await readIfExists(file)) !== renderBaseRules()) return;
+      await this.deps.runner.run(this.deps.config().amphora_agent.nft_cmd, ['delete', 'table', NFT_FAMILY, NFT_TABLE], { netns: this.deps.paths.namespace, allowFailure: true });
+      await removeFile(file);
+      this.deps.log.info({ file }, 'SR-IOV VIP firewall: base ruleset removed (failed bring-up)');
     });
   }
 
