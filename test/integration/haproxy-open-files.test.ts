@@ -4,7 +4,8 @@
  * as on a host whose default limit is small. haproxy needs about two descriptors per connection
  * of its global maxconn and refuses to start when it cannot raise its limit that far.
  * - A daemon the agent starts gets the limit raised as far as the host allows (DaemonUnitSpec
- *   nofile, system/init/open-file-limit.ts), whatever the agent's own soft limit.
+ *   nofile, system/init/open-file-limit.ts), whatever the agent's own soft limit; so does the
+ *   rendered sysvinit script, run by hand from the same process.
  * - A config that needs more descriptors than the agent's soft limit but fewer than the hard
  *   limit starts and serves.
  * - A config that needs more than any limit the host allows (Octavia's default, maxconn 100000,
@@ -16,7 +17,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -25,8 +26,8 @@ import { createApp } from '../../src/api/app.js';
 import { silentLogger } from '../../src/log.js';
 import { AgentError, CommandFailed } from '../../src/model/errors.js';
 import type { Uuid } from '../../src/model/uuid.js';
-import { unitRenderer } from '../../src/render/init-units.js';
-import { HAPROXY_NOFILE } from '../../src/services/daemon-specs.js';
+import { renderDaemonUnit, unitRenderer } from '../../src/render/init-units.js';
+import { HAPROXY_NOFILE, type DaemonSpecs } from '../../src/services/daemon-specs.js';
 import type { HaproxyLoadBalancers } from '../../src/services/haproxy-lbs.js';
 import type { StateStore } from '../../src/services/state.js';
 import { ExecaRunner } from '../../src/system/exec.js';
@@ -110,6 +111,7 @@ describe.skipIf(!base)('haproxy open-file limit: real haproxy under the direct a
   let dir: string;
   let paths: Paths;
   let lbs: HaproxyLoadBalancers;
+  let specs: DaemonSpecs;
   let state: StateStore;
   let app: ReturnType<typeof createApp>;
   let agentLimits: [number, number];
@@ -141,7 +143,7 @@ describe.skipIf(!base)('haproxy open-file limit: real haproxy under the direct a
       init: (p, c) => createInitSystem('direct', c, runner, p, log, unitRenderer),
       log,
     });
-    ({ paths, state, haproxy: lbs } = t);
+    ({ paths, state, specs, haproxy: lbs } = t);
     app = createApp({ ...t, log });
     // The agent (this test process) as on a host with a small default: only the soft limit, so
     // that afterAll can put it back (lowering the hard limit could not be undone).
@@ -177,6 +179,26 @@ describe.skipIf(!base)('haproxy open-file limit: real haproxy under the direct a
     const r = await curl(8002);
     expect(r.code, show(r)).toBe(0);
     expect(r.stdout).toBe('ok');
+  });
+
+  it('sysvinit: the rendered script raises the limit of the haproxy it starts the same way', async () => {
+    const lb = randomUUID() as Uuid;
+    const spec = specs.haproxy(lb);
+    await mkdir(paths.haproxyDir(lb), { recursive: true });
+    await writeFile(paths.haproxyConfig(lb), config(randomUUID(), 100, 8006));
+    // the namespace setup script the script runs first was written by the first case's start
+    expect(existsSync(paths.netnsSetupScript)).toBe(true);
+    const script = join(dir, spec.unit);
+    await writeFile(script, renderDaemonUnit('sysvinit', spec), { mode: 0o755 });
+    // run by this process, whose soft limit is LOW_SOFT: the script's ulimit line is all that raises it
+    const start = await sh('/bin/sh', [script, 'start']);
+    expect(start.code, show(start)).toBe(0);
+    const [soft, hard] = await openFileLimits(await masterPid(lb));
+    expect(soft).toBe(hard);
+    expect([HAPROXY_NOFILE, agentLimits[1]]).toContain(soft);
+    expect((await curl(8006)).stdout).toBe('ok');
+    const stop = await sh('/bin/sh', [script, 'stop']);
+    expect(stop.code, show(stop)).toBe(0);
   });
 
   it('answers 500 with haproxy\'s words for a new load balancer needing more than the host allows, and leaves nothing behind', async () => {
