@@ -1,4 +1,5 @@
 /**
+ * @module test/integration/daemon-units-systemd
  * The systemd units the agent renders for its daemons (render/init-units.ts), checked by
  * `systemd-analyze verify` in a tree shaped like an amphora (systemd's own units, the binaries
  * the units run), with no warning at all: the haproxy unit with its open-file limit

@@ -1,4 +1,5 @@
 /**
+ * @module test/integration/haproxy-open-files
  * haproxy's open-file limit under the `direct` adapter, with the real binary: the agent's own
  * soft limit is lowered for this file (prlimit on this test process; the hard limit is kept),
  * as on a host whose default limit is small. haproxy needs about two descriptors per connection
