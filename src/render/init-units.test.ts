@@ -58,6 +58,19 @@ describe('unit contents', () => {
     expect(renderDaemonUnit('sysvinit', daemons.lvs(LISTENER))).toContain('kill -HUP "$pid"');
   });
 
+  it("raises haproxy's open-file limit to the reference's 2600000 in every init system, best effort; keepalived keeps its own", () => {
+    expect(renderDaemonUnit('systemd', daemons.haproxy(LB))).toMatch(/^LimitNOFILE=2600000$/m);
+    const raise = /^\tulimit -n 2600000 2>\/dev\/null \|\| ulimit -n "\$\(ulimit -H -n\)" 2>\/dev\/null \|\| (:|true)$/m;
+    expect(renderDaemonUnit('sysvinit', daemons.haproxy(LB))).toMatch(raise);
+    const job = renderDaemonUnit('upstart', daemons.haproxy(LB));
+    // inside the script block, before the exec: a `limit` stanza would fail the job when refused
+    expect(job.slice(job.indexOf('\nscript\n'), job.indexOf('\texec '))).toMatch(raise);
+    expect(job).not.toMatch(/^limit /m);
+    for (const kind of KINDS) {
+      for (const spec of [daemons.lvs(LISTENER), daemons.vrrp()]) expect(renderDaemonUnit(kind, spec)).not.toMatch(/LimitNOFILE|ulimit/);
+    }
+  });
+
   it('refuses any word that could add a directive or a command', () => {
     const bad = { ...daemons.lvs(LISTENER), pidFile: '/var/run/x.pid\nExecStartPre=/bin/rm -rf /' };
     expect(() => renderDaemonUnit('systemd', bad)).toThrow(/not a safe configuration word/);
@@ -66,5 +79,6 @@ describe('unit contents', () => {
     expect(() => renderNetnsUnit('systemd', { ...daemons.netns(), namespace: 'a b' })).toThrow(/namespace/);
     const signal = 'HUP\nExecStartPre=/bin/sh' as 'HUP';
     expect(() => renderDaemonUnit('systemd', { ...daemons.haproxy(LB), reload: { signal, acknowledged: /x/, failed: null } })).toThrow(/unknown reload signal/);
+    for (const nofile of [0, -5, 2.5, Number.NaN]) expect(() => renderDaemonUnit('sysvinit', { ...daemons.haproxy(LB), nofile })).toThrow(/invalid open-file limit/);
   });
 });

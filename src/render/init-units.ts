@@ -6,6 +6,11 @@
  * under its supervisor (keepalived -n, haproxy -W -db) with its console output appended to a log
  * file, so that the agent can show the tail of it when a start fails. Pure.
  *
+ * haproxy's units raise its open-file limit (`DaemonUnitSpec.nofile`) best effort in every init
+ * system: systemd's LimitNOFILE (systemd sets the closest limit it may when the host refuses
+ * this one), and a `ulimit -n` in the sysvinit script and the upstart job that falls back to the
+ * hard limit, so a host that allows less still starts haproxy, which then says what it lacks.
+ *
  * Daemons differ in how they reload (`DaemonUnitSpec.reload`, system/init/types.ts): every unit
  * template sends the daemon's own signal. The specs are the init seam's types; this module only
  * turns them into text (`unitRenderer` is what main hands to the adapters).
@@ -38,7 +43,14 @@ export function daemonUnitView(spec: DaemonUnitSpec) {
     netnsUnit: configToken(spec.netnsUnit, 'netns unit'),
     netnsSetupScript: configToken(spec.netnsSetupScript, 'netns setup script'),
     reloadSignal: signal(reloadOf(spec).signal),
+    nofile: spec.nofile === undefined ? null : nofile(spec.nofile),
   };
+}
+
+/** An open-file limit goes into a directive and a shell line: a positive whole number only. */
+function nofile(limit: number): number {
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new UnsafeValue(`invalid open-file limit: ${JSON.stringify(limit)}`);
+  return limit;
 }
 
 function signal(name: ReloadSignal): ReloadSignal {

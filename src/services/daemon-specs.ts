@@ -25,6 +25,14 @@ import type { HaproxyRunOptions } from './apply/validators.js';
 /** haproxy 2.6's master logs these around a reload (src/haproxy.c, mworker). */
 export const HAPROXY_RELOAD: ReloadProtocol = { signal: 'USR2', acknowledged: /Loading success\./, failed: /Loading failure!/ };
 
+/**
+ * haproxy's open-file limit: the reference's unit sets LimitNOFILE=2600000. A global `maxconn`
+ * needs about two descriptors per connection (Octavia's default of 50000 per listener makes
+ * haproxy 2.6 ask for over 200000), and haproxy refuses to start when it cannot raise its limit
+ * that far. keepalived keeps the inherited limit.
+ */
+export const HAPROXY_NOFILE = 2_600_000;
+
 export class DaemonSpecs {
   constructor(
     private readonly config: () => LiveConfig,
@@ -98,6 +106,7 @@ export class DaemonSpecs {
       netnsSetupScript: p.netnsSetupScript,
       reload: HAPROXY_RELOAD,
       ready: HAPROXY_RELOAD.acknowledged,
+      nofile: HAPROXY_NOFILE,
     };
   }
 

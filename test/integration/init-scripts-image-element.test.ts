@@ -9,6 +9,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { HAPROXY_NOFILE } from '../../src/services/daemon-specs.js';
 import { show } from '../support/commands.js';
 import { ELEMENT, elementScripts, shInRepo } from '../support/init-script-files.js';
 import { tierCanRun } from '../support/requirements.js';
@@ -43,6 +44,18 @@ describe('image element layout', () => {
     expect(text).toMatch(/^\s*sysv\|sysvinit\)/m);
     expect(text).toMatch(/^\s*upstart\)/m);
     expect(text).toMatch(/-m 0755 "\$SCRIPTS\/sysvinit\/amphora-agent"/);
+  });
+});
+
+describe('image sysctl', () => {
+  it("lets haproxy have the open-file limit its units ask for: fs.nr_open and fs.file-max at least HAPROXY_NOFILE", async () => {
+    const text = await readFile(join(ELEMENT, 'install.d/76-amphora-agent-sysctl'), 'utf8');
+    const conf = /<<'SYSCTL'\n([\s\S]*?)\nSYSCTL\n/.exec(text)?.[1] ?? '';
+    expect(text).toMatch(/^cat > \/etc\/sysctl\.d\/60-amphora-agent-haproxy\.conf <<'SYSCTL'$/m);
+    for (const key of ['fs.nr_open', 'fs.file-max']) {
+      const value = new RegExp(`^${key.replace('.', '\\.')} = (\\d+)$`, 'm').exec(conf)?.[1];
+      expect(Number(value), key).toBeGreaterThanOrEqual(HAPROXY_NOFILE);
+    }
   });
 });
 

@@ -118,6 +118,8 @@ describe.skipIf(!canRun)('sysvinit scripts for LVS keepalived', () => {
       const files: Record<string, string> = {
         'daemon-lvs': renderDaemonUnit('sysvinit', spec),
         'daemon-vrrp': renderDaemonUnit('sysvinit', new DaemonSpecs(() => config, paths).vrrp()),
+        // with the open-file limit's ulimit line
+        'daemon-haproxy': renderDaemonUnit('sysvinit', new DaemonSpecs(() => config, paths).haproxy(L)),
         'netns-unit': renderNetnsUnit('sysvinit', netns),
         'netns-setup.sh': renderNetnsSetup({ namespace: ns, ipCmd: '/sbin/ip', loadModules: true }),
         'vrrp-check.sh': renderVrrpCheck(paths.vrrpCheckScriptsDir),

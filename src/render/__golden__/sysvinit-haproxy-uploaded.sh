@@ -26,6 +26,10 @@ do_start() {
 	fi
 	rm -f /var/lib/octavia/ffffffff-0000-0000-0000-0000000000b1.pid
 	/bin/sh /var/lib/octavia/amphora-netns.sh || return 1
+	# The open-file limit haproxy's maxconn needs, or the hard limit when the host refuses it
+	# (haproxy then logs the limit it lacks): never a reason in itself not to start.
+	# shellcheck disable=SC3045 # dash and bash both have ulimit -n
+	ulimit -n 2600000 2>/dev/null || ulimit -n "$(ulimit -H -n)" 2>/dev/null || :
 	setsid /sbin/ip netns exec amphora-haproxy /usr/sbin/haproxy -W -db -f /var/lib/octavia/ffffffff-0000-0000-0000-0000000000b1/haproxy.cfg -f /var/lib/octavia/haproxy-default-user-group.conf -L l9IvhlJXHEKslNZJNrp406vOEoI -p /var/lib/octavia/ffffffff-0000-0000-0000-0000000000b1.pid >>"$LOGFILE" 2>&1 </dev/null &
 	tries=0
 	while [ "$tries" -lt 50 ]; do

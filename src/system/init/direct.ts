@@ -3,11 +3,14 @@
  * The `direct` adapter, for hosts whose PID 1 is no init system (containers, CI, a laptop):
  * the agent runs the namespace setup itself and starts each daemon detached, in its own
  * session, so that it outlives an agent restart. The daemon's pid file is the only state.
+ * A daemon that asks for an open-file limit (haproxy) gets it raised as far as the host allows
+ * (open-file-limit.ts), as its unit would under an init system.
  */
 import { CommandFailed } from '../../model/errors.js';
 import type { ProcessRunner } from '../exec.js';
 import { pidFileState, readPid } from '../processes.js';
 import type { Paths } from '../paths.js';
+import { withOpenFileLimit } from './open-file-limit.js';
 import { processExists, removePidFiles, terminate } from './process-signals.js';
 import { reloadOf, type DaemonUnitSpec, type InitSystem } from './types.js';
 
@@ -37,7 +40,7 @@ export class DirectInit implements InitSystem {
     if (await this.isActive(daemon)) return;
     await removePidFiles([daemon.pidFile, ...daemon.childPidFiles]);
     await this.runner.run('/bin/sh', [daemon.netnsSetupScript]);
-    const [cmd, ...args] = daemon.argv;
+    const [cmd, ...args] = withOpenFileLimit(daemon.argv, daemon.nofile);
     if (cmd === undefined) throw new Error(`empty command for ${daemon.unit}`);
     await this.runner.spawnDetached(cmd, args, { logFile: daemon.logFile });
   }

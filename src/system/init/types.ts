@@ -48,6 +48,12 @@ export interface DaemonUnitSpec {
    * waited for before the settle time; none when absent (keepalived).
    */
   readonly ready?: RegExp;
+  /**
+   * The open-file limit (RLIMIT_NOFILE, soft and hard) the daemon is started with, as far as the
+   * host allows: every adapter raises it best effort and never fails a start only because the
+   * raise was refused (the daemon then says what it lacks). None when absent (the inherited limit).
+   */
+  readonly nofile?: number;
 }
 
 /** A daemon's reload protocol; keepalived's when the spec names none. */
