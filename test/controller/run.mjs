@@ -92,12 +92,12 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 async function scenario(name, agent) {
   writeFileSync(join(state, 'agent-kind'), `${agent}\n`);
   const out = join(state, 'scenarios', `${name}-${agent}`);
-  say(`${name} with the ${agent === 'ref' ? 'reference agent' : 'our agent'}`);
+  say(`${name} with ${agent === 'ref' ? 'the reference agent' : 'our agent'}`);
   const r = await run(`scenario-${name}.sh`, [state, out], LIMIT.scenario);
   const { steps, ids } = readScenario(r.stdout, out);
   const summary = summarize({ scenario: name, agent, steps, ids, seconds: r.seconds, timedOut: r.timedOut, ipvs: host.ipvs, ref: results[name]?.ref });
   for (const s of summary.steps) {
-    const mark = s.outcome === 'passed' ? 'ok  ' : s.required ? 'FAIL' : 'note';
+    const mark = { passed: 'ok  ', skipped: 'skip' }[s.outcome] ?? (s.required ? 'FAIL' : 'note');
     say(`  ${mark} ${s.step.padEnd(16)} ${String(s.seconds ?? '-').padStart(6)} s  ${s.status}`);
     for (const c of s.calls) say(`         ${c}`);
   }

@@ -14,18 +14,21 @@ AMPDIR='' NCALLS=0 LB='' BLOCKED=''
 
 remember_id() { echo "$1=$2" >> "$OUT/ids"; }
 
-# the agent calls since the previous step, one per line
-new_calls() {
+# the agent calls since the previous step, one per line, into $OUT/calls-STEP.txt (not run in a
+# subshell: it moves NCALLS on)
+new_calls() { # STEP
+  : > "$OUT/calls-$1.txt"
   [ -n "$AMPDIR" ] || return 0
   agent_calls "$AMPDIR" > "$OUT/all-calls.txt"
-  tail -n +$((NCALLS + 1)) "$OUT/all-calls.txt"
+  tail -n +$((NCALLS + 1)) "$OUT/all-calls.txt" > "$OUT/calls-$1.txt"
   NCALLS=$(wc -l < "$OUT/all-calls.txt")
 }
 
-# STEP OUTCOME SECONDS STATUS: print the step line (and keep it in $OUT/steps.jsonl)
+# STEP OUTCOME SECONDS STATUS: print the step line (and keep it in $OUT/steps.log)
 report_step() {
   local calls
-  calls=$(new_calls | jq -R . | jq -cs .)
+  new_calls "$1"
+  calls=$(jq -R . < "$OUT/calls-$1.txt" | jq -cs .)
   jq -cn --arg step "$1" --arg outcome "$2" --arg seconds "$3" --arg status "$4" --argjson calls "$calls" \
     '{step:$step, outcome:$outcome, seconds:($seconds|tonumber? // null), status:$status, calls:$calls}' |
     sed 's/^/CTLSTEP /' | tee -a "$OUT/steps.log"

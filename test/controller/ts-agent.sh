@@ -73,6 +73,11 @@ start)
   done
   R=$D/root
   mkdir -p "$R"/{var/lib/octavia/certs,etc/octavia/interfaces,usr/lib/systemd/system,etc/init.d,etc/init,run/netns,log}
+  # what the amphora image ships there (package octavia-agent), as reference-agent.sh gives the
+  # reference agent: the haproxy user/group file that uploads' `group` lines are checked against
+  for f in haproxy-default-user-group.conf ping-wrapper.sh; do
+    [ -f "/var/lib/octavia/$f" ] && cp -p "/var/lib/octavia/$f" "$R/var/lib/octavia/"
+  done
   id=$(cat "$D/certs/amphora_id")
   write_conf "$R" "$id" "$topo"
   # PID 1 of the new PID namespace is this small bash: it makes the binds (private mount

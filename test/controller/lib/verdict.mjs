@@ -50,9 +50,11 @@ export function summarize({ scenario, agent, steps, ids, seconds, timedOut, ipvs
     if (refStep && s.outcome !== 'skipped') row.same_calls_as_ref = sameCalls(calls, refStep.calls);
     return row;
   });
-  const failed = out.filter((s) => s.required && s.outcome !== 'passed').map((s) => s.step);
+  const failed = out.filter((s) => s.required && s.outcome === 'failed').map((s) => s.step);
+  const notRun = out.filter((s) => s.required && s.outcome === 'skipped').map((s) => s.step);
   const stopsAt = out.find((s) => s.required && s.outcome === 'failed');
-  const result = { agent, ok: failed.length === 0 && !timedOut && out.length > 0, seconds, failed_steps: failed, steps: out };
+  const ok = failed.length === 0 && notRun.length === 0 && !timedOut && out.length > 0;
+  const result = { agent, ok, seconds, failed_steps: failed, not_run: notRun, steps: out };
   if (stopsAt) {
     const bad = stopsAt.calls.filter((c) => !/ [23]\d\d$/.test(c));
     result.stops_at = { step: stopsAt.step, status: stopsAt.status, failing_calls: bad };
