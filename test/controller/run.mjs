@@ -16,7 +16,8 @@
  *
  * usage: node test/controller/run.mjs [--agents ref,ts] [--only http,udp] [--keep] [--verbose]
  *   env: AMPHORA_SHARED (the shared tools; default ../shared beside the repository)
- * --keep keeps the work directory (/tmp/amphora-ctltier.*); it is also kept when the run fails.
+ * --keep keeps the work directory (/tmp/amphora-ctltier.*) whole; a failed run keeps it without
+ * the database files.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -131,5 +132,9 @@ for (const [name, byAgent] of Object.entries(results)) {
 }
 const ok = error === null && failures.length === 0 && Object.keys(results).length === scenarios.length;
 if (ok && !opts.keep) rmSync(work, { recursive: true, force: true });
-else say(`kept ${work} (tier.log, state/log, state/amps, state/scenarios)`);
+else {
+  // a failed run keeps its logs; the database files (about 180 MB) only with --keep
+  if (!opts.keep) for (const d of ['mysql', 'rabbit/mnesia']) rmSync(join(state, d), { recursive: true, force: true });
+  say(`kept ${work} (tier.log, state/log, state/amps, state/scenarios)`);
+}
 report({ ok, skipped: false, wall_seconds: (Date.now() - started) / 1000, host, costs, error, failures, scenarios: results, work: ok && !opts.keep ? null : work }, ok ? 0 : 1);
