@@ -14,7 +14,9 @@
  * heartbeats, and UDP steps past the listener need IPVS, so those are only reported); 1
  * otherwise; 0 with a SKIP line when this machine cannot run the tier (1 under CI=true).
  *
- * usage: node test/controller/run.mjs [--agents ref,ts] [--only http,udp] [--keep] [--verbose]
+ * usage: node test/controller/run.mjs [--agents ref,ts[,swap]] [--only http,udp] [--keep] [--verbose]
+ *   --agents swap: the reference agent makes the LB (plug/vip), then ours takes the amphora over
+ *   for the listener steps (not in the default run: it shows what ours does past plug/vip today)
  *   env: AMPHORA_SHARED (the shared tools; default ../shared beside the repository)
  * --keep keeps the work directory (/tmp/amphora-ctltier.*) whole; a failed run keeps it without
  * the database files.
@@ -40,7 +42,7 @@ const { values: opts } = parseArgs({
   options: { agents: { type: 'string' }, only: { type: 'string' }, keep: { type: 'boolean' }, verbose: { type: 'boolean' } },
 });
 const list = (s, all) => (s ? s.split(',').map((x) => x.trim()).filter((x) => all.includes(x)) : all);
-const agents = list(opts.agents, ['ref', 'ts']);
+const agents = opts.agents ? list(opts.agents, ['ref', 'ts', 'swap']) : ['ref', 'ts'];
 const scenarios = list(opts.only, ['http', 'udp']);
 const started = Date.now();
 const say = (msg) => process.stdout.write(`[controller ${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}\n`);
@@ -64,10 +66,10 @@ const harness = assembleHarness({ work, controllerDir: CONTROLLER_DIR, tierDir: 
 const env = harnessEnv({ work, refDir: REF_DIR, repo: REPO });
 const verbose = Boolean(opts.verbose);
 let stopping = false;
-const run = (script, args, limitSec) =>
+const run = (script, args, limitSec, extraEnv = {}) =>
   stopping && script !== 'down.sh'
     ? Promise.resolve({ code: 130, stdout: '', seconds: 0, timedOut: false })
-    : runLogged(join(harness, script), args, { env, logFile, limitSec, verbose });
+    : runLogged(join(harness, script), args, { env: { ...env, ...extraEnv }, logFile, limitSec, verbose });
 const host = { ipvs: hasIpvs(), cpus: cpus().length, loadavg_at_start: loadavg().map((l) => Math.round(l * 100) / 100) };
 const costs = {};
 const results = {};
@@ -90,11 +92,14 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
   });
 }
 
+const AGENT_WORDS = { ref: 'the reference agent', ts: 'our agent', swap: 'the reference agent for the LB create, then ours' };
+
 async function scenario(name, agent) {
-  writeFileSync(join(state, 'agent-kind'), `${agent}\n`);
+  // "swap": the reference plugs the VIP, then ours takes the amphora over (scenario-lib.sh)
+  writeFileSync(join(state, 'agent-kind'), `${agent === 'swap' ? 'ref' : agent}\n`);
   const out = join(state, 'scenarios', `${name}-${agent}`);
-  say(`${name} with ${agent === 'ref' ? 'the reference agent' : 'our agent'}`);
-  const r = await run(`scenario-${name}.sh`, [state, out], LIMIT.scenario);
+  say(`${name} with ${AGENT_WORDS[agent]}`);
+  const r = await run(`scenario-${name}.sh`, [state, out], LIMIT.scenario, agent === 'swap' ? { CTLTIER_SWAP_TO: 'ts' } : {});
   const { steps, ids } = readScenario(r.stdout, out);
   const summary = summarize({ scenario: name, agent, steps, ids, seconds: r.seconds, timedOut: r.timedOut, ipvs: host.ipvs, ref: results[name]?.ref });
   for (const s of summary.steps) {

@@ -28,6 +28,7 @@ SRV=$!
 
 if create_lb h1; then wait_online lb-online "/v2/lbaas/loadbalancers/$LB" loadbalancer
 else skip_step lb-online; fi
+swap_if_asked
 
 L='' P='' M=''
 if [ -z "$BLOCKED" ]; then

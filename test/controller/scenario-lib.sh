@@ -59,9 +59,10 @@ settle() {
 lb_status() { api GET "/v2/lbaas/loadbalancers/$LB" | jq -r '.loadbalancer | "\(.provisioning_status)/\(.operating_status)"'; }
 
 # NAME PATH KEY: operating_status ONLINE comes only from the agent's heartbeats (health manager).
-# Waits up to 60 s while the health manager has heard from the amphora; with no heartbeat at all
-# it gives up once the agent has run for two heartbeat intervals and a margin (25 s), instead of
-# waiting the full minute for an agent that sends none.
+# Waits up to 60 s while the health manager hears from the amphora; with no heartbeat in the last
+# 25 s (two heartbeat intervals and a margin) it gives up once the running agent is that old,
+# instead of waiting the full minute for an agent that sends none. (A swapped-in agent has the
+# same amphora id as the one before it: only a recent heartbeat can be its own.)
 wait_online() {
   local name=$1 path=$2 key=$3 t0 st hb started amp
   t0=$(now); amp=$(basename "$AMPDIR")
@@ -69,19 +70,23 @@ wait_online() {
   while :; do
     st=$(api GET "$path" | jq -r ".$key.operating_status // empty")
     [ "$st" = ONLINE ] && { report_step "$name" passed "$(since "$t0")" ONLINE; return 0; }
-    hb=$(octctl_sql "$STATE" "SELECT COUNT(*) FROM amphora_health WHERE amphora_id='$amp'" 2>/dev/null || echo 0)
+    # Octavia writes last_update in UTC
+    hb=$(octctl_sql "$STATE" "SELECT COUNT(*) FROM amphora_health WHERE amphora_id='$amp'
+           AND last_update > UTC_TIMESTAMP() - INTERVAL 25 SECOND" 2>/dev/null || echo 0)
     if [ "$hb" = 0 ] && [ $(( $(date +%s) - started )) -ge 25 ]; then
-      report_step "$name" failed "$(since "$t0")" "$st: no heartbeat from amphora $amp"; return 1
+      report_step "$name" failed "$(since "$t0")" "$st: no heartbeat from amphora $amp in 25 s"; return 1
     fi
     awk -v a="$t0" -v b="$(now)" 'BEGIN{exit !(b-a>60)}' && {
-      report_step "$name" failed "$(since "$t0")" "$st after 60 s (heartbeats: $hb)"; return 1; }
+      report_step "$name" failed "$(since "$t0")" "$st after 60 s with heartbeats"; return 1; }
     sleep 0.5
   done
 }
 
 # LB create: ACTIVE, or the scenario's other steps are blocked
 create_lb() { # NAME
-  local t0; t0=$(now)
+  local t0
+  wait_agent_gone   # the previous amphora's agent holds the address until the launcher stops it
+  t0=$(now)
   LB=$(api POST /v2/lbaas/loadbalancers "{\"loadbalancer\":{\"name\":\"$1\",\"vip_subnet_id\":\"$SUBNET\",\"project_id\":\"$PROJECT\"}}" | jq -r .loadbalancer.id)
   [ -n "$LB" ] && [ "$LB" != null ] || { report_step lb-create failed "$(since "$t0")" "POST refused"; BLOCKED="the LB create was refused"; LB=''; return 1; }
   remember_id lb "$LB"
@@ -104,7 +109,22 @@ delete_lb() {
   else report_step lb-delete failed "$(since "$t0")" "$(lb_status)"; fi
   wait_agent_gone
 }
+# reference-agent.sh stop takes 20-40 s here (it stats every process's namespaces afterwards)
 wait_agent_gone() {
-  for _ in $(seq 600); do [ -e "$STATE/run/agent-running" ] || return 0; sleep 0.1; done
-  echo "scenario: the launcher did not stop the agent within 60 s" >&2
+  for _ in $(seq 1800); do [ -e "$STATE/run/agent-running" ] || return 0; sleep 0.1; done
+  echo "scenario: the launcher did not stop the agent within 180 s" >&2
+}
+
+# With CTLTIER_SWAP_TO=ts (run.mjs's agent "swap"): once the reference agent has made the LB
+# ACTIVE (plug/vip included), our agent takes the amphora over (the shared swap-agent.sh: same
+# id, certificate and address, no plug/vip state, a fresh VIP NIC outside its namespace), so the
+# listener steps show what ours does with them before plug/vip is served.
+swap_if_asked() {
+  [ -n "${CTLTIER_SWAP_TO:-}" ] && [ -z "$BLOCKED" ] || return 0
+  local t0; t0=$(now)
+  new_calls swap-agent >/dev/null   # the reference's calls so far belong to the steps before
+  if "$HERE/swap-agent.sh" "$CTLTIER_SWAP_TO" "$STATE" >> "$OUT/swap.log" 2>&1; then
+    NCALLS=0
+    report_step swap-agent passed "$(since "$t0")" "a $CTLTIER_SWAP_TO agent serves amphora $(basename "$AMPDIR") now"
+  else report_step swap-agent failed "$(since "$t0")" "swap-agent.sh failed (see swap.log)"; BLOCKED="the swap failed"; fi
 }

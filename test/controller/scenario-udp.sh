@@ -17,6 +17,7 @@ mkdir -p "$OUT"
 
 if create_lb u1; then wait_online lb-online "/v2/lbaas/loadbalancers/$LB" loadbalancer
 else skip_step lb-online; fi
+swap_if_asked
 
 if [ -z "$BLOCKED" ]; then
   t=$(now)
