@@ -14,6 +14,7 @@
 #   AMP_DIR/root/var/lib/octavia  is bind-mounted over /var/lib/octavia
 #   AMP_DIR/root/etc/octavia      is bind-mounted over /etc/octavia
 #   AMP_DIR/root/run/netns        is bind-mounted over /run/netns (amphora-haproxy stays private)
+#   /proc/sys                     is read-only but for net/ (the reference sandbox's guard too)
 # so everything it writes lands in AMP_DIR/root and the host's directories are untouched.
 # It runs in netns <prefix>-amp on 192.0.2.1:9443, init_system = direct, in its own PID namespace:
 # stopping that namespace's PID 1 ends the haproxy/keepalived the agent supervises.
@@ -82,10 +83,13 @@ start)
   write_conf "$R" "$id" "$topo"
   # PID 1 of the new PID namespace is this small bash: it makes the binds (private mount
   # namespace, so the host never sees them), forwards TERM to node and exits when node is gone,
-  # which ends everything left in the namespace.
+  # which ends everything left in the namespace. /proc/sys is read-only there except net/ (per
+  # network namespace), as in the reference agent's sandbox: a sysctl of fs.* or kernel.* would
+  # change the host.
   ip netns exec "$NS_AMP" setsid unshare --mount --propagation private --pid --fork --mount-proc \
     bash -c 'mount --bind "$1/run/netns" /run/netns && mount --bind "$1/var/lib/octavia" /var/lib/octavia &&
-             mount --bind "$1/etc/octavia" /etc/octavia && shift &&
+             mount --bind "$1/etc/octavia" /etc/octavia && mount --bind /proc/sys /proc/sys &&
+             mount --bind /proc/sys/net /proc/sys/net && mount -o remount,bind,ro /proc/sys && shift &&
              "$@" & child=$!; trap "kill -TERM \$child" TERM; wait $child; wait $child' _ \
     "$R" node "$TS/dist/amphora-agent.mjs" --config-file "$D/agent.conf" \
     < /dev/null > "$D/agent.stdout" 2>&1 &
