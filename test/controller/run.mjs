@@ -12,7 +12,8 @@
  * it counts and the agent calls made during it.
  * Exit status: 0 when both agents passed every step that counts (lib/verdict.mjs: ONLINE needs
  * heartbeats, and UDP steps past the listener need IPVS, so those are only reported); 1
- * otherwise; 0 with a SKIP line when this machine cannot run the tier (1 under CI=true).
+ * otherwise; 130 after SIGINT/SIGTERM (the run still ends with down.sh and the report); 0 with a
+ * SKIP line when this machine cannot run the tier (1 under CI=true).
  *
  * usage: node test/controller/run.mjs [--agents ref,ts[,swap]] [--only http,udp] [--keep] [--verbose]
  *   --agents swap: the reference agent makes the LB (plug/vip), then ours takes the amphora over
@@ -73,22 +74,27 @@ const run = (script, args, limitSec, extraEnv = {}) =>
 const host = { ipvs: hasIpvs(), cpus: cpus().length, loadavg_at_start: loadavg().map((l) => Math.round(l * 100) / 100) };
 const costs = {};
 const results = {};
-let upDone = false;
+let upStarted = false;
+let downRun = null;
 
-async function down() {
-  if (!upDone) return;
-  upDone = false;
-  const d = await run('down.sh', [state], LIMIT.down);
-  costs.down_seconds = d.seconds;
-  if (d.code !== 0) say(`down.sh exited ${d.code} (see ${logFile})`);
+/** down.sh, once, whichever of the normal end and an interruption gets here first. */
+function down() {
+  if (!upStarted) return Promise.resolve();
+  downRun ??= run('down.sh', [state], LIMIT.down).then((d) => {
+    costs.down_seconds = d.seconds;
+    if (d.code !== 0) say(`down.sh exited ${d.code} (see ${logFile})`);
+  });
+  return downRun;
 }
 
+// An interruption ends the phase that runs (never down.sh itself) and lets the run go on to
+// down.sh and the report: exiting here would leave down.sh orphaned (it dies on its closed pipe).
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
-    say(`${sig}: stopping the control plane`);
+    if (stopping) return;
+    say(`${sig}: stopping, then down.sh`);
     stopping = true;
-    killCurrent();
-    down().finally(() => process.exit(130));
+    if (!downRun) killCurrent();
   });
 }
 
@@ -112,13 +118,19 @@ async function scenario(name, agent) {
 
 async function main() {
   say(`work directory ${work}; agents ${agents.join(',')}; scenarios ${scenarios.join(',')}; IPVS ${host.ipvs ? 'yes' : 'no'}`);
-  upDone = true;
+  upStarted = true;
   const up = await run('up.sh', ['--agent', 'ref', state], LIMIT.up);
   costs.up_seconds = up.seconds;
   costs.up_steps = readTimings(state);
+  if (stopping) throw new Error('interrupted');
   if (up.code !== 0) throw new Error(`up.sh failed (exit ${up.code}${up.timedOut ? ', time limit' : ''})`);
   say(`control plane up in ${up.seconds.toFixed(1)} s`);
-  for (const name of scenarios) for (const agent of agents) await scenario(name, agent);
+  for (const name of scenarios) {
+    for (const agent of agents) {
+      if (stopping) throw new Error('interrupted');
+      await scenario(name, agent);
+    }
+  }
 }
 
 let error = null;
@@ -128,11 +140,15 @@ try {
   error = err.message;
   say(`error: ${error}`);
 }
+if (stopping) error ??= 'interrupted';
 await down();
 const failures = [];
 for (const [name, byAgent] of Object.entries(results)) {
   for (const [agent, s] of Object.entries(byAgent)) {
-    if (!s.ok) failures.push(`${name}/${agent}: ${s.failed_steps.join(', ') || s.no_steps || 'time limit'}`);
+    if (!s.ok) {
+      const why = [...s.failed_steps, ...s.not_run.map((n) => `${n} (not run)`)].join(', ');
+      failures.push(`${name}/${agent}: ${why || s.no_steps || (s.timed_out ? 'time limit' : 'interrupted')}`);
+    }
   }
 }
 const ok = error === null && failures.length === 0 && Object.keys(results).length === scenarios.length;
@@ -142,4 +158,4 @@ else {
   if (!opts.keep) for (const d of ['mysql', 'rabbit/mnesia']) rmSync(join(state, d), { recursive: true, force: true });
   say(`kept ${work} (tier.log, state/log, state/amps, state/scenarios)`);
 }
-report({ ok, skipped: false, wall_seconds: (Date.now() - started) / 1000, host, costs, error, failures, scenarios: results, work: ok && !opts.keep ? null : work }, ok ? 0 : 1);
+report({ ok, skipped: false, interrupted: stopping, wall_seconds: (Date.now() - started) / 1000, host, costs, error, failures, scenarios: results, work: ok && !opts.keep ? null : work }, stopping ? 130 : ok ? 0 : 1);
