@@ -146,7 +146,7 @@ const failures = [];
 for (const [name, byAgent] of Object.entries(results)) {
   for (const [agent, s] of Object.entries(byAgent)) {
     if (!s.ok) {
-      const why = [...s.failed_steps, ...s.not_run.map((n) => `${n} (not run)`)].join(', ');
+      const why = [s.failed_steps.join(', '), s.not_run.length > 0 ? `${s.not_run.length} more not run` : ''].filter(Boolean).join('; ');
       failures.push(`${name}/${agent}: ${why || s.no_steps || (s.timed_out ? 'time limit' : 'interrupted')}`);
     }
   }
