@@ -1,6 +1,7 @@
 /**
  * @module services/network/build
- * Wires the network services (plug, bring-up, boot) from the seams buildServices gets.
+ * Wires the network services (plug, bring-up, boot) from the seams buildServices (and the
+ * `interfaces up` CLI, main.ts) gets.
  */
 import type { LiveConfig } from '../../config/startup.js';
 import type { Logger } from '../../log.js';
@@ -11,6 +12,7 @@ import { InterfaceUp } from './interface-up.js';
 import { InterfacesBoot } from './interfaces-boot.js';
 import { IpState } from './ip-state.js';
 import { Masquerade } from './masquerade.js';
+import { PluggedLinks } from './plugged-links.js';
 import { Plugs } from './plug.js';
 
 export interface NetworkSeams {
@@ -28,6 +30,6 @@ export function buildNetwork(seams: NetworkSeams) {
   const up = new InterfaceUp({ ip, runner, masquerade: new Masquerade(runner, paths.namespace, log), netns: paths.namespace, log });
   return {
     plugs: new Plugs({ config, paths, ip, up, namespace: seams.namespace, homeNetns: seams.homeNetns, log }),
-    interfacesBoot: new InterfacesBoot(config, up, log),
+    interfacesBoot: new InterfacesBoot(config, up, new PluggedLinks({ config, ip, netns: paths.namespace, log }), log),
   };
 }
