@@ -25,7 +25,7 @@ export async function apiApp(extraConfig = '') {
   const configFile = join(root, 'amphora-agent.conf');
   await writeFile(
     configFile,
-    `[haproxy_amphora]\nbase_path = ${root}/lib\nbase_cert_dir = ${root}/lib/certs\n[amphora_agent]\nagent_server_cert = ${root}/server.pem\nagent_server_ca = ${root}/ca.pem\nproc_dir = ${root}/proc\nnetns_run_dir = ${root}/netns\nhaproxy_user_group_file = ${root}/lib/haproxy-default-user-group.conf\nprocess_settle_seconds = 0\nprocess_ready_timeout = 2\n${extraConfig}`,
+    `[haproxy_amphora]\nbase_path = ${root}/lib\nbase_cert_dir = ${root}/lib/certs\n[amphora_agent]\nagent_server_cert = ${root}/server.pem\nagent_server_ca = ${root}/ca.pem\nproc_dir = ${root}/proc\nnetns_run_dir = ${root}/netns\nagent_server_network_dir = ${root}/etc/interfaces\nhaproxy_user_group_file = ${root}/lib/haproxy-default-user-group.conf\nprocess_settle_seconds = 0\nprocess_ready_timeout = 2\n${extraConfig}`,
   );
   const loaded = await loadConfig([configFile]);
   const log = silentLogger();
