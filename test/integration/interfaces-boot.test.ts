@@ -110,6 +110,8 @@ describe.skipIf(!canRun)('interfaces come back after a reboot', () => {
   afterAll(async () => {
     await agent?.stop('SIGKILL', 5_000);
     for (const ns of [amp, home, net]) await deleteNetns(ns).catch(() => undefined);
+    // the setup script's lock file (named by the test's namespace)
+    await rm(`/run/amphora-netns-${amp}.lock`, { force: true });
     await removeDir(root?.dir);
   });
 
