@@ -12,12 +12,18 @@ import { createApp } from './api/app.js';
 import { loadConfig } from './config/load.js';
 import type { AgentConfig } from './config/schema.js';
 import { createLogger, type Logger } from './log.js';
+import { isConfigToken } from './model/config-token.js';
+import { NamespaceMissing } from './model/errors.js';
 import { unitRenderer } from './render/init-units.js';
 import { AgentConfigService } from './services/agent-config.js';
 import { buildServices, type Services } from './services/build-services.js';
+import { AmphoraNamespace } from './services/namespace.js';
+import { buildStandaloneNetwork } from './services/network/build.js';
+import type { BootResult } from './services/network/interfaces-boot.js';
 import { PackageVersions } from './services/package-versions.js';
 import { StateStore } from './services/state.js';
 import { ExecaRunner, type ProcessRunner } from './system/exec.js';
+import { exists } from './system/files.js';
 import { LinuxHostStats } from './system/host-stats.js';
 import { createInitSystem, detectInitKind } from './system/init/detect.js';
 import { createPaths } from './system/paths.js';
@@ -29,6 +35,12 @@ export interface StartOptions {
   readonly log?: Logger;
   /** Defaults to the real execa runner. */
   readonly runner?: ProcessRunner;
+  /**
+   * How the netns units run this agent (`node <cli> --config-file F …`, cli.ts): rendered into
+   * the namespace setup script, which runs its `interfaces up` after a reboot. Without it (an
+   * embedded agent) the script only creates the namespace.
+   */
+  readonly bootCommand?: readonly string[];
 }
 
 export interface AgentHandle {
@@ -81,6 +93,7 @@ function followConfigChanges(agentConfig: AgentConfigService, server: Server, lo
 
 /** Work that must not delay the first answer to the controller. */
 function startBackgroundWork(services: Services, versions: PackageVersions, log: Logger): void {
+  restoreInterfaces(services, log);
   void services.scripts.scriptDirectoryProblems().then(
     (problems) => problems.length > 0 && log.warn({ problems }, 'keepalived will refuse check scripts under base_path: make these directories root-owned and not group/other-writable'),
     (err: unknown) => log.warn({ err }, 'cannot check base_path permissions'),
@@ -91,6 +104,52 @@ function startBackgroundWork(services: Services, versions: PackageVersions, log:
   // A second later, so that three dpkg-query runs do not compete with the controller's first
   // requests; an earlier /info starts it itself (get() is memoized).
   setTimeout(() => void versions.get().catch((err: unknown) => log.warn({ err }, 'version discovery failed')), 1000).unref();
+}
+
+/**
+ * After a reboot the namespace is gone and the plugged NICs are back in this namespace. With a
+ * netns unit (systemd, sysvinit, upstart) that unit brings them back; in `direct` mode nothing
+ * else does. So when something is plugged the agent makes sure of the namespace: if it has to
+ * create it, it brings the interfaces back in-process (AmphoraNamespace's restore hook), under
+ * the lock a plug waits on. A failure is logged: the agent stays reachable either way.
+ */
+function restoreInterfaces(services: Services, log: Logger): void {
+  void (async () => {
+    if (await services.interfacesBoot.anythingPlugged()) await services.namespace.ensure();
+  })().catch((err: unknown) => log.error({ err }, 'cannot set up the namespace and its interfaces at startup'));
+}
+
+/** The setup script names the agent's command word by word; a word it cannot carry drops the command (logged). */
+function checkedBootCommand(command: readonly string[] | undefined, log: Logger): readonly string[] | undefined {
+  const bad = command?.find((a) => !isConfigToken(a));
+  if (bad === undefined) return command;
+  log.warn({ word: bad }, 'the netns setup script cannot run this agent (a path with spaces or shell characters): after a reboot the agent brings the interfaces back itself when it starts');
+  return undefined;
+}
+
+/** `amphora-agent --config-file F interfaces up`: the boot bring-up (InterfacesBoot.restore), the same code the agent runs. */
+export async function interfacesUp(options: StartOptions): Promise<BootResult> {
+  const config = (await loadConfig(options.configFiles)).config;
+  const log = options.log ?? createLogger({ debug: config.DEFAULT.debug, file: config.DEFAULT.log_file });
+  const runner = options.runner ?? new ExecaRunner(log.child({ component: 'exec' }), () => ({ ipCmd: config.amphora_agent.ip_cmd, timeoutMs: config.amphora_agent.command_timeout * 1000 }));
+  const paths = createPaths(config);
+  // never created from here: the setup script runs this command, and it must not run it again
+  if (!(await exists(paths.netnsFile))) throw new NamespaceMissing(paths.namespace, paths.netnsSetupScript);
+  const network = buildStandaloneNetwork({
+    config: () => config,
+    paths,
+    runner,
+    namespace: new AmphoraNamespace(() => config, paths, runner),
+    homeNetns: String(process.pid),
+    bindHost: config.haproxy_amphora.bind_host,
+    log: log.child({ component: 'network' }),
+  });
+  try {
+    return await network.interfacesBoot.restore();
+  } finally {
+    // the file destination is asynchronous and the CLI exits right after this
+    await new Promise<void>((resolve) => log.flush(() => resolve()));
+  }
 }
 
 export async function startAgent(options: StartOptions): Promise<AgentHandle> {
@@ -117,8 +176,11 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
     host: new LinuxHostStats(runner, paths.procDir, () => live().amphora_agent.ip_cmd),
     versions,
     reloadTls: async () => server.setSecureContext(await loadServerTls(live())),
+    bootCommand: checkedBootCommand(options.bootCommand, log),
     log,
   });
+  // Octavia's plug_lo: lo.json is written at every start
+  await services.interfacesBoot.writeLoopback().catch((err: unknown) => log.error({ err }, 'cannot write lo.json'));
   server.on('request', createApp({ ...services, log: log.child({ component: 'api' }) }));
   followConfigChanges(agentConfig, server, log, options.log === undefined);
 

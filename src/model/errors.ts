@@ -125,3 +125,20 @@ export class ReferenceAnswer extends AgentError {
     this.body = body;
   }
 }
+
+/** 500: the boot bring-up left some interfaces down; each problem is named, the others are up. */
+export class InterfacesNotUp extends AgentError {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super('internal', 500, `${problems.length} interface problem(s): ${problems.join('; ')}`, problems.join('\n'));
+    this.problems = problems;
+  }
+}
+
+/** The `interfaces up` CLI needs the namespace, and must not create it: the setup script that does runs the CLI. */
+export class NamespaceMissing extends AgentError {
+  constructor(namespace: string, setupScript: string) {
+    super('internal', 500, `network namespace ${namespace} does not exist: ${setupScript} creates it and then brings the interfaces up`);
+  }
+}

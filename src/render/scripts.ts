@@ -11,6 +11,11 @@ export interface NetnsSetupSpec {
   readonly ipCmd: string;
   /** modprobe ip_vs on the host (skipped where modules cannot be loaded). */
   readonly loadModules: boolean;
+  /**
+   * The agent as the netns units must run it (`node <cli> --config-file F …`), to which the
+   * script appends `interfaces up`; absent when the agent cannot be run from a unit (embedded).
+   */
+  readonly bootCommand?: readonly string[] | undefined;
 }
 
 export function renderNetnsSetup(spec: NetnsSetupSpec): string {
@@ -18,6 +23,7 @@ export function renderNetnsSetup(spec: NetnsSetupSpec): string {
     namespace: configToken(spec.namespace, 'namespace'),
     ipCmd: configToken(spec.ipCmd, 'ip command'),
     loadModules: spec.loadModules,
+    bootCommand: spec.bootCommand?.map((a, i) => configToken(a, `agent command argv[${i}]`)).join(' ') ?? '',
   });
 }
 

@@ -42,13 +42,15 @@ export interface ServiceSeams {
   readonly reloadTls: () => Promise<void>;
   /** plug: the agent's own namespace as `ip link set … netns` names it (its pid; a test's namespace name). */
   readonly homeNetns?: string;
+  /** boot: the agent as the netns units must run it (`node <cli> --config-file F …`); see AmphoraNamespace. */
+  readonly bootCommand?: readonly string[] | undefined;
   readonly log: Logger;
 }
 
 export function buildServices(seams: ServiceSeams) {
   const { agentConfig, paths, runner, init, state, log } = seams;
   const config = () => agentConfig.current;
-  const namespace = new AmphoraNamespace(config, paths, runner);
+  const namespace = new AmphoraNamespace(config, paths, runner, seams.bootCommand, log.child({ component: 'namespace' }));
   const specs = new DaemonSpecs(config, paths);
   const scripts = new CheckScripts(paths, state);
   const applier = new StagedApply({
@@ -71,6 +73,8 @@ export function buildServices(seams: ServiceSeams) {
   // address the listening socket was bound to when the services were built
   const bindHost = agentConfig.current.haproxy_amphora.bind_host;
   const network = buildNetwork({ config, paths, runner, namespace, homeNetns: seams.homeNetns ?? String(process.pid), bindHost, vipFirewall, log: log.child({ component: 'network' }) });
+  // boot: a namespace the agent had to create (reboot, namespace lost) gets its interfaces back
+  namespace.restoreWith(() => network.interfacesBoot.restore());
   return {
     agentConfig,
     plugs: network.plugs,

@@ -82,7 +82,7 @@ describe('PUT /1.0/listeners/{amp}/{id}/udp_listener', () => {
     const res = await upload(t.app, L1, lvsConfig().replace('net_namespace amphora-haproxy', 'net_namespace elsewhere')).expect(400);
     expect(res.body.details).toBe('the config names net_namespace elsewhere, but this agent runs listeners in amphora-haproxy');
     await upload(t.app, L1, lvsConfig()).expect(200);
-    const setup = t.runner.calls.findIndex((c) => c.join(' ') === `/bin/sh ${t.paths.netnsSetupScript}`);
+    const setup = t.runner.calls.findIndex((c) => c.join(' ') === `/bin/sh ${t.paths.netnsSetupScript} --namespace-only`);
     const validate = t.runner.calls.findIndex((c) => c[1] === '--config-test');
     expect(setup).toBeGreaterThanOrEqual(0);
     expect(setup).toBeLessThan(validate);
@@ -91,7 +91,7 @@ describe('PUT /1.0/listeners/{amp}/{id}/udp_listener', () => {
   it('validates a re-pushed identical config only once, and sets the namespace up once', async () => {
     const t = await apiApp();
     const validations = () => t.runner.calls.filter((c) => c[1] === '--config-test').length;
-    const setups = () => t.runner.calls.filter((c) => c.join(' ') === `/bin/sh ${t.paths.netnsSetupScript}`).length;
+    const setups = () => t.runner.calls.filter((c) => c.join(' ') === `/bin/sh ${t.paths.netnsSetupScript} --namespace-only`).length;
     await upload(t.app, L1, lvsConfig()).expect(200);
     await upload(t.app, L1, lvsConfig()).expect(200);
     expect(validations()).toBe(1);

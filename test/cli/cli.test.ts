@@ -116,6 +116,25 @@ describe.skipIf(!canRun)('node dist/amphora-agent.mjs', () => {
     expect(run.stderr).toContain(missing);
   });
 
+  it.each([
+    ['interfaces up without --config-file', ['interfaces', 'up'], 'interfaces up needs --config-file'],
+    ['an unknown command', ['--config-file', '/nonexistent.conf', 'interfaces', 'down'], 'unknown command: interfaces down'],
+  ])('exits 2 on %s, naming it', async (_what, args, message) => {
+    const run = await runCli(args);
+    expect(run.exit, run.describe()).toEqual({ code: 2, signal: null });
+    expect(run.stderr).toContain(`amphora-agent: ${message}\n`);
+    expect(run.stdout).toBe('');
+  });
+
+  it('interfaces up: exits 1 with one line when the namespace does not exist (it never creates it)', async () => {
+    const root = await createAgentRoot({ pki, parent: work, overrides: { amphora_agent: { network_namespace: 'aat-no-such-ns', netns_run_dir: join(work ?? tmpdir(), 'netns') } } });
+    const run = await runCli(['--config-file', root.configFile, 'interfaces', 'up']);
+    expect(run.exit, run.describe()).toEqual({ code: 1, signal: null });
+    expect(lines(run.stderr), run.describe()).toEqual([
+      `amphora-agent: interfaces up: network namespace aat-no-such-ns does not exist: ${root.at('var/lib/octavia/amphora-netns.sh')} creates it and then brings the interfaces up`,
+    ]);
+  });
+
   describe('with a valid configuration', () => {
     let root: AgentRoot;
     let agent: Spawned;

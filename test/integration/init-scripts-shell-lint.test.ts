@@ -2,7 +2,8 @@
  * @module test/integration/init-scripts-shell-lint
  * Every shell script of the agent's service definitions and image element passes `sh -n` or
  * `bash -n` (by its interpreter) and shellcheck: the SysV script, the element's phase and
- * environment scripts, and the upstart job's shell blocks. Skips with its reason when this
+ * environment scripts, the upstart job's shell blocks, and the namespace setup script every
+ * netns unit runs (rendered with and without the agent's `interfaces up` command). Skips with its reason when this
  * machine lacks shellcheck, and fails under CI.
  */
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -13,6 +14,7 @@ import { show } from '../support/commands.js';
 import { ELEMENT, SYSV, UPSTART, elementScripts, shInRepo } from '../support/init-script-files.js';
 import { tierCanRun } from '../support/requirements.js';
 import { parseUpstartJob } from '../support/upstart-job.js';
+import { renderNetnsSetup } from '../../src/render/scripts.js';
 
 const canLint = tierCanRun('init-scripts: shell lint', { binaries: ['shellcheck', 'sh', 'bash'] });
 
@@ -43,6 +45,17 @@ describe.skipIf(!canLint)('shell scripts: sh -n and shellcheck', () => {
       // upstart runs each block with /bin/sh -e
       const file = join(dir, `${s.process}.sh`);
       await writeFile(file, `#!/bin/sh -e\n${s.body}`);
+      await lint(file, 'sh');
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('the namespace setup script, with and without the agent command', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'netns-setup-'));
+    const boot = ['/usr/bin/node', '/usr/local/bin/amphora-agent', '--config-file', '/etc/octavia/amphora-agent.conf'];
+    for (const [name, bootCommand] of [['plain.sh', undefined], ['boot.sh', boot]] as const) {
+      const file = join(dir, name);
+      await writeFile(file, renderNetnsSetup({ namespace: 'amphora-haproxy', ipCmd: '/sbin/ip', loadModules: true, bootCommand }));
       await lint(file, 'sh');
     }
     await rm(dir, { recursive: true, force: true });

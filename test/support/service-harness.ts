@@ -26,7 +26,14 @@ export interface HarnessOptions {
 }
 
 export async function serviceHarness(options: HarnessOptions) {
-  const loaded = parseConfig([{ path: '/harness.conf', text: options.configText }]);
+  // interface files and plugged_interfaces under the test's base_path, unless the test names them:
+  // a namespace the services create gets its interfaces restored from there (and lo.json written)
+  const base = parseConfig([{ path: '/harness.conf', text: options.configText }]).config.haproxy_amphora.base_path;
+  const network = `[amphora_agent]\nagent_server_network_dir = ${base}/interfaces\nplugged_interfaces_file = ${base}/plugged_interfaces\n`;
+  const loaded = parseConfig([
+    { path: '/harness-network.conf', text: network },
+    { path: '/harness.conf', text: options.configText },
+  ]);
   const config = loaded.config;
   const paths = createPaths(config);
   const state = new StateStore(paths.stateFile);
