@@ -20,15 +20,26 @@ mkdir -p "$OUT"
 SRV=''
 trap '[ -n "$SRV" ] && kill "$SRV" 2>/dev/null' EXIT
 
-# the member: a small HTTP server in the member network
-mkdir -p "$OUT/www"; echo member-ok > "$OUT/www/index.html"
-ip netns exec "$NS_NET" /usr/bin/python3 -m http.server 8080 --bind 198.51.100.254 --directory "$OUT/www" \
-  > "$OUT/member-http.log" 2>&1 &
-SRV=$!
+# the member: a small HTTP server in the member network. Started once the LB exists: the
+# launcher makes the member network's address (the far end of the new amphora's VIP NIC) only
+# when the amphora appears, and the previous amphora's went with it.
+start_member() {
+  mkdir -p "$OUT/www"; echo member-ok > "$OUT/www/index.html"
+  ip netns exec "$NS_NET" /usr/bin/python3 -m http.server 8080 --bind 198.51.100.254 --directory "$OUT/www" \
+    > "$OUT/member-http.log" 2>&1 &
+  SRV=$!
+  for _ in $(seq 150); do
+    [ -n "$(ip netns exec "$NS_NET" ss -Hltn 'sport = :8080')" ] && return 0
+    kill -0 "$SRV" 2>/dev/null || { echo "scenario-http: the member server did not start: $(tail -1 "$OUT/member-http.log")" >&2; return 1; }
+    sleep 0.1
+  done
+  echo "scenario-http: the member server does not listen after 15 s" >&2; return 1
+}
 
 if create_lb h1; then wait_online lb-online "/v2/lbaas/loadbalancers/$LB" loadbalancer
 else skip_step lb-online; fi
 swap_if_asked
+[ -n "$BLOCKED" ] || start_member || BLOCKED="the member server did not start"
 
 L='' P='' M=''
 if [ -z "$BLOCKED" ]; then
