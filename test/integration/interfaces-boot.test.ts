@@ -25,10 +25,11 @@ import { silentLogger } from '../../src/log.js';
 import { parsePlugNetwork, parsePlugVip } from '../../src/model/plug/requests.js';
 import { AmphoraNamespace } from '../../src/services/namespace.js';
 import { buildStandaloneNetwork } from '../../src/services/network/build.js';
-import { ExecaRunner, type ProcessRunner, type RunOptions } from '../../src/system/exec.js';
+import { ExecaRunner } from '../../src/system/exec.js';
 import { createPaths, type Paths } from '../../src/system/paths.js';
 import { CLI, createAgentRoot, freePort, GEN_CERTS, removeDir, Spawned, type AgentRoot } from '../support/agent-fixture.js';
 import { must, sh, show } from '../support/commands.js';
+import { inHome } from '../support/in-home.js';
 import { netState, type NetState } from '../support/net-state.js';
 import { addNetns, deleteNetns, netnsExists, uniqueName } from '../support/netns.js';
 import { tierCanRun } from '../support/requirements.js';
@@ -54,13 +55,6 @@ const NICS = [['eth1', 'ens3'], ['eth2', 'ens4']] as const;
 /** The state with eth2 gone: the namespace's nftables without eth2's masquerade rules. */
 const withoutEth2 = (s: NetState) => ({ ...s, nft: s.nft.filter((l) => !l.includes('"eth2"')) });
 
-/** Runs what the in-process services would run in their own namespace inside `home`. */
-function inHome(inner: ProcessRunner, home: string): ProcessRunner {
-  return {
-    run: (cmd, args, options: RunOptions = {}) => inner.run(cmd, args, { ...options, netns: options.netns ?? home }),
-    spawnDetached: (cmd, args, options) => inner.spawnDetached(cmd, args, options),
-  };
-}
 
 describe.skipIf(!canRun)('interfaces come back after a reboot', () => {
   const home = uniqueName('bhome');

@@ -24,22 +24,16 @@ import { AmphoraNamespace } from '../../src/services/namespace.js';
 import { buildNetwork } from '../../src/services/network/build.js';
 import { NamespaceInterfaces } from '../../src/services/network/interfaces.js';
 import { VipFirewall } from '../../src/services/network/vip-firewall.js';
-import { ExecaRunner, type ProcessRunner, type RunOptions } from '../../src/system/exec.js';
+import { ExecaRunner } from '../../src/system/exec.js';
 import { createPaths } from '../../src/system/paths.js';
 import { must, sh } from '../support/commands.js';
+import { inHome } from '../support/in-home.js';
+import { ipJson as j, netState } from '../support/net-state.js';
 import { addNetns, deleteNetns, uniqueName } from '../support/netns.js';
 import { tierCanRun } from '../support/requirements.js';
 import { waitFor } from '../support/wait-for.js';
 
 const canRun = tierCanRun('integration: plug vip / plug network', { root: true, binaries: ['ip', 'nft', 'nc', 'ping'], python: 'octavia', files: ['/usr/bin/amphora-interface'] });
-
-/** Runs what the agent runs in its own namespace inside `home`. */
-function inHome(inner: ProcessRunner, home: string): ProcessRunner {
-  return {
-    run: (cmd, args, options: RunOptions = {}) => inner.run(cmd, args, { ...options, netns: options.netns ?? home }),
-    spawnDetached: (cmd, args, options) => inner.spawnDetached(cmd, args, options),
-  };
-}
 
 const MAC_VIP = 'fa:16:3e:5a:00:01';
 const MAC_MEMBER = 'fa:16:3e:5a:00:02';
@@ -58,37 +52,6 @@ const VIP_BODY = {
   host_routes: [{ destination: '198.51.100.128/25', nexthop: '203.0.113.254' }],
   additional_vips: [{ ip_address: '2001:db8:7::5', subnet_cidr: '2001:db8:7::/64', gateway: '2001:db8:7::1', host_routes: [] }],
 };
-
-const j = async (ns: string, args: string[]) => JSON.parse((await must('ip', ['-n', ns, '-j', ...args])).stdout || '[]') as Record<string, unknown>[];
-
-/** What amphora-interface and the agent set, in comparable form. */
-async function netState(ns: string, dev: string) {
-  const addrs = (await j(ns, ['addr', 'show', 'dev', dev])).flatMap((l) => (l['addr_info'] as Record<string, unknown>[]) ?? []);
-  const routes = [...(await j(ns, ['-4', 'route', 'show', 'table', 'all', 'dev', dev])), ...(await j(ns, ['-6', 'route', 'show', 'table', 'all', 'dev', dev]))];
-  const rules = [...(await j(ns, ['-4', 'rule', 'show'])), ...(await j(ns, ['-6', 'rule', 'show']))];
-  const nft = JSON.parse((await must('ip', ['netns', 'exec', ns, 'nft', '-j', 'list', 'ruleset'])).stdout) as { nftables: Record<string, Record<string, unknown>>[] };
-  const link = (await j(ns, ['link', 'show', 'dev', dev]))[0]!;
-  // link-local addresses and their routes are the kernel's (the reference deletes the address, the agent keeps it)
-  const linkLocal = (s: unknown) => String(s).startsWith('fe80') || String(s).startsWith('ff00');
-  return {
-    mtu: link['mtu'],
-    up: (link['flags'] as string[]).includes('UP'),
-    addresses: addrs.filter((a) => !linkLocal(a['local'])).map((a) => `${String(a['local'])}/${String(a['prefixlen'])}`).sort(),
-    routes: routes
-      .filter((r) => !linkLocal(r['dst']) && r['table'] !== 'local')
-      .map((r) => [r['dst'], r['gateway'], r['table'] ?? 'main', r['protocol'], r['scope'], r['prefsrc'], ((r['flags'] as string[]) ?? []).filter((f) => f === 'onlink')].join(' '))
-      .sort(),
-    rules: rules.map((r) => `${String(r['src'])}/${String(r['srclen'] ?? '')} ${String(r['table'])}`).sort(),
-    nft: nft.nftables
-      .filter((i) => !i['metainfo'])
-      .map((i) => {
-        const [kind, body] = Object.entries(i)[0]!;
-        const { handle: _h, ...rest } = body as Record<string, unknown>;
-        return `${kind} ${JSON.stringify(rest)}`;
-      })
-      .sort(),
-  };
-}
 
 describe.skipIf(!canRun)('plug vip and plug network with real namespaces', () => {
   const home = uniqueName('home');
