@@ -207,10 +207,13 @@ export async function startOrReload(
     readonly settleMs: number;
     /** How long the daemon may take to come up or acknowledge; a daemon that does so sooner answers sooner. */
     readonly timeoutMs: number;
+    /** Runs just before a running daemon is signalled to reload (haproxy saves its server states). */
+    readonly beforeReload?: (() => Promise<void>) | undefined;
   },
 ): Promise<'started' | 'reloaded'> {
   const { daemon, children, timeoutMs } = apply;
   if (apply.running) {
+    await apply.beforeReload?.();
     const since = await logMark(daemon.logFile);
     await init.reload(daemon);
     await waitReloaded(paths, { daemon, children, since, timeoutMs });
