@@ -4,7 +4,7 @@
  * leaves (the previous config, unit and state), and that removal is complete and idempotent.
  * The same with the real haproxy in a network namespace: test/integration/haproxy-lbs.test.ts.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -163,11 +163,12 @@ describe('HaproxyLoadBalancers: server states across reloads', () => {
     return { commands, close: () => new Promise((resolve) => server.close(() => resolve())) };
   }
 
-  it('saves them before each reload of a running haproxy (apply and the reload action), not before a start; remove takes the file', async () => {
+  it('saves them before each reload of a running haproxy (apply and the reload action); a start gets none; remove takes the file', async () => {
     const t = await setup();
     const socket = await cli(t.paths.haproxyStatsSocket(LB));
     try {
       expect(await t.lbs.apply(LB, CONFIG_A, ['l1'])).toBe('started');
+      expect(readFileSync(t.paths.haproxyServersState(LB), 'utf8')).toBe('1\n');
       expect(await t.lbs.apply(LB, CONFIG_A, ['l1'])).toBe('unchanged');
       expect(socket.commands).toEqual([]);
       expect(await t.lbs.apply(LB, CONFIG_B, ['l1'])).toBe('reloaded');
@@ -190,5 +191,14 @@ describe('HaproxyLoadBalancers: server states across reloads', () => {
     expect(await t.lbs.apply(LB, CONFIG_B, ['l1'])).toBe('reloaded');
     expect(t.lifecycle()).toEqual([`start ${UNIT}`, `reload ${UNIT}`]);
     expect(existsSync(t.paths.haproxyServersState(LB))).toBe(false);
+  });
+
+  it('starts a stopped haproxy without the states an earlier reload saved', async () => {
+    const t = await setup();
+    await t.lbs.apply(LB, CONFIG_A, ['l1']);
+    writeFileSync(t.paths.haproxyServersState(LB), STATE);
+    await t.lbs.act(LB, 'stop');
+    expect(await t.lbs.act(LB, 'start')).toBe(`haproxy daemon for ${LB} started`);
+    expect(readFileSync(t.paths.haproxyServersState(LB), 'utf8')).toBe('1\n');
   });
 });

@@ -13,9 +13,10 @@
  * controller's own (`upload`): installed only, validated and run as the reference runs it (its
  * amphora's peer name, the user-group file), its listeners read once and kept in the state.
  *
- * Before every reload of a running haproxy, its server states are saved for the new process
- * (services/haproxy-server-state): always for configs the agent renders, for uploaded ones when
- * their `server-state-file` is the load balancer's servers-state file.
+ * Before every reload of a running haproxy, its server states are saved for the new process, and
+ * before a start the file is emptied (services/haproxy-server-state): always for configs the
+ * agent renders, for uploaded ones when their `server-state-file` is the load balancer's
+ * servers-state file.
  */
 import { dirname } from 'node:path';
 import { InvalidInput, NotFound } from '../model/errors.js';
@@ -24,11 +25,11 @@ import type { Uuid } from '../model/uuid.js';
 import { ensureDir, exists, readIfExists, removeEmptyDir, removeFile, removeTree, writeFileAtomic } from '../system/files.js';
 import { removePidFiles } from '../system/init/process-signals.js';
 import { pidFileState } from '../system/processes.js';
-import type { ApplyOutcome, BeforeReload } from './apply/staged-apply.js';
+import type { ApplyOutcome, BeforeActivate } from './apply/staged-apply.js';
 import { validateHaproxyConfig, type HaproxyRunOptions, type Validator } from './apply/validators.js';
 import type { DaemonAction, DaemonServiceDeps, ListenerStatusEntry } from './daemon-service.js';
 import { contentHash } from './digest.js';
-import { readsServerState, removeServerState, saveServerState, type ServerStateDeps } from './haproxy-server-state.js';
+import { prepareServerState, readsServerState, removeServerState, type ServerStateDeps } from './haproxy-server-state.js';
 import { KeyedLock } from './keyed-lock.js';
 import type { HaproxyUploadState } from './state.js';
 
@@ -57,9 +58,9 @@ export class HaproxyLoadBalancers {
     this.serverState = { paths: deps.paths, log: deps.log, timeoutMs: () => deps.config().amphora_agent.process_ready_timeout * 1000 };
   }
 
-  /** Saves the server states before a reload when the config reads them (ours always does). */
-  private beforeReload(lbId: Uuid, upload: HaproxyUploadState | null): BeforeReload | undefined {
-    return upload === null || upload.readsServerState ? () => saveServerState(this.serverState, lbId) : undefined;
+  /** Prepares the server-state file before a start or reload when the config reads it (ours always does). */
+  private beforeActivate(lbId: Uuid, upload: HaproxyUploadState | null): BeforeActivate | undefined {
+    return upload === null || upload.readsServerState ? (how) => prepareServerState(this.serverState, lbId, how) : undefined;
   }
 
   private runOptions(upload: HaproxyUploadState | null): HaproxyRunOptions | null {
@@ -146,7 +147,7 @@ export class HaproxyLoadBalancers {
         validate: this.validator(req.upload),
         installedHash: sameRun ? previous.installedHash : null,
         isNew: previous === undefined,
-        ...(req.activate ? { activate: { appliedHash: sameRun ? previous.appliedHash : null, children: [], beforeReload: this.beforeReload(lbId, req.upload) } } : {}),
+        ...(req.activate ? { activate: { appliedHash: sameRun ? previous.appliedHash : null, children: [], beforeActivate: this.beforeActivate(lbId, req.upload) } } : {}),
         commit: async (outcome) => {
           const running = outcome !== 'installed';
           await state.update((s) => {
@@ -188,7 +189,7 @@ export class HaproxyLoadBalancers {
         await init.stop(daemon);
       } else {
         const running = await init.isActive(daemon);
-        detail = `haproxy daemon for ${lbId} ${await applier.activate(daemon, [], running, this.beforeReload(lbId, entry.upload))}`;
+        detail = `haproxy daemon for ${lbId} ${await applier.activate(daemon, [], running, this.beforeActivate(lbId, entry.upload))}`;
       }
       await state.update((s) => void (s.loadBalancers[lbId] = { ...entry, wantRunning: action !== 'stop', appliedHash: action === 'stop' ? null : entry.installedHash }));
       await scripts.writeHaproxyLiveness();

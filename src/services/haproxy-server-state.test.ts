@@ -15,7 +15,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load.js';
 import type { Uuid } from '../model/uuid.js';
 import { createPaths, type Paths } from '../system/paths.js';
-import { readsServerState, removeServerState, saveServerState, type ServerStateDeps } from './haproxy-server-state.js';
+import { prepareServerState, readsServerState, removeServerState, saveServerState, type ServerStateDeps } from './haproxy-server-state.js';
 
 const LB = 'ffffffff-0000-0000-0000-0000000000c1' as Uuid;
 const STATE = '1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state\n3 pool 1 m1 127.0.0.1 0 0\n\n';
@@ -100,6 +100,25 @@ describe('saveServerState', () => {
     await saveServerState(deps, LB);
     await expect(stat(paths.haproxyServersState(LB))).rejects.toThrow(/ENOENT/);
     expect(JSON.stringify(warnings()[0]?.['err'])).toMatch(/Permission denied/);
+  });
+});
+
+describe('prepareServerState', () => {
+  it('before a start: a file without states (mode 0600), over what an earlier reload saved; nothing is asked of haproxy', async () => {
+    const { deps, paths } = await setup();
+    await writeFile(paths.haproxyServersState(LB), STATE);
+    const commands = await haproxyCli(paths, STATE);
+    await prepareServerState(deps, LB, 'start');
+    expect(await readFile(paths.haproxyServersState(LB), 'utf8')).toBe('1\n');
+    expect((await stat(paths.haproxyServersState(LB))).mode & 0o777).toBe(0o600);
+    expect(commands).toEqual([]);
+  });
+
+  it("before a reload: the running haproxy's states", async () => {
+    const { deps, paths } = await setup();
+    await haproxyCli(paths, STATE);
+    await prepareServerState(deps, LB, 'reload');
+    expect(await readFile(paths.haproxyServersState(LB), 'utf8')).toBe(STATE);
   });
 });
 

@@ -10,7 +10,9 @@
  *
  * Best effort, as in the reference: a failure is logged and the reload goes on. Unlike the
  * reference, a failed save also removes the previous file, so the new process starts from the
- * config (the old behaviour) rather than from states saved at an earlier reload.
+ * config (the old behaviour) rather than from states saved at an earlier reload; and before a
+ * start the file is replaced by one without states: a stopped or crashed haproxy's states may
+ * be long out of date, and haproxy finds the file it is told to read (no "Can't open" warning).
  *
  * The agent writes only that one file, inside the load balancer's directory. An uploaded config
  * whose `server-state-file` names any other path is run as it is, but gets no saved states: the
@@ -68,6 +70,19 @@ export async function saveServerState(deps: ServerStateDeps, lbId: Uuid): Promis
     log.warn({ err, lbId }, 'could not save the server states of haproxy before its reload; its servers start as the config says');
     await removeFile(file).catch((e: unknown) => log.warn({ err: e, file }, 'could not remove the stale server-state file'));
   }
+}
+
+/** An empty state file: the version line, no servers (haproxy then takes every server from its config). */
+const NO_STATES = '1\n';
+
+/** Before a start: no states; before a reload: the running haproxy's. Never throws. */
+export async function prepareServerState(deps: ServerStateDeps, lbId: Uuid, how: 'start' | 'reload'): Promise<void> {
+  if (how === 'reload') return saveServerState(deps, lbId);
+  const file = deps.paths.haproxyServersState(lbId);
+  await writeFileAtomic(file, NO_STATES, STATE_FILE_MODE).catch((err: unknown) => {
+    deps.log.warn({ err, lbId }, 'could not empty the server-state file before starting haproxy');
+    return removeFile(file).catch((e: unknown) => deps.log.warn({ err: e, file }, 'could not remove the stale server-state file'));
+  });
 }
 
 /** Removes the file with its load balancer. */

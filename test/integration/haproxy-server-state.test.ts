@@ -2,7 +2,8 @@
  * Server states across reloads with the real haproxy (API 1.0, as the controller drives it): a
  * config rendered by Octavia's own templater (`server-state-file <base>/<lb>/servers-state` in
  * global, `load-server-state-from-file global` in the health-checked backend) is uploaded and
- * started; the member whose server does not exist goes DOWN by its TCP check. A reload with a
+ * started (the agent gives haproxy a state file without states, so it does not warn either);
+ * the member whose server does not exist goes DOWN by its TCP check. A reload with a
  * changed config (weights, a check interval of a minute, so the new process cannot check again
  * during the test) must start the NEW process with that member DOWN at once, from the file the
  * agent saved through the stats socket (mode 0600), without haproxy's "Can't open" warning. The
@@ -155,13 +156,16 @@ describe.skipIf(!canRun)('haproxy server states across reloads (API 1.0, Octavia
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it("starts Octavia's config; the member without a server goes DOWN by its check, the other stays UP", async () => {
+  it("starts Octavia's config from an empty state file (no warning); the member without a server goes DOWN by its check", async () => {
     const text = await render(1, 1);
     expect(text).toContain(`server-state-file ${paths.haproxyServersState(LB)}`);
     expect(text).toContain('load-server-state-from-file global');
     expect((await uploadAndReload(text)).details).toBe(`haproxy daemon for ${LB} started`);
     await waitFor('the member without a server to go DOWN', async () => (await servers())[M_DOWN]?.['srv_op_state'] === DOWN, 30_000);
     expect((await servers())[M_UP]?.['srv_op_state']).toBe(UP);
+    expect(await readFile(paths.haproxyServersState(LB), 'utf8')).toBe('1\n');
+    expect(await logText()).toMatch(/Loading success/);
+    expect(await logText()).not.toMatch(/state file/i);
   });
 
   it('reloads a changed config: the new process starts with that member DOWN at once, from the state file the agent saved', async () => {
