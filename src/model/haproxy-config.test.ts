@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { haproxyFrontends, haproxyPeerName, withoutGlobalGroup } from './haproxy-config.js';
+import { haproxyFrontends, haproxyPeerName, haproxyServerStateFile, withoutGlobalGroup } from './haproxy-config.js';
 
 describe('haproxyPeerName', () => {
   // expected names computed with python3-octavia 11: base64_sha1_string(id).rstrip('=')
@@ -83,5 +83,30 @@ describe('withoutGlobalGroup', () => {
   it('leaves a config without a group line as it is', () => {
     const text = 'global\n    user nobody\n\nfrontend a\n    bind :80\n';
     expect(withoutGlobalGroup(text)).toBe(text);
+  });
+});
+
+describe('haproxyServerStateFile', () => {
+  const LB = '/var/lib/octavia/7b1c5a4e-2f0e-4a4c-9d0f-3f1b8a1f9e11';
+  const cfg = (...global: string[]) => `global\n${global.map((l) => `    ${l}\n`).join('')}\nbackend b\n    load-server-state-from-file global\n    server-state-file /elsewhere\n`;
+
+  it("reads Octavia's global directive", () => {
+    expect(haproxyServerStateFile(cfg('daemon', `server-state-file ${LB}/servers-state`))).toBe(`${LB}/servers-state`);
+  });
+
+  it('normalizes dot segments, so the caller compares the file haproxy really opens', () => {
+    expect(haproxyServerStateFile(cfg(`server-state-file ${LB}/../x/../${LB.split('/').at(-1)}/servers-state`))).toBe(`${LB}/servers-state`);
+    expect(haproxyServerStateFile(cfg(`server-state-file ${LB}/../amphora-agent-state.json`))).toBe('/var/lib/octavia/amphora-agent-state.json');
+  });
+
+  it('joins a relative name to an absolute server-state-base, and leaves it relative without one', () => {
+    expect(haproxyServerStateFile(cfg(`server-state-base ${LB}/`, 'server-state-file servers-state'))).toBe(`${LB}/servers-state`);
+    expect(haproxyServerStateFile(cfg('server-state-file servers-state'))).toBe('servers-state');
+    expect(haproxyServerStateFile(cfg('server-state-base relative', 'server-state-file servers-state'))).toBe('servers-state');
+  });
+
+  it('is undefined without the directive in global (a backend line does not count), and ignores comments', () => {
+    expect(haproxyServerStateFile(cfg('daemon'))).toBeUndefined();
+    expect(haproxyServerStateFile(cfg(`# server-state-file ${LB}/servers-state`))).toBeUndefined();
   });
 });

@@ -8,10 +8,13 @@
  * - the config without `group` directives in `global`: the group comes from the amphora's
  *   user-group file, as with the reference agent (older controllers still send one, and two
  *   `group` lines make haproxy refuse the config);
- * - the haproxy peer name of an amphora (`-L`), derived from its id as Octavia derives it.
+ * - the haproxy peer name of an amphora (`-L`), derived from its id as Octavia derives it;
+ * - the server-state file its `global` section names (`server-state-file`, joined to
+ *   `server-state-base` when relative), which the new process of a reload reads.
  * Pure: no I/O.
  */
 import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
 
 export type HaproxyListenerType = 'HTTP' | 'TCP' | 'TERMINATED_HTTPS';
 
@@ -93,4 +96,21 @@ export function withoutGlobalGroup(text: string): string {
 export function haproxyPeerName(amphoraId: string): string {
   const b64 = createHash('sha1').update(amphoraId, 'utf8').digest('base64');
   return b64.replace(/\+/g, '_').replace(/\//g, '-').replace(/^-/, 'x').replace(/=+$/, '');
+}
+
+/**
+ * The file the `global` section's `server-state-file` names, normalized: absolute as given, or
+ * joined to an absolute `server-state-base` as haproxy joins them. A relative name without an
+ * absolute base is returned as it is (haproxy would read it from its working directory), so a
+ * caller comparing it to an absolute path never takes it for one. undefined: no such directive.
+ * (Backends that load a file of their own, `load-server-state-from-file local`, are not followed.)
+ */
+export function haproxyServerStateFile(text: string): string | undefined {
+  const global = sectionsOf(text).filter((s) => s.keyword === 'global').flatMap((s) => s.lines);
+  const last = (keyword: string) => global.findLast((w) => w[0] === keyword)?.[1];
+  const file = last('server-state-file');
+  if (file === undefined) return undefined;
+  if (file.startsWith('/')) return posix.normalize(file);
+  const base = last('server-state-base');
+  return base?.startsWith('/') ? posix.join(base, file) : file;
 }

@@ -1,7 +1,8 @@
 /**
  * @module render/haproxy-global-view
  * The global section of the haproxy view, from the render settings and the frontends: the
- * process-wide maxconn, the stats socket, logging and the user and group to drop to. Pure;
+ * process-wide maxconn, the stats socket, the server-state file, logging and the user and group
+ * to drop to. Pure;
  * every setting is checked here as it is put into the config.
  *
  * - the global maxconn is the sum of the frontends' (or `defaultMaxconn` when there is none),
@@ -34,6 +35,7 @@ export function globalOf(settings: HaproxyRenderSettings, frontends: readonly Fr
   return {
     maxconn: settings.globalMaxconn === 'auto' ? null : frontends.length === 0 ? defaultMaxconn : frontends.reduce((sum, f) => sum + f.maxconn, 0),
     statsSocket: configToken(settings.statsSocket, 'stats socket'),
+    serverStateFile: settings.serverStateFile === null ? null : configToken(settings.serverStateFile, 'server state file'),
     log: logOf(settings.log),
     user: settings.user === null ? null : configToken(settings.user, 'user'),
     group: settings.group === null ? null : configToken(settings.group, 'group'),

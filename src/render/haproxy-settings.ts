@@ -16,6 +16,11 @@ export interface HaproxyRenderSettings {
   /** The stats socket (paths.haproxyStatsSocket). */
   readonly statsSocket: string;
   /**
+   * The file the agent saves the server states to before a reload (paths.haproxyServersState),
+   * read by the new process for every health-checked backend, as Octavia renders it. null: none.
+   */
+  readonly serverStateFile: string | null;
+  /**
    * Where haproxy logs: `stdout` (the daemon's log file under its supervisor), a syslog socket
    * or `host:port`; facility local0–local7 by number; messages above `maxLevel` are dropped
    * (`info` is one line per connection). null: no log lines.
@@ -37,9 +42,10 @@ export interface HaproxyRenderSettings {
 /** Octavia's HAPROXY_DEFAULT_MAXCONN: the limit of a listener without connection_limit. */
 export const DEFAULT_MAXCONN = 50000;
 
-export function haproxyRenderSettings(statsSocket: string, logFacility: number): HaproxyRenderSettings {
+export function haproxyRenderSettings(statsSocket: string, logFacility: number, serverStateFile: string): HaproxyRenderSettings {
   return {
     statsSocket,
+    serverStateFile,
     log: { target: 'stdout', facility: logFacility, maxLevel: 'notice' },
     // Octavia's: haproxy drops root after binding. `nogroup` is Debian's and Ubuntu's name.
     user: 'nobody',

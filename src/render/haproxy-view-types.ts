@@ -16,6 +16,7 @@ export interface GlobalView {
   /** null: haproxy's own, from its file-descriptor limit. */
   readonly maxconn: number | null;
   readonly statsSocket: ConfigToken;
+  readonly serverStateFile: ConfigToken | null;
   readonly log: { readonly target: ConfigToken; readonly raw: boolean; readonly facility: ConfigToken; readonly maxLevel: ConfigToken } | null;
   readonly user: ConfigToken | null;
   readonly group: ConfigToken | null;
@@ -56,6 +57,7 @@ export interface BackendView {
   readonly persistence: PersistenceView | null;
   readonly timeoutConnect: number;
   readonly timeoutServer: number;
+  /** Health-checked: the new process of a reload starts its servers in the states the old one saved. */
   readonly check: { readonly timeout: number; readonly http: { readonly method: ConfigToken; readonly path: ConfigToken; readonly status: ConfigToken } | null } | null;
   readonly servers: readonly ServerView[];
   readonly disabledMembers: readonly ConfigToken[];

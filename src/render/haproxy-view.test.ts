@@ -13,7 +13,7 @@ import { haproxyRenderSettings, type HaproxyRenderSettings } from './haproxy-set
 import { renderHaproxyConfig, toHaproxyView } from './haproxy-view.js';
 
 // what the agent renders with, for the default base_path and administrative_log_facility
-const HAPROXY_SETTINGS: HaproxyRenderSettings = haproxyRenderSettings(`/var/lib/octavia/${LB}.sock`, 1);
+const HAPROXY_SETTINGS: HaproxyRenderSettings = haproxyRenderSettings(`/var/lib/octavia/${LB}.sock`, 1, `/var/lib/octavia/${LB}/servers-state`);
 
 type Json = Record<string, unknown>;
 
@@ -145,6 +145,19 @@ describe('haproxy config (golden files)', () => {
     expect(text).not.toMatch(/^\s*daemon\b/m);
   });
 
+  it("keeps server states across reloads as Octavia's config does: the file in global, loaded by health-checked backends only; none without a file", () => {
+    const listeners = [
+      { id: L1, listener: parsed(tcp(monitor('TCP'))) },
+      { id: L2, listener: parsed(merge(tcp({ protocol_port: 81 }), { default_pool: { id: POOL2 } })) },
+    ];
+    const text = renderHaproxyConfig(LB, listeners, HAPROXY_SETTINGS);
+    expect(text).toContain(`    server-state-file /var/lib/octavia/${LB}/servers-state\n`);
+    expect(text.match(/load-server-state-from-file global/g)).toHaveLength(1);
+    expect(text).toMatch(new RegExp(`backend ${POOL1}:${L1}\\n(?:.*\\n)*?    load-server-state-from-file global\\n`));
+    const without = renderHaproxyConfig(LB, listeners, { ...HAPROXY_SETTINGS, serverStateFile: null });
+    expect(without).not.toMatch(/server-state/);
+  });
+
   it('logs to a syslog socket without format raw', () => {
     const text = renderHaproxyConfig(LB, one(tcp()), { ...HAPROXY_SETTINGS, log: { target: '/dev/log', facility: 0, maxLevel: 'info' } });
     expect(text).toContain('    log /dev/log local0 info\n');
@@ -172,6 +185,7 @@ describe('values that slipped past the rules', () => {
     expect(render(withPool(l, { members: [{ ...l.default_pool!.members[0]!, id: 'x\ny' as Uuid }] }))).toThrow(/member id/);
     expect(render({ ...l, vip_addresses: ['203.0.113.10:81'] })).toThrow(/VIP address/);
     expect(() => toHaproxyView(LB, [], { ...HAPROXY_SETTINGS, statsSocket: '/tmp/a sock' })).toThrow(/stats socket/);
+    expect(() => toHaproxyView(LB, [], { ...HAPROXY_SETTINGS, serverStateFile: '/tmp/a\nstats socket /tmp/x' })).toThrow(/server state file/);
   });
 
   it('refuses numbers that are not integers', () => {

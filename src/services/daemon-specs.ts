@@ -112,6 +112,7 @@ export class DaemonSpecs {
 
   /** What the load balancer's haproxy config is rendered with (render/haproxy-settings.ts). */
   haproxyRenderSettings(lbId: Uuid): HaproxyRenderSettings {
-    return haproxyRenderSettings(this.paths.haproxyStatsSocket(lbId), this.config().haproxy_amphora.administrative_log_facility);
+    const { paths } = this;
+    return haproxyRenderSettings(paths.haproxyStatsSocket(lbId), this.config().haproxy_amphora.administrative_log_facility, paths.haproxyServersState(lbId));
   }
 }

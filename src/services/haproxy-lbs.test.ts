@@ -4,9 +4,10 @@
  * leaves (the previous config, unit and state), and that removal is complete and idempotent.
  * The same with the real haproxy in a network namespace: test/integration/haproxy-lbs.test.ts.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FakeInit } from '../../test/fakes/fake-init.js';
 import { FakeRunner } from '../../test/fakes/fake-runner.js';
@@ -147,5 +148,57 @@ describe('HaproxyLoadBalancers.validate, read and remove', () => {
     await t.lbs.remove(LB);
     expect(t.init.calls).not.toContain(`stop ${UNIT}`);
     expect(existsSync(t.paths.haproxyPidFile(LB))).toBe(false);
+  });
+});
+
+describe('HaproxyLoadBalancers: server states across reloads', () => {
+  const STATE = '1\n# be_id be_name srv_id srv_name srv_addr srv_op_state\n3 pool 1 m1 127.0.0.1 0\n';
+
+  /** A unix-socket server at the stats socket path answering as haproxy's CLI; returns the commands it got. */
+  async function cli(socket: string): Promise<{ commands: string[]; close: () => Promise<void> }> {
+    const commands: string[] = [];
+    mkdirSync(dirname(socket), { recursive: true });
+    const server = createServer((c) => c.on('data', (d) => (commands.push(d.toString('utf8')), c.end(STATE))));
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(socket, resolve));
+    return { commands, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  }
+
+  it('saves them before each reload of a running haproxy (apply and the reload action); a start gets none; remove takes the file', async () => {
+    const t = await setup();
+    const socket = await cli(t.paths.haproxyStatsSocket(LB));
+    try {
+      expect(await t.lbs.apply(LB, CONFIG_A, ['l1'])).toBe('started');
+      expect(readFileSync(t.paths.haproxyServersState(LB), 'utf8')).toBe('1\n');
+      expect(await t.lbs.apply(LB, CONFIG_A, ['l1'])).toBe('unchanged');
+      expect(socket.commands).toEqual([]);
+      expect(await t.lbs.apply(LB, CONFIG_B, ['l1'])).toBe('reloaded');
+      expect(socket.commands).toEqual(['show servers state\n']);
+      expect(readFileSync(t.paths.haproxyServersState(LB), 'utf8')).toBe(STATE);
+      expect(statSync(t.paths.haproxyServersState(LB)).mode & 0o777).toBe(0o600);
+      expect(await t.lbs.act(LB, 'reload')).toBe(`haproxy daemon for ${LB} reloaded`);
+      expect(socket.commands).toHaveLength(2);
+    } finally {
+      await socket.close();
+    }
+    await t.lbs.remove(LB);
+    expect(existsSync(t.paths.haproxyServersState(LB))).toBe(false);
+    expect(existsSync(t.paths.haproxyDir(LB))).toBe(false);
+  });
+
+  it('reloads all the same when nothing answers on the stats socket', async () => {
+    const t = await setup();
+    await t.lbs.apply(LB, CONFIG_A, ['l1']);
+    expect(await t.lbs.apply(LB, CONFIG_B, ['l1'])).toBe('reloaded');
+    expect(t.lifecycle()).toEqual([`start ${UNIT}`, `reload ${UNIT}`]);
+    expect(existsSync(t.paths.haproxyServersState(LB))).toBe(false);
+  });
+
+  it('starts a stopped haproxy without the states an earlier reload saved', async () => {
+    const t = await setup();
+    await t.lbs.apply(LB, CONFIG_A, ['l1']);
+    writeFileSync(t.paths.haproxyServersState(LB), STATE);
+    await t.lbs.act(LB, 'stop');
+    expect(await t.lbs.act(LB, 'start')).toBe(`haproxy daemon for ${LB} started`);
+    expect(readFileSync(t.paths.haproxyServersState(LB), 'utf8')).toBe('1\n');
   });
 });

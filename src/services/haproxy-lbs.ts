@@ -12,6 +12,11 @@
  * API 2.0 hands it the config it rendered from listener models (`apply`); API 1.0 the
  * controller's own (`upload`): installed only, validated and run as the reference runs it (its
  * amphora's peer name, the user-group file), its listeners read once and kept in the state.
+ *
+ * Before every reload of a running haproxy, its server states are saved for the new process, and
+ * before a start the file is emptied (services/haproxy-server-state): always for configs the
+ * agent renders, for uploaded ones when their `server-state-file` is the load balancer's
+ * servers-state file.
  */
 import { dirname } from 'node:path';
 import { InvalidInput, NotFound } from '../model/errors.js';
@@ -20,10 +25,11 @@ import type { Uuid } from '../model/uuid.js';
 import { ensureDir, exists, readIfExists, removeEmptyDir, removeFile, removeTree, writeFileAtomic } from '../system/files.js';
 import { removePidFiles } from '../system/init/process-signals.js';
 import { pidFileState } from '../system/processes.js';
-import type { ApplyOutcome } from './apply/staged-apply.js';
+import type { ApplyOutcome, BeforeActivate } from './apply/staged-apply.js';
 import { validateHaproxyConfig, type HaproxyRunOptions, type Validator } from './apply/validators.js';
 import type { DaemonAction, DaemonServiceDeps, ListenerStatusEntry } from './daemon-service.js';
 import { contentHash } from './digest.js';
+import { prepareServerState, readsServerState, removeServerState, type ServerStateDeps } from './haproxy-server-state.js';
 import { KeyedLock } from './keyed-lock.js';
 import type { HaproxyUploadState } from './state.js';
 
@@ -46,7 +52,16 @@ const notFound = (lbId: string) => new NotFound('Loadbalancer Not Found', `No lo
 export class HaproxyLoadBalancers {
   private readonly lock = new KeyedLock();
 
-  constructor(private readonly deps: DaemonServiceDeps) {}
+  private readonly serverState: ServerStateDeps;
+
+  constructor(private readonly deps: DaemonServiceDeps) {
+    this.serverState = { paths: deps.paths, log: deps.log, timeoutMs: () => deps.config().amphora_agent.process_ready_timeout * 1000 };
+  }
+
+  /** Prepares the server-state file before a start or reload when the config reads it (ours always does). */
+  private beforeActivate(lbId: Uuid, upload: HaproxyUploadState | null): BeforeActivate | undefined {
+    return upload === null || upload.readsServerState ? (how) => prepareServerState(this.serverState, lbId, how) : undefined;
+  }
 
   private runOptions(upload: HaproxyUploadState | null): HaproxyRunOptions | null {
     return upload === null ? null : { peer: upload.peer, userGroupFile: this.deps.paths.haproxyUserGroupFile };
@@ -98,7 +113,11 @@ export class HaproxyLoadBalancers {
     if (body.length === 0) throw new InvalidInput('Invalid request', 'the haproxy configuration is empty');
     const text = withoutGlobalGroup(body.toString('utf8'));
     const frontends = haproxyFrontends(text);
-    const upload = { peer: haproxyPeerName(amphoraId), types: Object.fromEntries(frontends.map((f) => [f.id, f.type])) };
+    const upload = {
+      peer: haproxyPeerName(amphoraId),
+      types: Object.fromEntries(frontends.map((f) => [f.id, f.type])),
+      readsServerState: readsServerState(this.serverState, lbId, text),
+    };
     await this.ensureUserGroupFile();
     await this.install(lbId, text, { listeners: frontends.map((f) => f.id), upload, activate: false });
   }
@@ -128,7 +147,7 @@ export class HaproxyLoadBalancers {
         validate: this.validator(req.upload),
         installedHash: sameRun ? previous.installedHash : null,
         isNew: previous === undefined,
-        ...(req.activate ? { activate: { appliedHash: sameRun ? previous.appliedHash : null, children: [] } } : {}),
+        ...(req.activate ? { activate: { appliedHash: sameRun ? previous.appliedHash : null, children: [], beforeActivate: this.beforeActivate(lbId, req.upload) } } : {}),
         commit: async (outcome) => {
           const running = outcome !== 'installed';
           await state.update((s) => {
@@ -169,7 +188,8 @@ export class HaproxyLoadBalancers {
       if (action === 'stop') {
         await init.stop(daemon);
       } else {
-        detail = `haproxy daemon for ${lbId} ${await applier.activate(daemon, [], await init.isActive(daemon))}`;
+        const running = await init.isActive(daemon);
+        detail = `haproxy daemon for ${lbId} ${await applier.activate(daemon, [], running, this.beforeActivate(lbId, entry.upload))}`;
       }
       await state.update((s) => void (s.loadBalancers[lbId] = { ...entry, wantRunning: action !== 'stop', appliedHash: action === 'stop' ? null : entry.installedHash }));
       await scripts.writeHaproxyLiveness();
@@ -228,6 +248,7 @@ export class HaproxyLoadBalancers {
       await init.uninstall(daemon);
       await removePidFiles([daemon.pidFile, ...daemon.childPidFiles]);
       for (const f of [conf, paths.stagedConfig(conf), paths.rejectedConfig(conf), daemon.logFile, paths.haproxyStatsSocket(lbId)]) await removeFile(f);
+      await removeServerState(paths, lbId);
       await removeEmptyDir(paths.haproxyDir(lbId));
       await removeTree(paths.certDir(lbId));
       await state.update((s) => void delete s.loadBalancers[lbId]);

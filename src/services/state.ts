@@ -60,6 +60,11 @@ const LoadBalancer = z.object({
     .object({
       peer: z.string(),
       types: z.record(z.string(), z.enum(['HTTP', 'TCP', 'TERMINATED_HTTPS'])),
+      /**
+       * Its `server-state-file` is the load balancer's servers-state file, which the agent fills
+       * before each reload (false: no such directive, or one naming another file; older agents).
+       */
+      readsServerState: z.boolean().default(false),
     })
     .nullable()
     .default(null),

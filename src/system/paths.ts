@@ -84,6 +84,10 @@ export interface Paths {
   haproxyStatsSocket(lbId: Uuid): string;
   /** haproxy's console output (it runs in the foreground, -db) for the failure tail. */
   haproxyLogFile(lbId: Uuid): string;
+  // --- server state (kept across reloads) ---
+  /** `<base>/<lbId>/servers-state`: `show servers state` saved before a reload (Octavia's name and place). */
+  haproxyServersState(lbId: Uuid): string;
+  // --- end server state ---
 
   /** The SR-IOV VIP firewall's nftables ruleset (Octavia master's NFT_RULES_FILE name, under base_path). */
   readonly nftRulesFile: string;
@@ -150,6 +154,7 @@ export function createPaths(config: StartupConfig): Paths {
     haproxyPidFile: (id) => join(base, `${id}.pid`),
     haproxyStatsSocket: (id) => join(base, `${id}.sock`),
     haproxyLogFile: (id) => join(base, id, 'haproxy.log'),
+    haproxyServersState: (id) => join(base, id, 'servers-state'),
     nftRulesFile: join(base, 'nftables-vip.rules'),
     haproxyUserGroupFile: agent.haproxy_user_group_file,
     certDir: (id) => join(config.haproxy_amphora.base_cert_dir, id),

@@ -57,8 +57,18 @@ describe.skipIf(!canRun)('haproxy -c on the rendered goldens and on broken confi
 
   it('accepts every golden without a warning or an alert', async () => {
     const bad: string[] = [];
+    // haproxy -c opens the server-state file too (a missing one is a warning): each golden runs
+    // with a file of no states, as the agent writes it before a start, in place of the load
+    // balancer's under /var/lib/octavia
+    const stateFile = join(dir, 'servers-state');
+    await writeFile(stateFile, '1\n');
     for (const name of await goldens()) {
-      const r = await sh(HAPROXY, ['-c', '-f', join(GOLDEN_DIR, name)]);
+      const text = await readFile(join(GOLDEN_DIR, name), 'utf8');
+      const named = /^ {4}server-state-file (\/var\/lib\/octavia\/[0-9a-f-]{36}\/servers-state)$/m.exec(text)?.[1];
+      if (named === undefined) bad.push(`${name}: no server-state-file line`);
+      const copy = join(dir, name);
+      await writeFile(copy, text.replace(`server-state-file ${named}`, `server-state-file ${stateFile}`));
+      const r = await sh(HAPROXY, ['-c', '-f', copy]);
       const output = r.stdout + r.stderr;
       if (r.code !== 0 || /\[(?:WARNING|ALERT)\]/.test(output)) bad.push(`${name}: ${show(r)}`);
     }

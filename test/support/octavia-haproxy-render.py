@@ -9,7 +9,9 @@ data models (python3-octavia):
   {"base_path": str, "base_cert_dir": str, "amphora_id": str, "lb_id": str, "vip": str,
    "listeners": [{"id", "protocol": "HTTP"|"TCP"|"TERMINATED_HTTPS", "port": int, "pool_id",
                   "connection_limit": int (optional, -1: Octavia's default_connection_limit),
-                  "members": [{"id", "address", "port"}]}]}
+                  "members": [{"id", "address", "port", "weight": int (optional, 1)}],
+                  "health_monitor": {"id", "type": "TCP"|"HTTP", "delay", "timeout", "fall", "rise"}
+                                    (optional: none)}]}
 
 A TERMINATED_HTTPS listener gets a tls_certificate_id, so the templater names its crt-list
 <base_cert_dir>/<lb_id>/<listener id>.pem, as the controller uploads it. haproxy 2.6 features.
@@ -38,11 +40,18 @@ def main():
     listeners = []
     for item in spec['listeners']:
         mode = 'TCP' if item['protocol'] == 'TCP' else 'HTTP'
-        members = [dm.Member(id=m['id'], ip_address=m['address'], protocol_port=m['port'], weight=1,
+        members = [dm.Member(id=m['id'], ip_address=m['address'], protocol_port=m['port'], weight=m.get('weight', 1),
                              enabled=True, backup=False, provisioning_status='ACTIVE')
                    for m in item['members']]
         pool = dm.Pool(id=item['pool_id'], protocol=mode, lb_algorithm='ROUND_ROBIN', members=members,
                        enabled=True, provisioning_status='ACTIVE', tls_enabled=False)
+        hm = item.get('health_monitor')
+        if hm is not None:
+            pool.health_monitor = dm.HealthMonitor(
+                id=hm['id'], type=hm['type'], delay=hm['delay'], timeout=hm['timeout'],
+                fall_threshold=hm['fall'], rise_threshold=hm['rise'], enabled=True, pool=pool,
+                http_method='GET', url_path='/', expected_codes='200',
+                provisioning_status='ACTIVE')
         tls = 'tls-container-1' if item['protocol'] == 'TERMINATED_HTTPS' else None
         listeners.append(dm.Listener(
             id=item['id'], protocol=item['protocol'], protocol_port=item['port'], load_balancer=lb,

@@ -17,7 +17,9 @@ export interface OctaviaHaproxyListener {
   readonly pool_id: string;
   /** -1 or absent: Octavia's default_connection_limit (50000). */
   readonly connection_limit?: number;
-  readonly members: readonly { readonly id: string; readonly address: string; readonly port: number }[];
+  readonly members: readonly { readonly id: string; readonly address: string; readonly port: number; readonly weight?: number }[];
+  /** A pool health monitor (fall/rise: Octavia's fall_threshold/rise_threshold); absent: none. */
+  readonly health_monitor?: { readonly id: string; readonly type: 'TCP' | 'HTTP'; readonly delay: number; readonly timeout: number; readonly fall: number; readonly rise: number };
 }
 
 export interface OctaviaHaproxySpec {

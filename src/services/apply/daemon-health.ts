@@ -207,16 +207,20 @@ export async function startOrReload(
     readonly settleMs: number;
     /** How long the daemon may take to come up or acknowledge; a daemon that does so sooner answers sooner. */
     readonly timeoutMs: number;
+    /** Runs just before the daemon is started or signalled to reload (haproxy's server states). */
+    readonly beforeActivate?: ((how: 'start' | 'reload') => Promise<void>) | undefined;
   },
 ): Promise<'started' | 'reloaded'> {
   const { daemon, children, timeoutMs } = apply;
   if (apply.running) {
+    await apply.beforeActivate?.('reload');
     const since = await logMark(daemon.logFile);
     await init.reload(daemon);
     await waitReloaded(paths, { daemon, children, since, timeoutMs });
     return 'reloaded';
   }
   await removePidFiles([daemon.pidFile, ...daemon.childPidFiles]);
+  await apply.beforeActivate?.('start');
   const since = await logMark(daemon.logFile);
   await init.start(daemon);
   await waitHealthy(paths, { daemon, children, settleMs: apply.settleMs, action: 'start', since, timeoutMs });

@@ -27,6 +27,12 @@ import type { AmphoraNamespace } from '../namespace.js';
 import { startOrReload } from './daemon-health.js';
 import type { Validator } from './validators.js';
 
+/**
+ * Runs just before a daemon is started or signalled to reload; must not throw (haproxy's
+ * server-state file is best effort).
+ */
+export type BeforeActivate = (how: 'start' | 'reload') => Promise<void>;
+
 /** What an apply did: installed only, started a stopped daemon, reloaded a running one, or nothing (running with this config). */
 export type ApplyOutcome = 'installed' | 'started' | 'reloaded' | 'unchanged';
 
@@ -47,7 +53,7 @@ export interface ApplyRequest {
    * loaded; a running daemon with this hash is left alone. `children`: pid files that must be
    * alive besides the main one. Absent: install only (API 1.0 uploads).
    */
-  readonly activate?: { readonly appliedHash: string | null; readonly children: readonly string[] };
+  readonly activate?: { readonly appliedHash: string | null; readonly children: readonly string[]; readonly beforeActivate?: BeforeActivate | undefined };
   /** The config file's mode; 0644 when absent (haproxy's: 0600, as the reference writes it). */
   readonly mode?: number;
   /** Records the outcome (state, check scripts). A failure here rolls the apply back too. */
@@ -84,7 +90,7 @@ export class StagedApply {
       let outcome: ApplyOutcome = 'installed';
       if (req.activate !== undefined) {
         const running = await init.isActive(req.daemon);
-        outcome = running && req.activate.appliedHash === req.hash ? 'unchanged' : await this.startOrReload(req.daemon, req.activate.children, running);
+        outcome = running && req.activate.appliedHash === req.hash ? 'unchanged' : await this.startOrReload(req.daemon, req.activate.children, running, req.activate.beforeActivate);
       }
       await req.commit(outcome);
       return outcome;
@@ -95,14 +101,15 @@ export class StagedApply {
   }
 
   /** Starts a stopped daemon or reloads a running one, and answers once it proves it serves. */
-  async activate(daemon: DaemonUnitSpec, children: readonly string[], running: boolean): Promise<'started' | 'reloaded'> {
+  async activate(daemon: DaemonUnitSpec, children: readonly string[], running: boolean, beforeActivate?: BeforeActivate | undefined): Promise<'started' | 'reloaded'> {
     await this.deps.namespace.ensure();
-    return this.startOrReload(daemon, children, running);
+    return this.startOrReload(daemon, children, running, beforeActivate);
   }
 
   /** `apply` has made sure of the namespace already. */
-  private startOrReload(daemon: DaemonUnitSpec, children: readonly string[], running: boolean): Promise<'started' | 'reloaded'> {
-    return startOrReload(this.deps.paths, this.deps.init, { daemon, children, running, settleMs: this.deps.settleMs(), timeoutMs: this.deps.readyTimeoutMs() });
+  private startOrReload(daemon: DaemonUnitSpec, children: readonly string[], running: boolean, beforeActivate?: BeforeActivate | undefined): Promise<'started' | 'reloaded'> {
+    const { paths, init } = this.deps;
+    return startOrReload(paths, init, { daemon, children, running, settleMs: this.deps.settleMs(), timeoutMs: this.deps.readyTimeoutMs(), beforeActivate });
   }
 
   /** Validates `text` on a throw-away copy beside `target`; installs nothing (API 2.0 `validate`). */
