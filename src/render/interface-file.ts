@@ -6,7 +6,7 @@
  * `if_type` and `is_sriov`. In ACTIVE_STANDBY keepalived owns the VIPs, so they are listed but
  * not `octavia_owned`, and no table-1 routes or source rules are written. Pure.
  */
-import { exploded, parseNetwork } from '../model/plug/ip.js';
+import { expectNetwork, exploded } from '../model/ip-address.js';
 import type { InterfaceFile, InterfaceRoute } from '../model/plug/interface-file.js';
 import type { FixedIpSpec, HostRoute, VipNetwork } from '../model/plug/requests.js';
 
@@ -60,7 +60,7 @@ export function vipInterfaceFile(spec: VipFileSpec): InterfaceFile {
     versions.add(vip.version);
     routes.push(...defaultRoutes(vip.version, vip.gateway, topology));
     addresses.push({ address: vip.ip, prefixlen: hostLen(vip.version), octavia_owned: owned });
-    const subnet = `${exploded(parseNetwork(`${vip.ip}/${vip.prefixlen}`, false).ip)}/${vip.prefixlen}`;
+    const subnet = `${exploded(expectNetwork(`${vip.ip}/${vip.prefixlen}`, false))}/${vip.prefixlen}`;
     routes.push({ dst: subnet, scope: 'link' });
     if (owned) {
       routes.push({ dst: subnet, prefsrc: vip.ip, scope: 'link', table: 1 });

@@ -93,7 +93,7 @@ describe('values that did not come through the API', () => {
   });
 
   it('refuses a CIDR whose text is not its canonical form', () => {
-    const cidr = { version: 4 as const, network: '198.51.100.0', prefixlen: 24, text: '198.51.100.0/24 accept' };
+    const cidr = { version: 4 as const, network: '198.51.100.0', bytes: [198, 51, 100, 0], prefixlen: 24, text: '198.51.100.0/24 accept' };
     expect(() => renderVipRules('eth1', [{ protocol: 'TCP', cidr, port: 80 }])).toThrow(/invalid firewall CIDR/);
     expect(() => renderVipRules('eth1', [{ protocol: 'TCP', cidr: { ...cidr, text: '198.51.100.7/24' }, port: 80 }])).toThrow(/invalid firewall CIDR/);
   });

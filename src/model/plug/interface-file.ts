@@ -7,9 +7,9 @@
  * Pure.
  */
 import { z } from 'zod';
-import { isIp } from './ip.js';
+import { isIpAddress } from '../ip-address.js';
 
-const ip = z.string().refine(isIp, 'not an IP address');
+const ip = z.string().refine(isIpAddress, 'not an IP address');
 const cidrOrIp = z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'not an address or network');
 const ifName = z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, 'not an interface name');
 

@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { InvalidInput, ReferenceAnswer } from '../errors.js';
-import { exploded, parseIp, parseNetwork } from './ip.js';
+import { expectIpAddress, expectNetwork, exploded } from '../ip-address.js';
 
 const MAC = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 
@@ -91,16 +91,16 @@ const framework = (description: string) =>
 
 function checkRoutes(routes: readonly HostRoute[] | null | undefined): HostRoute[] {
   for (const r of routes ?? []) {
-    parseNetwork(r.destination, false);
-    parseIp(r.nexthop);
+    expectNetwork(r.destination, false);
+    expectIpAddress(r.nexthop);
   }
   return [...(routes ?? [])];
 }
 
 function vipSpec(ip: string, cidr: string, gateway: string | null | undefined, routes: readonly HostRoute[] | null | undefined): VipSpec {
-  const address = parseIp(ip);
-  const subnet = parseNetwork(cidr);
-  if (gateway != null) parseIp(gateway);
+  const address = expectIpAddress(ip);
+  const subnet = expectNetwork(cidr);
+  if (gateway != null) expectIpAddress(gateway);
   return { ip: exploded(address), version: address.version, prefixlen: subnet.prefixlen, gateway: gateway ?? null, hostRoutes: checkRoutes(routes) };
 }
 
@@ -115,7 +115,7 @@ function vipNetwork(vip: string, body: VipBody): VipNetwork {
   }
   if (body.vrrp_ip == null || body.vrrp_ip === '') return { vips, vrrp: null };
   try {
-    return { vips, vrrp: { ip: exploded(parseIp(body.vrrp_ip)), prefixlen: parseNetwork(body.subnet_cidr).prefixlen } };
+    return { vips, vrrp: { ip: exploded(expectIpAddress(body.vrrp_ip)), prefixlen: expectNetwork(body.subnet_cidr).prefixlen } };
   } catch (err) {
     throw new InvalidInput(`Invalid VRRP Address: ${(err as Error).message}`);
   }
@@ -129,9 +129,9 @@ export function parsePlugVip(vip: string, body: unknown): PlugVipRequest {
 }
 
 function fixedIpSpec(f: z.infer<typeof fixedIp>): FixedIpSpec {
-  const address = parseIp(f.ip_address);
-  const subnet = parseNetwork(f.subnet_cidr);
-  if (f.gateway != null) parseIp(f.gateway);
+  const address = expectIpAddress(f.ip_address);
+  const subnet = expectNetwork(f.subnet_cidr);
+  if (f.gateway != null) expectIpAddress(f.gateway);
   return { ip: f.ip_address, version: address.version, prefixlen: subnet.prefixlen, gateway: f.gateway ?? null, hostRoutes: checkRoutes(f.host_routes) };
 }
 

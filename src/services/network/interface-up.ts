@@ -25,7 +25,7 @@
 import type { Logger } from '../../log.js';
 import { AgentError } from '../../model/errors.js';
 import { masqueradeScripts, managesRules, type InterfaceFile, type InterfaceRoute } from '../../model/plug/interface-file.js';
-import { compressed, normalizeIp, parseNetwork } from '../../model/plug/ip.js';
+import { expectNetwork, normalizeIp } from '../../model/ip-address.js';
 import type { ProcessRunner } from '../../system/exec.js';
 import type { IpState, Link, RouteKey, RuleKey } from './ip-state.js';
 import type { Masquerade } from './masquerade.js';
@@ -59,8 +59,7 @@ const fam = (src: string) => (src.includes(':') ? '-6' : '-4');
 const ruleKey = (r: { src: string; srcLen: number; table: number }) => `${r.src}/${r.srcLen}|${r.table}`;
 
 function desiredRoute(r: InterfaceRoute): RouteKey {
-  const net = parseNetwork(r.dst, false);
-  return { dst: `${compressed(net.ip)}/${net.prefixlen}`, gateway: normalizeIp(r.gateway ?? undefined), prefsrc: normalizeIp(r.prefsrc), table: r.table ?? 254 };
+  return { dst: expectNetwork(r.dst, false).text, gateway: normalizeIp(r.gateway ?? undefined), prefsrc: normalizeIp(r.prefsrc), table: r.table ?? 254 };
 }
 
 export class InterfaceUp {

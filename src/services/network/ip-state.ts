@@ -6,7 +6,7 @@
  * the bring-up compares like with like.
  */
 import type { ProcessRunner, RunResult } from '../../system/exec.js';
-import { normalizeIp } from '../../model/plug/ip.js';
+import { normalizeIp } from '../../model/ip-address.js';
 
 export interface Link {
   readonly ifname: string;

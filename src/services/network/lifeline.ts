@@ -6,7 +6,7 @@
  * any NIC whose MAC the controller names, so a wrong MAC (or the management port's) takes the
  * amphora off its management network for good; here that is a 409 and nothing moves.
  */
-import { normalizeIp } from '../../model/plug/ip.js';
+import { normalizeIp } from '../../model/ip-address.js';
 import type { IpState, Link } from './ip-state.js';
 
 /** bind_host values that name no one address: the agent listens on every interface. */
