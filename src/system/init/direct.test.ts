@@ -3,7 +3,7 @@
  * no root: stand-in daemons are `/bin/sh` scripts, since what is tested is the adapter's
  * bookkeeping of the process it spawned, not a daemon. A process that exits before it writes a
  * pid file is reported with its exit code, one killed by a signal with the signal; a running one,
- * one the agent stopped, and one the adapter did not spawn are not reported.
+ * one the agent stopped, an uninstalled unit's and one the adapter did not spawn are not reported.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -58,6 +58,9 @@ describe('DirectInit.exited: the process its start spawned, with real processes'
     expect(await waitFor('the exit to be reported', () => init.exited(spec), 10_000)).toEqual({ exitCode: 3, signal: null });
     expect(existsSync(spec.pidFile)).toBe(false);
     expect(readFileSync(spec.logFile, 'utf8')).toContain('cannot bind socket');
+    // a failed new object's unit is removed: its record goes with it
+    await init.uninstall(spec);
+    expect(init.exited(spec)).toBeUndefined();
   });
 
   it('reports nothing while the process runs, the signal once it is killed, and a new start forgets it', async () => {

@@ -39,7 +39,10 @@ export class DirectInit implements InitSystem {
     return false;
   }
 
-  async uninstall(): Promise<void> {}
+  /** Nothing on disk; the unit's process record goes (a failed new object's is read already). */
+  async uninstall(daemon: DaemonUnitSpec): Promise<void> {
+    this.spawned.delete(daemon.unit);
+  }
 
   async enable(): Promise<void> {}
 
