@@ -28,10 +28,21 @@ export interface RunResult {
   readonly output: string;
 }
 
+/** How a spawned process ended: its exit code, or the signal that killed it. */
+export interface ProcessExit {
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+}
+
 export interface SpawnOptions {
   readonly netns?: string;
   /** stdout and stderr are appended to this file. */
   readonly logFile: string;
+  /**
+   * Called once when the spawned process exits while the agent runs (not after an agent
+   * restart: the process is no longer the agent's child then).
+   */
+  readonly onExit?: (exit: ProcessExit) => void;
 }
 
 export interface ProcessRunner {
@@ -110,7 +121,9 @@ export class ExecaRunner implements ProcessRunner {
     const { execa } = await loadExeca();
     const log = { file: options.logFile, append: true } as const;
     const child = execa(file, argv, { detached: true, cleanup: false, reject: false, stdin: 'ignore', stdout: log, stderr: log, env: { LC_ALL: 'C' } });
-    // The daemon outlives this call; its exit is observed through its pid file, not here.
+    // The daemon outlives this call. Its exit is reported to the caller (the direct adapter, so that
+    // a daemon dying at start fails the start at once); a later agent sees only its pid file.
+    child.once('exit', (exitCode, signal) => options.onExit?.({ exitCode, signal }));
     child.catch((err: unknown) => this.log.debug({ err, argv: [file, ...argv] }, 'detached process ended'));
     child.unref();
     const pid = child.pid;

@@ -172,6 +172,21 @@ describe('the controller reload after an upload', () => {
     t.init.crash(t.specs.haproxy(LB));
     expect((await request(t.app).get('/1.0/listeners')).body).toEqual(listeners('ERROR'));
   });
+
+  it('answers 500 with the exit status and the log tail as soon as the init adapter reports that haproxy exited before writing its pid file', async () => {
+    // a ready timeout far longer than the test may run: only the reported exit can end the wait
+    const t = await apiApp('process_ready_timeout = 3600\n');
+    await upload(t.app, config()).expect(202);
+    t.init.exitOnNextStart = { exitCode: 1, signal: null };
+    const res = await request(t.app).put(`/1.0/loadbalancer/${LB}/reload`).expect(500);
+    expect(res.body.message).toBe(`haproxy-${LB} exited during start (exit code 1)`);
+    expect(res.body.details).toContain('Cannot raise FD limit to 200029, limit is 20000.');
+    expect(existsSync(t.paths.haproxyPidFile(LB))).toBe(false);
+    // the upload stays installed for the next reload, which starts it
+    expect(readFileSync(t.paths.haproxyConfig(LB), 'utf8')).toBe(stored());
+    await request(t.app).put(`/1.0/loadbalancer/${LB}/reload`).expect(202);
+    expect((await request(t.app).get('/1.0/listeners')).body).toEqual(listeners('ACTIVE'));
+  }, 15_000);
 });
 
 describe('DELETE /1.0/listeners/{lb} for an uploaded load balancer', () => {

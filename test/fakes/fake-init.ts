@@ -3,14 +3,18 @@
  * An InitSystem for API and service tests. It runs nothing: a "running" daemon is a pid file
  * whose pid has an entry `<proc_dir>/<pid>/comm` (the daemon's command name: keepalived, haproxy)
  * in the test's temporary root, which is exactly what the agent's liveness logic reads. Tests can
- * crash a daemon (the proc entry goes, the pid file stays) or make the next start die at once.
+ * crash a daemon (the proc entry goes, the pid file stays) or make the next start die at once,
+ * after writing its pid files (`dieOnNextStart`, as any init system shows it) or before, with an
+ * exit status reported through the optional `exited` capability (`exitOnNextStart`, as the
+ * direct adapter reports the process it spawned). `reportsExits: false` leaves that capability
+ * out, as the systemd, sysvinit and upstart adapters do.
  * It passes the lifecycle cases of test/support/init-system-cases.ts like the real adapters: a
  * start of a running daemon keeps it, reload keeps the pid and refuses a stopped daemon.
  */
 import { appendFileSync, mkdirSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { CommandFailed } from '../../src/model/errors.js';
-import type { DaemonUnitSpec, InitKind, InitSystem, NetnsUnitSpec, ReloadSignal } from '../../src/system/init/types.js';
+import type { DaemonExit, DaemonUnitSpec, InitKind, InitSystem, NetnsUnitSpec, ReloadSignal } from '../../src/system/init/types.js';
 
 /** What each kind of daemon logs, by its reload signal (keepalived: HUP, haproxy: USR2). */
 const LINES: Record<ReloadSignal, { reloaded: string; ready: string }> = {
@@ -33,10 +37,20 @@ export class FakeInit implements InitSystem {
   readonly installed = new Map<string, DaemonUnitSpec>();
   /** The next start writes its pid files but the process is gone at once. */
   dieOnNextStart = false;
+  /** The next start's process exits with this before it writes any pid file (haproxy: "Cannot raise FD limit"). */
+  exitOnNextStart: DaemonExit | undefined;
   failNextInstall = false;
   private nextPid = 5000;
+  /** By unit: the exit of the latest start's process, once it exited. */
+  private readonly exits = new Map<string, DaemonExit>();
+  readonly exited?: (daemon: DaemonUnitSpec) => DaemonExit | undefined;
 
-  constructor(private readonly procDir: string) {}
+  constructor(
+    private readonly procDir: string,
+    options: { readonly reportsExits?: boolean } = {},
+  ) {
+    if (options.reportsExits !== false) this.exited = (daemon) => this.exits.get(daemon.unit);
+  }
 
   private pidAlive(file: string): boolean {
     if (!existsSync(file)) return false;
@@ -77,7 +91,15 @@ export class FakeInit implements InitSystem {
   async start(daemon: DaemonUnitSpec): Promise<void> {
     this.calls.push(`start ${daemon.unit}`);
     // like every init system: a running daemon is left alone
+    this.exits.delete(daemon.unit);
     if (this.pidAlive(daemon.pidFile)) return;
+    const exit = this.exitOnNextStart;
+    this.exitOnNextStart = undefined;
+    if (exit !== undefined) {
+      appendFileSync(daemon.logFile, '[ALERT]    (1) : Cannot raise FD limit to 200029, limit is 20000.\n');
+      this.exits.set(daemon.unit, exit);
+      return;
+    }
     const alive = !this.dieOnNextStart;
     this.dieOnNextStart = false;
     for (const f of [daemon.pidFile, ...daemon.childPidFiles]) this.spawn(f, alive, commOf(daemon));
@@ -86,6 +108,7 @@ export class FakeInit implements InitSystem {
   }
   async stop(daemon: DaemonUnitSpec): Promise<void> {
     this.calls.push(`stop ${daemon.unit}`);
+    this.exits.delete(daemon.unit);
     for (const f of [daemon.pidFile, ...daemon.childPidFiles]) {
       if (existsSync(f)) rmSync(join(this.procDir, readFileSync(f, 'utf8').trim()), { recursive: true, force: true });
       rmSync(f, { force: true });

@@ -13,6 +13,8 @@
  *   on this sandbox whose hard limit is 20000) is a 500 whose details carry haproxy's own words
  *   ("Cannot raise FD limit to N, limit is M."), and nothing is half-applied: a new load balancer
  *   leaves no config, pid file or state behind; a running one keeps its config and keeps serving.
+ *   haproxy exits before it writes its pid file; the direct adapter sees its process exit, which
+ *   ends the start's wait at once (the ready timeout here is an hour) with the exit code.
  * The API 1.0 route shows the same 500 as JSON, the way the controller sees it.
  */
 import { spawn } from 'node:child_process';
@@ -40,6 +42,8 @@ import { serviceHarness } from '../support/service-harness.js';
 
 /** The agent's soft limit for this file: below what the middle case needs. */
 const LOW_SOFT = 1024;
+/** process_ready_timeout for this file: far past vitest's 60 s test timeout. */
+const READY_TIMEOUT_S = 3600;
 /** The middle case's maxconn: haproxy 2.6 asks for 2 * maxconn + a few (about 10030). */
 const MIDDLE_MAXCONN = 5000;
 
@@ -139,7 +143,9 @@ describe.skipIf(!base)('haproxy open-file limit: real haproxy under the direct a
       configText:
         `[haproxy_amphora]\nbase_path = ${dir}/octavia\nbase_cert_dir = ${dir}/octavia/certs\n` +
         `[amphora_agent]\nnetwork_namespace = ${ns}\ninit_system = direct\nhaproxy_user_group_file = ${dir}/octavia/haproxy-default-user-group.conf\n` +
-        `proc_dir = /proc\nprocess_settle_seconds = 0.3\nprocess_ready_timeout = 10\n`,
+        // a ready timeout longer than any test may run (60 s): a start that fails must fail because
+        // the direct adapter saw haproxy exit, not because the wait ran out
+        `proc_dir = /proc\nprocess_settle_seconds = 0.3\nprocess_ready_timeout = ${READY_TIMEOUT_S}\n`,
       runner,
       init: (p, c) => createInitSystem('direct', c, runner, p, log, unitRenderer),
       log,
@@ -207,7 +213,10 @@ describe.skipIf(!base)('haproxy open-file limit: real haproxy under the direct a
     const err = await rejectionOf(lbs.apply(lb, config(randomUUID(), ceiling, 8003), []));
     expect(err).toBeInstanceOf(CommandFailed);
     expect(err.status).toBe(500);
-    expect(err.message).toBe(`haproxy-${lb} is not running after start`);
+    // haproxy exits before it writes its pid file: the direct adapter saw its process end, and that
+    // ended the wait (process_ready_timeout is longer than this test may run, see beforeAll)
+    expect(err.message).toMatch(new RegExp(`^haproxy-${lb} exited during start \\(exit code [1-9]\\d*\\)$`));
+    expect((err as CommandFailed).exitCode).toBeGreaterThan(0);
     expect(err.details).toMatch(/Cannot raise FD limit to \d+, limit is \d+\./);
     expect(await lbs.read(lb)).toBeUndefined();
     expect(state.current.loadBalancers[lb]).toBeUndefined();
@@ -240,7 +249,7 @@ describe.skipIf(!base)('haproxy open-file limit: real haproxy under the direct a
     await request(app).put(`/1.0/loadbalancer/${amp}/${lb}/haproxy`).send(config(randomUUID(), ceiling, 8005)).expect(202);
     const res = await request(app).put(`/1.0/loadbalancer/${lb}/reload`);
     expect(res.status, res.text).toBe(500);
-    expect(res.body.message).toBe(`haproxy-${lb} is not running after start`);
+    expect(res.body.message).toMatch(new RegExp(`^haproxy-${lb} exited during start \\(exit code [1-9]\\d*\\)$`));
     expect(res.body.details).toMatch(/Cannot raise FD limit to \d+, limit is \d+\./);
     expect(existsSync(paths.haproxyPidFile(lb))).toBe(false);
     expect((await curl(8005)).code).not.toBe(0);

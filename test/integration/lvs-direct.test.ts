@@ -82,7 +82,9 @@ describe.skipIf(!canRun)('LVS listeners: real keepalived under the direct adapte
   beforeAll(async () => {
     await addNetns(ns);
     root = await createAgentRoot({
-      overrides: { amphora_agent: { init_system: 'direct', network_namespace: ns, process_settle_seconds: '0.5' } },
+      // a ready timeout past vitest's 60 s: a keepalived that dies must fail its start because the
+      // direct adapter saw it exit, not because the wait ran out
+      overrides: { amphora_agent: { init_system: 'direct', network_namespace: ns, process_settle_seconds: '0.5', process_ready_timeout: '3600' } },
     });
     paths = createPaths((await loadConfig([root.configFile])).config);
     agent = await startInProcess(root);
@@ -131,7 +133,8 @@ describe.skipIf(!canRun)('LVS listeners: real keepalived under the direct adapte
     const res = await act(L2, 'reload');
     expect(res.status, describeResponse(res)).toBe(500);
     const body = jsonOf(res) as { message: string; details: string };
-    expect(body.message).toBe(`octavia-keepalivedlvs-${L2} is not running after start`);
+    // keepalived runs --dont-fork: the direct adapter saw the process it spawned exit
+    expect(body.message).toMatch(new RegExp(`^octavia-keepalivedlvs-${L2} exited during start \\(exit code \\d+\\)$`));
     expect(body.details).toMatch(/IPVS: Can't initialize ipvs/);
     await waitFor('the failed keepalived to be gone', async () => (await keepalivedsWithConfig(ns, paths.lvsConfig(L2))).length === 0);
     expect(await listeners()).toEqual(

@@ -2,7 +2,8 @@
  * The reload acknowledgement and the ready line of services/daemon-health, on log files and
  * fake /proc entries under a temporary root: each daemon's own line (keepalived "Reloading",
  * haproxy "Loading success." / "Loading failure!"), only past the mark, and found behind more
- * than one read window of other output.
+ * than one read window of other output. A daemon whose process the init adapter saw exit
+ * (`exited`, the direct adapter's capability) ends a wait at once, with its exit status.
  */
 import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -118,5 +119,61 @@ describe('waitHealthy with a ready line', () => {
     const t = setup();
     t.alive(t.keepalived.pidFile, 4249);
     await expect(waitHealthy(t.paths, { daemon: t.keepalived, children: [], settleMs: 0, action: 'start', timeoutMs: 500 })).resolves.toBeUndefined();
+  });
+});
+
+describe('waits ended by the exit the init adapter reports', () => {
+  const FD = '[ALERT]    (77) : Cannot raise FD limit to 200029, limit is 20000.\n';
+
+  it('fails a start at once when the process exited before it wrote any pid file, with the exit code and the log tail', async () => {
+    const t = setup();
+    appendFileSync(t.haproxy.logFile, FD);
+    // no pid file at all: only the exit tells that the daemon is dead (the timeout would outlast the test)
+    const exited = () => ({ exitCode: 1, signal: null });
+    const wait = waitHealthy(t.paths, { daemon: t.haproxy, children: [], settleMs: 0, action: 'start', since: 0, timeoutMs: 600_000, exited });
+    await expect(wait).rejects.toMatchObject({
+      status: 500,
+      message: `haproxy-${LB} exited during start (exit code 1)`,
+      exitCode: 1,
+      details: expect.stringContaining('Cannot raise FD limit to 200029'),
+    });
+  }, 10_000);
+
+  it('keeps waiting while the adapter reports no exit, and fails at once when the process is killed later', async () => {
+    const t = setup();
+    let exit: { exitCode: number | null; signal: string | null } | undefined;
+    const wait = waitHealthy(t.paths, { daemon: t.keepalived, children: [], settleMs: 0, action: 'start', timeoutMs: 600_000, exited: () => exit });
+    let settled = false;
+    void wait.catch(() => undefined).finally(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(settled).toBe(false);
+    exit = { exitCode: null, signal: 'SIGKILL' };
+    await expect(wait).rejects.toMatchObject({ message: `octavia-keepalivedlvs-${LISTENER} exited during start (signal SIGKILL)`, exitCode: undefined });
+  }, 10_000);
+
+  it('fails a start whose process exits during the settle time', async () => {
+    const t = setup();
+    t.alive(t.keepalived.pidFile, 4261);
+    let exit: { exitCode: number; signal: null } | undefined;
+    later(20, () => (exit = { exitCode: 2, signal: null }));
+    const wait = waitHealthy(t.paths, { daemon: t.keepalived, children: [], settleMs: 200, action: 'start', timeoutMs: 5000, exited: () => exit });
+    await expect(wait).rejects.toThrow(`octavia-keepalivedlvs-${LISTENER} exited during start (exit code 2)`);
+  });
+
+  it('fails a reload at once when the process exits before it acknowledges, with the lines it wrote', async () => {
+    const t = setup();
+    t.alive(t.haproxy.pidFile, 4262);
+    const since = await logMark(t.haproxy.logFile);
+    appendFileSync(t.haproxy.logFile, '[NOTICE]   (4262) : Reloading HAProxy\n[ALERT]    (4262) : out of memory\n');
+    const wait = waitReloaded(t.paths, { daemon: t.haproxy, children: [], since, timeoutMs: 600_000, exited: () => ({ exitCode: null, signal: 'SIGSEGV' }) });
+    await expect(wait).rejects.toMatchObject({ message: `haproxy-${LB} exited during reload (signal SIGSEGV)`, details: expect.stringContaining('out of memory') });
+  }, 10_000);
+
+  it('takes an acknowledged reload when the adapter reports no exit', async () => {
+    const t = setup();
+    t.alive(t.keepalived.pidFile, 4263);
+    const since = await logMark(t.keepalived.logFile);
+    appendFileSync(t.keepalived.logFile, 'Reloading ...\n');
+    await expect(waitReloaded(t.paths, { daemon: t.keepalived, children: [], since, timeoutMs: 1000, exited: () => undefined })).resolves.toBeUndefined();
   });
 });

@@ -4,6 +4,8 @@
  * really alive and serving before it answers (the reference answers "started" for a keepalived
  * that died a moment later): the main process and the children its config needs must be alive,
  * and stay alive for `process_settle_seconds`. Otherwise the answer is a 500 with the log's tail.
+ * An init adapter that spawned the daemon itself reports its exit (`InitSystem.exited`): that
+ * ends a wait at once, even before the daemon wrote a pid file.
  */
 import { open, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,7 +13,7 @@ import { CommandFailed } from '../../model/errors.js';
 import { diedAfterWritingPid, pidFileState } from '../../system/processes.js';
 import type { Paths } from '../../system/paths.js';
 import { removePidFiles } from '../../system/init/process-signals.js';
-import { reloadOf, type DaemonUnitSpec, type InitSystem } from '../../system/init/types.js';
+import { describeExit, reloadOf, type DaemonExit, type DaemonUnitSpec, type InitSystem } from '../../system/init/types.js';
 
 const POLL_MS = 25;
 
@@ -37,6 +39,15 @@ export interface HealthWait {
   readonly action: string;
   /** The log's size before the start: the daemon's `ready` line, when it has one, must come after it. */
   readonly since?: number;
+  /** How the daemon's process ended, once it has, when the init adapter can tell (`InitSystem.exited`). */
+  readonly exited?: (() => DaemonExit | undefined) | undefined;
+}
+
+/** The 500 of a daemon that is not up after `action`, with its log's tail; its exit status when known. */
+async function notRunning(daemon: DaemonUnitSpec, action: string, why: string, exit: DaemonExit | undefined): Promise<CommandFailed> {
+  const tail = await logTail(daemon.logFile);
+  if (exit === undefined) return new CommandFailed([daemon.unit, action], undefined, tail, `${daemon.unit} ${why}`);
+  return new CommandFailed([daemon.unit, action], exit.exitCode ?? undefined, tail, `${daemon.unit} exited during ${action} (${describeExit(exit)})`);
 }
 
 async function allAlive(paths: Paths, files: readonly string[]): Promise<boolean> {
@@ -47,9 +58,10 @@ async function allAlive(paths: Paths, files: readonly string[]): Promise<boolean
 /**
  * Waits until the daemon's processes are alive and, for a daemon with a `ready` line (haproxy's
  * "Loading success."), until it has logged that line past `since`; then until they stay alive
- * for `settleMs`. A main process that wrote its pid file and is gone has died: that ends the
- * wait at once, so the generous timeout (`process_ready_timeout`) is only ever spent on a slow
- * daemon, not on a dead one. (Pid files were cleared before the start.)
+ * for `settleMs`. A daemon known to be dead ends the wait at once, so the generous timeout
+ * (`process_ready_timeout`) is only ever spent on a slow daemon, not on a dead one: its process
+ * exited (`exited`, from an adapter that spawned it; before or after it wrote its pid file), or
+ * its main process wrote its pid file and is gone. (Pid files were cleared before the start.)
  */
 export async function waitHealthy(paths: Paths, wait: HealthWait): Promise<void> {
   const files = [wait.daemon.pidFile, ...wait.children];
@@ -59,6 +71,7 @@ export async function waitHealthy(paths: Paths, wait: HealthWait): Promise<void>
   let said = follower === undefined;
   let up = false;
   while (Date.now() < deadline) {
+    if (wait.exited?.() !== undefined) break;
     if (!said && follower !== undefined && ready !== undefined) said = (await follower.scan([ready])) === 0;
     if (said && (await allAlive(paths, files))) {
       up = true;
@@ -69,16 +82,9 @@ export async function waitHealthy(paths: Paths, wait: HealthWait): Promise<void>
   }
   if (up && wait.settleMs > 0) {
     await sleep(wait.settleMs);
-    up = await allAlive(paths, files);
+    up = wait.exited?.() === undefined && (await allAlive(paths, files));
   }
-  if (!up) {
-    throw new CommandFailed(
-      [wait.daemon.unit, wait.action],
-      undefined,
-      await logTail(wait.daemon.logFile),
-      `${wait.daemon.unit} is not running after ${wait.action}`,
-    );
-  }
+  if (!up) throw await notRunning(wait.daemon, wait.action, `is not running after ${wait.action}`, wait.exited?.());
 }
 
 /** The log's current size: what a reload must write past. */
@@ -162,7 +168,8 @@ async function waitForLine(
   since: number,
   wanted: { readonly acknowledged: RegExp; readonly failed: RegExp | null },
   timeoutMs: number,
-): Promise<'acknowledged' | 'failed' | 'silent'> {
+  exited: () => boolean,
+): Promise<'acknowledged' | 'failed' | 'silent' | 'exited'> {
   const follower = new LogFollower(file, since);
   const patterns = wanted.failed ? [wanted.acknowledged, wanted.failed] : [wanted.acknowledged];
   const deadline = Date.now() + timeoutMs;
@@ -170,6 +177,8 @@ async function waitForLine(
     const hit = await follower.scan(patterns);
     if (hit === 0) return 'acknowledged';
     if (hit === 1) return 'failed';
+    // looked at after the log, so that a daemon's last words are read before its exit is
+    if (exited()) return 'exited';
     if (Date.now() >= deadline) return 'silent';
     await sleep(POLL_MS);
   }
@@ -184,11 +193,12 @@ async function waitForLine(
  * failure (haproxy keeps the old workers) fails at once.
  */
 export async function waitReloaded(paths: Paths, wait: Omit<HealthWait, 'settleMs' | 'action'> & { readonly since: number }): Promise<void> {
-  const seen = await waitForLine(wait.daemon.logFile, wait.since, reloadOf(wait.daemon), wait.timeoutMs ?? 5000);
+  const exited = () => wait.exited?.();
+  const seen = await waitForLine(wait.daemon.logFile, wait.since, reloadOf(wait.daemon), wait.timeoutMs ?? 5000, () => exited() !== undefined);
   const files = [wait.daemon.pidFile, ...wait.children];
-  if (seen === 'acknowledged' && (await allAlive(paths, files))) return;
-  const why = seen === 'failed' ? 'refused the reload' : seen === 'acknowledged' ? 'is not running after reload' : 'did not acknowledge the reload';
-  throw new CommandFailed([wait.daemon.unit, 'reload'], undefined, await logTail(wait.daemon.logFile), `${wait.daemon.unit} ${why}`);
+  if (seen === 'acknowledged' && exited() === undefined && (await allAlive(paths, files))) return;
+  const why = seen === 'failed' ? 'refused the reload' : seen === 'silent' ? 'did not acknowledge the reload' : 'is not running after reload';
+  throw await notRunning(wait.daemon, 'reload', why, exited());
 }
 
 /**
@@ -212,17 +222,19 @@ export async function startOrReload(
   },
 ): Promise<'started' | 'reloaded'> {
   const { daemon, children, timeoutMs } = apply;
+  // an adapter without the capability answers nothing: the waits then go by pid files alone
+  const exited = () => init.exited?.(daemon);
   if (apply.running) {
     await apply.beforeActivate?.('reload');
     const since = await logMark(daemon.logFile);
     await init.reload(daemon);
-    await waitReloaded(paths, { daemon, children, since, timeoutMs });
+    await waitReloaded(paths, { daemon, children, since, timeoutMs, exited });
     return 'reloaded';
   }
   await removePidFiles([daemon.pidFile, ...daemon.childPidFiles]);
   await apply.beforeActivate?.('start');
   const since = await logMark(daemon.logFile);
   await init.start(daemon);
-  await waitHealthy(paths, { daemon, children, settleMs: apply.settleMs, action: 'start', since, timeoutMs });
+  await waitHealthy(paths, { daemon, children, settleMs: apply.settleMs, action: 'start', since, timeoutMs, exited });
   return 'started';
 }

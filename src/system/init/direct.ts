@@ -2,7 +2,9 @@
  * @module system/init/direct
  * The `direct` adapter, for hosts whose PID 1 is no init system (containers, CI, a laptop):
  * the agent runs the namespace setup itself and starts each daemon detached, in its own
- * session, so that it outlives an agent restart. The daemon's pid file is the only state.
+ * session, so that it outlives an agent restart. The daemon's pid file is the only lasting
+ * state; while the agent runs it also knows when a process it spawned exits (`exited`), which
+ * ends a start's wait at once when the daemon dies before it writes its pid file.
  * A daemon that asks for an open-file limit (haproxy) gets it raised as far as the host allows
  * (open-file-limit.ts), as its unit would under an init system.
  */
@@ -12,10 +14,17 @@ import { pidFileState, readPid } from '../processes.js';
 import type { Paths } from '../paths.js';
 import { withOpenFileLimit } from './open-file-limit.js';
 import { processExists, removePidFiles, terminate } from './process-signals.js';
-import { reloadOf, type DaemonUnitSpec, type InitSystem } from './types.js';
+import { reloadOf, type DaemonExit, type DaemonUnitSpec, type InitSystem } from './types.js';
+
+/** The process the latest start spawned for a unit; `exit` is set when it ends. */
+interface Spawned {
+  exit?: DaemonExit;
+}
 
 export class DirectInit implements InitSystem {
   readonly kind = 'direct' as const;
+  /** By unit name: only the latest start's process, so an earlier one's exit never speaks for it. */
+  private readonly spawned = new Map<string, Spawned>();
 
   constructor(
     private readonly runner: ProcessRunner,
@@ -30,22 +39,43 @@ export class DirectInit implements InitSystem {
     return false;
   }
 
-  async uninstall(): Promise<void> {}
+  /** Nothing on disk; the unit's process record goes (a failed new object's is read already). */
+  async uninstall(daemon: DaemonUnitSpec): Promise<void> {
+    this.spawned.delete(daemon.unit);
+  }
 
   async enable(): Promise<void> {}
 
   async disable(): Promise<void> {}
 
   async start(daemon: DaemonUnitSpec): Promise<void> {
-    if (await this.isActive(daemon)) return;
+    if (await this.isActive(daemon)) {
+      // the running process may not be the one this agent spawned last: say nothing about it
+      this.spawned.delete(daemon.unit);
+      return;
+    }
     await removePidFiles([daemon.pidFile, ...daemon.childPidFiles]);
     await this.runner.run('/bin/sh', [daemon.netnsSetupScript]);
     const [cmd, ...args] = withOpenFileLimit(daemon.argv, daemon.nofile);
     if (cmd === undefined) throw new Error(`empty command for ${daemon.unit}`);
-    await this.runner.spawnDetached(cmd, args, { logFile: daemon.logFile });
+    // `ip netns exec` and the open-file wrapper exec in place: the spawned pid is the daemon's
+    const spawned: Spawned = {};
+    this.spawned.set(daemon.unit, spawned);
+    try {
+      await this.runner.spawnDetached(cmd, args, { logFile: daemon.logFile, onExit: (exit) => (spawned.exit = exit) });
+    } catch (err) {
+      this.spawned.delete(daemon.unit);
+      throw err;
+    }
+  }
+
+  exited(daemon: DaemonUnitSpec): DaemonExit | undefined {
+    return this.spawned.get(daemon.unit)?.exit;
   }
 
   async stop(daemon: DaemonUnitSpec): Promise<void> {
+    // a stopped daemon did not die: its exit is no failure to report
+    this.spawned.delete(daemon.unit);
     const pid = await readPid(daemon.pidFile);
     if (pid !== undefined && processExists(pid)) await terminate(pid);
     await removePidFiles([daemon.pidFile, ...daemon.childPidFiles]);

@@ -65,6 +65,18 @@ export interface NetnsUnitSpec {
   readonly setupScript: string;
 }
 
+/** How the process an adapter started for a daemon ended: its exit code, or the signal that killed it. */
+export interface DaemonExit {
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+}
+
+/** "exit code 1", "signal SIGKILL": for error messages. */
+export function describeExit(exit: DaemonExit): string {
+  if (exit.signal !== null) return `signal ${exit.signal}`;
+  return exit.exitCode === null ? 'unknown status' : `exit code ${exit.exitCode}`;
+}
+
 /** Renders unit texts for the file-based init systems (render/init-units.ts; wired in main). */
 export interface UnitRenderer {
   daemon(kind: UnitInitKind, spec: DaemonUnitSpec): string;
@@ -87,6 +99,17 @@ export interface InitSystem {
   /** Asks the running daemon to re-read its configuration: the spec's reload signal (SIGHUP for keepalived, SIGUSR2 for haproxy). */
   reload(daemon: DaemonUnitSpec): Promise<void>;
   isActive(daemon: DaemonUnitSpec): Promise<boolean>;
+  /**
+   * Optional capability of an adapter that spawns the daemon itself (`direct`): how the process
+   * its latest `start` spawned for this daemon ended, once it has ended; undefined while it runs,
+   * or when the adapter did not spawn the running process (a start that found it running, an
+   * agent restart). Every daemon runs in the foreground of its supervisor (keepalived
+   * `--dont-fork`, haproxy `-W -db`), so that process's exit is the daemon's death: the start and
+   * reload waits end at once on it instead of waiting for a pid file until their timeout.
+   * Adapters whose init system keeps the process to itself (systemd, sysvinit, upstart) leave it
+   * out; the waits then rely on pid files alone.
+   */
+  exited?(daemon: DaemonUnitSpec): DaemonExit | undefined;
   /** Paths of the files `install` writes for this daemon (for tests and diagnostics). */
   unitFiles(daemon: DaemonUnitSpec, netns: NetnsUnitSpec): string[];
 }
