@@ -8,43 +8,26 @@
  * itself (500), both leaving the running config serving. The tests run in order and share one
  * load balancer; each states what it expects to find from the one before.
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
-import { AgentError, CommandFailed, ConfigRejected } from '../../src/model/errors.js';
+import { CommandFailed, ConfigRejected } from '../../src/model/errors.js';
 import { listenerSchema } from '../../src/model/listener/schema.js';
 import type { Uuid } from '../../src/model/uuid.js';
 import { renderHaproxyConfig } from '../../src/render/haproxy-view.js';
-import { unitRenderer } from '../../src/render/init-units.js';
 import type { DaemonSpecs } from '../../src/services/daemon-specs.js';
 import type { HaproxyLoadBalancers } from '../../src/services/haproxy-lbs.js';
 import type { StateStore } from '../../src/services/state.js';
 import { ExecaRunner } from '../../src/system/exec.js';
-import { createInitSystem } from '../../src/system/init/detect.js';
 import type { Paths } from '../../src/system/paths.js';
-import {
-  SYSTEM_PYTHON,
-  addNetns,
-  deleteNetns,
-  isGone,
-  isRunning,
-  must,
-  netnsInode,
-  procComm,
-  processNetnsInode,
-  readPidFile,
-  sh,
-  show,
-  uniqueName,
-  waitFor,
-} from '../support/keepalived-fixture.js';
+import { directHaproxyHarness, haproxyMasterPid, haproxyNamespace, removeHaproxyNamespace } from '../support/haproxy-namespace.js';
+import { SYSTEM_PYTHON, isGone, isRunning, netnsInode, procComm, processNetnsInode, sh, show, uniqueName, waitFor } from '../support/keepalived-fixture.js';
+import { rejectionOf } from '../support/rejection.js';
 import { tierCanRun } from '../support/requirements.js';
-import { serviceHarness } from '../support/service-harness.js';
 
 const canRun = tierCanRun('integration: haproxy load balancers, direct supervision', {
   root: true,
@@ -58,21 +41,6 @@ const MISSING_VIP = '203.0.113.99';
 const PORT_A = 18081;
 const PORT_B = 18082;
 
-/** A tiny HTTP server that answers every GET with its own name. */
-const BACKEND = `
-import http.server, sys
-name = sys.argv[2].encode()
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(200)
-        self.send_header('Content-Length', str(len(name)))
-        self.end_headers()
-        self.wfile.write(name)
-    def log_message(self, *args):
-        pass
-http.server.ThreadingHTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()
-`;
-
 /** Pids of the live processes whose parent is `pid` (haproxy's workers, for its master). */
 async function childrenOf(pid: number): Promise<number[]> {
   const out: number[] = [];
@@ -83,16 +51,6 @@ async function childrenOf(pid: number): Promise<number[]> {
     if (Number(fields[1]) === pid && fields[0] !== 'Z') out.push(Number(entry));
   }
   return out.sort((a, b) => a - b);
-}
-
-async function rejectionOf(p: Promise<unknown>): Promise<AgentError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof AgentError) return err;
-    throw err;
-  }
-  throw new Error('it was accepted');
 }
 
 describe.skipIf(!canRun)('haproxy load balancers: real haproxy under the direct adapter', () => {
@@ -132,11 +90,7 @@ describe.skipIf(!canRun)('haproxy load balancers: real haproxy under the direct 
       ],
       specs.haproxyRenderSettings(LB),
     );
-  const masterPid = async () => {
-    const pid = await readPidFile(paths.haproxyPidFile(LB));
-    if (pid === undefined) throw new Error('no haproxy pid file');
-    return pid;
-  };
+  const masterPid = () => haproxyMasterPid(paths, LB);
   /** The names of the backends that answered `count` requests through the VIP. */
   const answers = async (count: number): Promise<string[]> => {
     const seen: string[] = [];
@@ -149,28 +103,16 @@ describe.skipIf(!canRun)('haproxy load balancers: real haproxy under the direct 
   };
 
   beforeAll(async () => {
-    await addNetns(ns);
-    await must('ip', ['-n', ns, 'addr', 'add', `${VIP}/32`, 'dev', 'lo']);
-    for (const [port, name] of [[PORT_A, 'A'], [PORT_B, 'B']] as const) {
-      // runs in the test's namespace: deleteNetns stops it by pid
-      spawn('ip', ['netns', 'exec', ns, SYSTEM_PYTHON, '-c', BACKEND, String(port), name], { stdio: 'ignore', detached: true }).unref();
-      await waitFor(`backend ${name}`, async () => (await sh('ip', ['netns', 'exec', ns, 'curl', '-s', `http://127.0.0.1:${port}/`])).stdout === name, 15_000);
-    }
+    await haproxyNamespace(ns, VIP, [
+      { port: PORT_A, body: 'A', label: 'backend A' },
+      { port: PORT_B, body: 'B', label: 'backend B' },
+    ]);
     dir = await mkdtemp(join(tmpdir(), 'aat-hl-'));
-    const t = await serviceHarness({
-      configText: `[haproxy_amphora]\nbase_path = ${dir}/octavia\n[amphora_agent]\nnetwork_namespace = ${ns}\ninit_system = direct\nprocess_settle_seconds = 0.3\nprocess_ready_timeout = 10\n`,
-      runner,
-      init: (p, config) => createInitSystem('direct', config, runner, p, log, unitRenderer),
-      log,
-    });
+    const t = await directHaproxyHarness({ dir, ns, runner, log });
     ({ paths, state, specs, haproxy: lbs } = t);
   });
 
-  afterAll(async () => {
-    // haproxy and the backends all run inside the test's namespace: deleteNetns stops them by pid
-    await deleteNetns(ns);
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => removeHaproxyNamespace(ns, dir));
 
   it('validates without changing anything', async () => {
     await expect(lbs.validate(LB, render([member(1, PORT_A)]))).resolves.toBeUndefined();

@@ -17,28 +17,27 @@
  *   ends the start's wait at once (the ready timeout here is an hour) with the exit code.
  * The API 1.0 route shows the same 500 as JSON, the way the controller sees it.
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
 import { silentLogger } from '../../src/log.js';
-import { AgentError, CommandFailed } from '../../src/model/errors.js';
+import { CommandFailed } from '../../src/model/errors.js';
 import type { Uuid } from '../../src/model/uuid.js';
-import { renderDaemonUnit, unitRenderer } from '../../src/render/init-units.js';
+import { renderDaemonUnit } from '../../src/render/init-units.js';
 import { HAPROXY_NOFILE, type DaemonSpecs } from '../../src/services/daemon-specs.js';
 import type { HaproxyLoadBalancers } from '../../src/services/haproxy-lbs.js';
 import type { StateStore } from '../../src/services/state.js';
 import { ExecaRunner } from '../../src/system/exec.js';
-import { createInitSystem } from '../../src/system/init/detect.js';
 import type { Paths } from '../../src/system/paths.js';
-import { SYSTEM_PYTHON, addNetns, deleteNetns, isRunning, must, readPidFile, sh, show, uniqueName, waitFor } from '../support/keepalived-fixture.js';
+import { directHaproxyHarness, haproxyMasterPid, haproxyNamespace, removeHaproxyNamespace } from '../support/haproxy-namespace.js';
+import { SYSTEM_PYTHON, isRunning, must, sh, show, uniqueName } from '../support/keepalived-fixture.js';
+import { rejectionOf } from '../support/rejection.js';
 import { tierCanRun } from '../support/requirements.js';
-import { serviceHarness } from '../support/service-harness.js';
 
 /** The agent's soft limit for this file: below what the middle case needs. */
 const LOW_SOFT = 1024;
@@ -76,18 +75,6 @@ const canRunMiddle = base && hardLimitHigh();
 
 const VIP = '203.0.113.20';
 const BACKEND_PORT = 18391;
-const BACKEND = `
-import http.server
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(200)
-        self.send_header('Content-Length', '2')
-        self.end_headers()
-        self.wfile.write(b'ok')
-    def log_message(self, *args):
-        pass
-http.server.ThreadingHTTPServer(('127.0.0.1', ${BACKEND_PORT}), H).serve_forever()
-`;
 
 /** A combined config as the controller's: one TCP frontend (named by its listener id) on `port`. */
 function config(listener: string, maxconn: number, port: number): string {
@@ -97,16 +84,6 @@ function config(listener: string, maxconn: number, port: number): string {
     `frontend ${listener}`, `    maxconn ${maxconn}`, `    bind ${VIP}:${port}`, '    default_backend pool',
     'backend pool', `    server member 127.0.0.1:${BACKEND_PORT}`, '',
   ].join('\n');
-}
-
-async function rejectionOf(p: Promise<unknown>): Promise<AgentError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof AgentError) return err;
-    throw err;
-  }
-  throw new Error('it was accepted');
 }
 
 describe.skipIf(!base)('haproxy open-file limit: real haproxy under the direct adapter, agent soft limit lowered', () => {
@@ -123,33 +100,17 @@ describe.skipIf(!base)('haproxy open-file limit: real haproxy under the direct a
   /** What haproxy may need at most here: over this, no raise can succeed (haproxy runs as root). */
   let ceiling: number;
 
-  const masterPid = async (lb: Uuid) => {
-    const pid = await readPidFile(paths.haproxyPidFile(lb));
-    if (pid === undefined) throw new Error(`no haproxy pid file for ${lb}`);
-    return pid;
-  };
+  const masterPid = (lb: Uuid) => haproxyMasterPid(paths, lb);
   const curl = (port: number) => sh('ip', ['netns', 'exec', ns, 'curl', '-sS', '--max-time', '3', `http://${VIP}:${port}/`]);
 
   beforeAll(async () => {
     agentLimits = await openFileLimits('self');
     ceiling = Math.max(HAPROXY_NOFILE, await nrOpen(), agentLimits[1]);
-    await addNetns(ns);
-    await must('ip', ['-n', ns, 'addr', 'add', `${VIP}/32`, 'dev', 'lo']);
-    // runs in the test's namespace: deleteNetns stops it by pid
-    spawn('ip', ['netns', 'exec', ns, SYSTEM_PYTHON, '-c', BACKEND], { stdio: 'ignore', detached: true }).unref();
-    await waitFor('the backend', async () => (await sh('ip', ['netns', 'exec', ns, 'curl', '-s', `http://127.0.0.1:${BACKEND_PORT}/`])).stdout === 'ok', 15_000);
+    await haproxyNamespace(ns, VIP, [{ port: BACKEND_PORT, body: 'ok', label: 'the backend' }]);
     dir = await mkdtemp(join(tmpdir(), 'aat-nf-'));
-    const t = await serviceHarness({
-      configText:
-        `[haproxy_amphora]\nbase_path = ${dir}/octavia\nbase_cert_dir = ${dir}/octavia/certs\n` +
-        `[amphora_agent]\nnetwork_namespace = ${ns}\ninit_system = direct\nhaproxy_user_group_file = ${dir}/octavia/haproxy-default-user-group.conf\n` +
-        // a ready timeout longer than any test may run (60 s): a start that fails must fail because
-        // the direct adapter saw haproxy exit, not because the wait ran out
-        `proc_dir = /proc\nprocess_settle_seconds = 0.3\nprocess_ready_timeout = ${READY_TIMEOUT_S}\n`,
-      runner,
-      init: (p, c) => createInitSystem('direct', c, runner, p, log, unitRenderer),
-      log,
-    });
+    // a ready timeout longer than any test may run (60 s): a start that fails must fail because
+    // the direct adapter saw haproxy exit, not because the wait ran out
+    const t = await directHaproxyHarness({ dir, ns, runner, log, readyTimeoutSeconds: READY_TIMEOUT_S });
     ({ paths, state, specs, haproxy: lbs } = t);
     app = createApp({ ...t, log });
     // The agent (this test process) as on a host with a small default: only the soft limit, so
@@ -160,9 +121,7 @@ describe.skipIf(!base)('haproxy open-file limit: real haproxy under the direct a
 
   afterAll(async () => {
     if (agentLimits) await must('prlimit', ['--pid', String(process.pid), `--nofile=${agentLimits[0]}:`]);
-    // haproxy and the backend run inside the test's namespace: deleteNetns stops them by pid
-    await deleteNetns(ns);
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await removeHaproxyNamespace(ns, dir);
   });
 
   it('raises the limit of the haproxy it starts as far as the host allows, not the agent\'s soft limit', async () => {

@@ -14,9 +14,8 @@
  * and the test reads haproxy's CLI with socat, not with the agent's client.
  */
 import { randomUUID } from 'node:crypto';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -24,14 +23,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
 import { silentLogger } from '../../src/log.js';
 import type { Uuid } from '../../src/model/uuid.js';
-import { unitRenderer } from '../../src/render/init-units.js';
 import { ExecaRunner } from '../../src/system/exec.js';
-import { createInitSystem } from '../../src/system/init/detect.js';
 import type { Paths } from '../../src/system/paths.js';
-import { SYSTEM_PYTHON, addNetns, deleteNetns, must, sh, show, uniqueName, waitFor } from '../support/keepalived-fixture.js';
+import { directHaproxyHarness, haproxyNamespace, removeHaproxyNamespace } from '../support/haproxy-namespace.js';
+import { SYSTEM_PYTHON, sh, show, uniqueName, waitFor } from '../support/keepalived-fixture.js';
 import { renderOctaviaHaproxy } from '../support/octavia-haproxy.js';
 import { tierCanRun } from '../support/requirements.js';
-import { serviceHarness } from '../support/service-harness.js';
 
 const canRun = tierCanRun('integration: haproxy server states kept across reloads, direct supervision', {
   root: true,
@@ -47,19 +44,6 @@ const PORT_DOWN = 18282;
 const DOWN = '0';
 const UP = '2';
 const CANT_OPEN = /Can't open (global )?server state file/;
-
-const BACKEND = `
-import http.server, sys
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(200)
-        self.send_header('Content-Length', '2')
-        self.end_headers()
-        self.wfile.write(b'up')
-    def log_message(self, *args):
-        pass
-http.server.ThreadingHTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()
-`;
 
 type ServerState = Record<string, string>;
 
@@ -131,30 +115,14 @@ describe.skipIf(!canRun)('haproxy server states across reloads (API 1.0, Octavia
   const logText = () => readFile(paths.haproxyLogFile(LB), 'utf8');
 
   beforeAll(async () => {
-    await addNetns(ns);
-    await must('ip', ['-n', ns, 'addr', 'add', `${VIP}/32`, 'dev', 'lo']);
-    // runs in the test's namespace: deleteNetns stops it by pid
-    spawn('ip', ['netns', 'exec', ns, SYSTEM_PYTHON, '-c', BACKEND, String(PORT_UP)], { stdio: 'ignore', detached: true }).unref();
-    await waitFor('the up member', async () => (await sh('ip', ['netns', 'exec', ns, 'curl', '-s', `http://127.0.0.1:${PORT_UP}/`])).stdout === 'up', 15_000);
+    await haproxyNamespace(ns, VIP, [{ port: PORT_UP, body: 'up', label: 'the up member' }]);
     dir = await mkdtemp(join(tmpdir(), 'aat-hs-'));
-    const t = await serviceHarness({
-      configText:
-        `[haproxy_amphora]\nbase_path = ${dir}/octavia\nbase_cert_dir = ${dir}/octavia/certs\n` +
-        `[amphora_agent]\nnetwork_namespace = ${ns}\ninit_system = direct\nhaproxy_user_group_file = ${dir}/octavia/haproxy-default-user-group.conf\n` +
-        `proc_dir = /proc\nprocess_settle_seconds = 0.3\nprocess_ready_timeout = 10\n`,
-      runner,
-      init: (p, config) => createInitSystem('direct', config, runner, p, log, unitRenderer),
-      log,
-    });
+    const t = await directHaproxyHarness({ dir, ns, runner, log });
     paths = t.paths;
     app = createApp({ ...t, log });
   });
 
-  afterAll(async () => {
-    // haproxy and the backend run inside the test's namespace: deleteNetns stops them by pid
-    await deleteNetns(ns);
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => removeHaproxyNamespace(ns, dir));
 
   it("starts Octavia's config from an empty state file (no warning); the member without a server goes DOWN by its check", async () => {
     const text = await render(1, 1);

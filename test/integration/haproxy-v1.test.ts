@@ -10,9 +10,8 @@
  * load balancer; each states what it expects from the one before.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -20,14 +19,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app.js';
 import { silentLogger } from '../../src/log.js';
 import type { Uuid } from '../../src/model/uuid.js';
-import { unitRenderer } from '../../src/render/init-units.js';
 import { ExecaRunner } from '../../src/system/exec.js';
-import { createInitSystem } from '../../src/system/init/detect.js';
 import type { Paths } from '../../src/system/paths.js';
-import { SYSTEM_PYTHON, addNetns, deleteNetns, isGone, isRunning, must, procComm, readPidFile, sh, show, uniqueName, waitFor } from '../support/keepalived-fixture.js';
+import { directHaproxyHarness, haproxyMasterPid, haproxyNamespace, removeHaproxyNamespace } from '../support/haproxy-namespace.js';
+import { SYSTEM_PYTHON, isGone, isRunning, must, procComm, sh, show, uniqueName, waitFor } from '../support/keepalived-fixture.js';
 import { crtList, renderOctaviaHaproxy, type OctaviaHaproxyListener } from '../support/octavia-haproxy.js';
 import { tierCanRun } from '../support/requirements.js';
-import { serviceHarness } from '../support/service-harness.js';
 
 const canRun = tierCanRun('integration: API 1.0 haproxy uploads with certificates, direct supervision', {
   root: true,
@@ -38,21 +35,6 @@ const canRun = tierCanRun('integration: API 1.0 haproxy uploads with certificate
 const VIP = '203.0.113.10';
 const PORT_A = 18181;
 const PORT_B = 18182;
-
-/** A tiny HTTP server that answers every GET with its own name. */
-const BACKEND = `
-import http.server, sys
-name = sys.argv[2].encode()
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(200)
-        self.send_header('Content-Length', str(len(name)))
-        self.end_headers()
-        self.wfile.write(name)
-    def log_message(self, *args):
-        pass
-http.server.ThreadingHTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()
-`;
 
 const md5 = (data: string) => createHash('md5').update(data).digest('hex');
 
@@ -102,11 +84,7 @@ describe.skipIf(!canRun)('API 1.0 haproxy: Octavia-rendered configs and uploaded
       expect(r.stdout, url).toBe(name);
     }
   };
-  const masterPid = async () => {
-    const pid = await readPidFile(paths.haproxyPidFile(LB));
-    if (pid === undefined) throw new Error('no haproxy pid file');
-    return pid;
-  };
+  const masterPid = () => haproxyMasterPid(paths, LB);
 
   async function makeCertificates(): Promise<void> {
     const o = (...args: string[]) => must('openssl', args);
@@ -122,33 +100,18 @@ describe.skipIf(!canRun)('API 1.0 haproxy: Octavia-rendered configs and uploaded
   }
 
   beforeAll(async () => {
-    await addNetns(ns);
-    await must('ip', ['-n', ns, 'addr', 'add', `${VIP}/32`, 'dev', 'lo']);
-    for (const [port, name] of [[PORT_A, 'A'], [PORT_B, 'B']] as const) {
-      // runs in the test's namespace: deleteNetns stops it by pid
-      spawn('ip', ['netns', 'exec', ns, SYSTEM_PYTHON, '-c', BACKEND, String(port), name], { stdio: 'ignore', detached: true }).unref();
-      await waitFor(`backend ${name}`, async () => (await sh('ip', ['netns', 'exec', ns, 'curl', '-s', `http://127.0.0.1:${port}/`])).stdout === name, 15_000);
-    }
+    await haproxyNamespace(ns, VIP, [
+      { port: PORT_A, body: 'A', label: 'backend A' },
+      { port: PORT_B, body: 'B', label: 'backend B' },
+    ]);
     dir = await mkdtemp(join(tmpdir(), 'aat-h1-'));
     await makeCertificates();
-    const t = await serviceHarness({
-      configText:
-        `[haproxy_amphora]\nbase_path = ${dir}/octavia\nbase_cert_dir = ${dir}/octavia/certs\n` +
-        `[amphora_agent]\nnetwork_namespace = ${ns}\ninit_system = direct\nhaproxy_user_group_file = ${dir}/octavia/haproxy-default-user-group.conf\n` +
-        `proc_dir = /proc\nprocess_settle_seconds = 0.3\nprocess_ready_timeout = 10\n`,
-      runner,
-      init: (p, config) => createInitSystem('direct', config, runner, p, log, unitRenderer),
-      log,
-    });
+    const t = await directHaproxyHarness({ dir, ns, runner, log });
     paths = t.paths;
     app = createApp({ ...t, log });
   });
 
-  afterAll(async () => {
-    // haproxy and the backends all run inside the test's namespace: deleteNetns stops them by pid
-    await deleteNetns(ns);
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => removeHaproxyNamespace(ns, dir));
 
   it('takes the certificate and the crt-list as the controller uploads them (md5sum first, then PUT)', async () => {
     const list = crtList([paths.certFile(LB, certName)]);
