@@ -9,11 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
-import { AgentError, ConfigRejected } from '../../src/model/errors.js';
+import { ConfigRejected } from '../../src/model/errors.js';
 import { validateHaproxyConfig } from '../../src/services/apply/validators.js';
 import { ExecaRunner } from '../../src/system/exec.js';
 import { REPO_ROOT } from '../support/agent-fixture.js';
 import { sh, show } from '../support/keepalived-fixture.js';
+import { rejectionOf } from '../support/rejection.js';
 import { tierCanRun } from '../support/requirements.js';
 
 const HAPROXY = '/usr/sbin/haproxy';
@@ -40,15 +41,6 @@ describe.skipIf(!canRun)('haproxy -c on the rendered goldens and on broken confi
     const file = join(dir, `candidate-${++n}.cfg`);
     await writeFile(file, text);
     await validateHaproxyConfig(runner, HAPROXY, file, log);
-  };
-  const rejectionOf = async (p: Promise<void>): Promise<AgentError> => {
-    try {
-      await p;
-    } catch (err) {
-      if (err instanceof AgentError) return err;
-      throw err;
-    }
-    throw new Error('the config was accepted');
   };
 
   it('has goldens to check (one per feature)', async () => {

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
-import { AgentError, ConfigRejected } from '../../src/model/errors.js';
+import { ConfigRejected } from '../../src/model/errors.js';
 import { renderUdpCheck } from '../../src/render/scripts.js';
 import type { Uuid } from '../../src/model/uuid.js';
 import { validateKeepalivedConfig } from '../../src/services/apply/validators.js';
@@ -35,6 +35,7 @@ import {
   uniqueName,
   type LvsSpec,
 } from '../support/keepalived-fixture.js';
+import { rejectionOf } from '../support/rejection.js';
 import { tierCanRun } from '../support/requirements.js';
 
 const canRun = tierCanRun('integration: keepalived config test', {
@@ -49,15 +50,6 @@ const log = silentLogger();
 const runner = new ExecaRunner(log, 60_000);
 
 /** What validateKeepalivedConfig threw (fails the test when it did not throw). */
-async function rejectionOf(p: Promise<void>): Promise<AgentError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof AgentError) return err;
-    throw err;
-  }
-  throw new Error('the config was accepted');
-}
 
 describe.skipIf(!canRun)('keepalived --config-test on controller-rendered and broken configs', () => {
   const lvsNs = uniqueName('kc');
