@@ -26,7 +26,7 @@ const row = (ifname: string, address: string, up = false): LinkRow => ({ ifname,
 function fakeIp(home: LinkRow[], inside: LinkRow[]) {
   const runner = new FakeRunner('/sbin/ip');
   runner.on(['/sbin/ip', '-j', 'link', 'show'], (_argv, o) => ({ stdout: JSON.stringify(o.netns ? inside : home) }));
-  runner.on(['/sbin/ip', '-j', 'addr', 'show', 'dev', 'lo'], () => ({ stdout: JSON.stringify([{ addr_info: [{ family: 'inet', local: '127.0.0.1', prefixlen: 8, scope: 'host' }] }]) }));
+  runner.on(['/sbin/ip', '-j', 'addr', 'show', 'dev', 'lo'], () => ({ stdout: JSON.stringify([{ ifname: 'lo', addr_info: [{ family: 'inet', local: '127.0.0.1', prefixlen: 8, scope: 'host' }] }]) }));
   runner.on(['/sbin/ip', '-j'], { stdout: '[]' });
   runner.on(['/sbin/ip', 'link', 'set', 'dev'], (argv) => {
     const [, , , , dev, , ns, , name] = argv;

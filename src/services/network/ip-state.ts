@@ -7,6 +7,7 @@
  */
 import type { ProcessRunner, RunResult } from '../../system/exec.js';
 import { normalizeIp } from '../../model/ip-address.js';
+import { parseIpAddrJson } from '../../system/net/addresses.js';
 
 export interface Link {
   readonly ifname: string;
@@ -71,14 +72,13 @@ export class IpState {
   }
 
   async addresses(netns: string | undefined, dev: string): Promise<Address[]> {
-    type Info = { family: string; local: string; prefixlen: number; dynamic?: boolean; tentative?: boolean; scope: string };
-    const raw = await this.json<{ addr_info?: Info[] }>(netns, ['addr', 'show', 'dev', dev]);
-    return raw.flatMap((l) => l.addr_info ?? []).map((a) => ({
+    const r = await this.run(netns, ['-j', 'addr', 'show', 'dev', dev]);
+    return parseIpAddrJson(r.stdout).map((a) => ({
       local: normalizeIp(a.local)!,
       prefixlen: a.prefixlen,
-      family: a.family === 'inet6' ? 'inet6' : 'inet',
-      permanent: a.dynamic !== true,
-      tentative: a.tentative === true,
+      family: a.family,
+      permanent: !a.dynamic,
+      tentative: a.tentative,
       scope: a.scope,
     }));
   }

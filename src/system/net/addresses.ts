@@ -13,6 +13,12 @@ export interface InterfaceAddress {
   /** As iproute2 spells it. */
   readonly local: string;
   readonly prefixlen: number;
+  /** `ip` marks addresses with a lifetime (SLAAC, DHCP) as dynamic; the rest are permanent. */
+  readonly dynamic: boolean;
+  /** An IPv6 address still in duplicate address detection. */
+  readonly tentative: boolean;
+  /** host, link or global. */
+  readonly scope: string;
 }
 
 const field = (o: unknown, key: string): unknown => (typeof o === 'object' && o !== null ? (o as Record<string, unknown>)[key] : undefined);
@@ -32,7 +38,8 @@ export function parseIpAddrJson(text: string): InterfaceAddress[] {
       const prefixlen = field(info, 'prefixlen');
       // other families (e.g. a link-layer entry some kernels list) carry no IP address
       if ((family !== 'inet' && family !== 'inet6') || typeof local !== 'string' || typeof prefixlen !== 'number') continue;
-      out.push({ ifname, family, local, prefixlen });
+      const scope = field(info, 'scope');
+      out.push({ ifname, family, local, prefixlen, dynamic: field(info, 'dynamic') === true, tentative: field(info, 'tentative') === true, scope: typeof scope === 'string' ? scope : 'global' });
     }
   }
   return out;
