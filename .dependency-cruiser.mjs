@@ -32,6 +32,8 @@ const CONCRETE = [
   '^src/system/exec\\.ts$',
   // LinuxHostStats; the HostStats interface lives beside it.
   '^src/system/host-stats\\.ts$',
+  // UdpDatagramSender (the heartbeat's sockets); the DatagramSender interface lives beside it.
+  '^src/system/udp-datagrams\\.ts$',
   '^src/api/app\\.ts$',
 ];
 
@@ -140,7 +142,7 @@ export default {
       severity: 'error',
       comment:
         'Only main.ts, cli.ts and dev/ import the concrete system adapters (init/{systemd,sysvinit,upstart,direct,detect}, ' +
-        'exec.ts ExecaRunner, host-stats.ts LinuxHostStats) and api/app.ts; everyone else takes an interface (import type).',
+        'exec.ts ExecaRunner, host-stats.ts LinuxHostStats, udp-datagrams.ts UdpDatagramSender) and api/app.ts; everyone else takes an interface (import type).',
       from: { path: '^src/', pathNot: ['^src/(main|cli)\\.ts$', '^src/dev/', '^src/system/', TEST] },
       to: { path: CONCRETE, ...VALUE },
     },
