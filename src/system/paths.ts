@@ -89,6 +89,11 @@ export interface Paths {
   haproxyServersState(lbId: Uuid): string;
   // --- end server state ---
 
+  // --- heartbeat ---
+  /** `<base>/stats_counters.json`: the counters of the previous heartbeat (the reference's name and format). */
+  readonly statsCountersFile: string;
+  // --- end heartbeat ---
+
   /** The SR-IOV VIP firewall's nftables ruleset (Octavia master's NFT_RULES_FILE name, under base_path). */
   readonly nftRulesFile: string;
   // haproxy load balancers of API 1.0: the group file and the certificates their configs name
@@ -155,6 +160,7 @@ export function createPaths(config: StartupConfig): Paths {
     haproxyStatsSocket: (id) => join(base, `${id}.sock`),
     haproxyLogFile: (id) => join(base, id, 'haproxy.log'),
     haproxyServersState: (id) => join(base, id, 'servers-state'),
+    statsCountersFile: join(base, 'stats_counters.json'),
     nftRulesFile: join(base, 'nftables-vip.rules'),
     haproxyUserGroupFile: agent.haproxy_user_group_file,
     certDir: (id) => join(config.haproxy_amphora.base_cert_dir, id),
