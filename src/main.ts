@@ -28,6 +28,7 @@ import { LinuxHostStats } from './system/host-stats.js';
 import { createInitSystem, detectInitKind } from './system/init/detect.js';
 import { createPaths } from './system/paths.js';
 import { loadServerTls } from './system/tls.js';
+import { UdpDatagramSender } from './system/udp-datagrams.js';
 
 export interface StartOptions {
   readonly configFiles: readonly string[];
@@ -167,6 +168,7 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
   const server = await createTlsServer(config, log);
   const initKind = await detectInitKind(config, runner, log);
   const versions = new PackageVersions(runner, () => live().haproxy_amphora.haproxy_cmd);
+  const datagrams = new UdpDatagramSender();
   const services = buildServices({
     agentConfig,
     paths,
@@ -177,6 +179,7 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
     versions,
     reloadTls: async () => server.setSecureContext(await loadServerTls(live())),
     bootCommand: checkedBootCommand(options.bootCommand, log),
+    datagrams,
     log,
   });
   // Octavia's plug_lo: lo.json is written at every start
@@ -188,15 +191,21 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
   const port = (server.address() as AddressInfo).port;
   log.info({ host: config.haproxy_amphora.bind_host, port, files: options.configFiles, init: initKind }, 'amphora agent listening');
   startBackgroundWork(services, versions, log);
+  // heartbeat: the first one now, then every heartbeat_interval (services/heartbeat/loop.ts)
+  services.heartbeat.start();
   return {
     server,
     port,
     config: agentConfig,
     log,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      const closed = new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      });
+      await services.heartbeat.stop();
+      await datagrams.close();
+      await closed;
+    },
   };
 }

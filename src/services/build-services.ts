@@ -10,6 +10,7 @@ import type { ProcessRunner } from '../system/exec.js';
 import type { HostStats } from '../system/host-stats.js';
 import type { InitSystem } from '../system/init/types.js';
 import type { Paths } from '../system/paths.js';
+import type { DatagramSender } from '../system/udp-datagrams.js';
 import type { AgentConfigService } from './agent-config.js';
 import { AmphoraInfo } from './amphora-info.js';
 import { StagedApply } from './apply/staged-apply.js';
@@ -18,6 +19,8 @@ import { CheckScripts } from './check-scripts.js';
 import type { DaemonServiceDeps } from './daemon-service.js';
 import { DaemonSpecs } from './daemon-specs.js';
 import { HaproxyLoadBalancers } from './haproxy-lbs.js';
+import { buildHeartbeat } from './heartbeat/build.js';
+import { heartbeatSettingsChanged } from './heartbeat/loop.js';
 import { ListenerModels } from './listener-models.js';
 import { LvsListeners } from './lvs-listeners.js';
 import { AmphoraNamespace } from './namespace.js';
@@ -28,6 +31,7 @@ import { OnePacketNat } from './one-packet-nat.js';
 import type { PackageVersions } from './package-versions.js';
 import { ServerCertificate } from './server-certificate.js';
 import type { StateStore } from './state.js';
+import type { HaproxySampler, LvsSampler } from './telemetry/samples.js';
 import { Vrrp } from './vrrp.js';
 
 export interface ServiceSeams {
@@ -44,8 +48,21 @@ export interface ServiceSeams {
   readonly homeNetns?: string;
   /** boot: the agent as the netns units must run it (`node <cli> --config-file F …`); see AmphoraNamespace. */
   readonly bootCommand?: readonly string[] | undefined;
+  /** heartbeat: the UDP sockets the heartbeats leave by (system/udp-datagrams.ts). */
+  readonly datagrams: DatagramSender;
   readonly log: Logger;
 }
+
+// --- heartbeat ---
+/**
+ * Until the samplers of the lvs and hastats branches are wired here, the heartbeat reports no
+ * listener. TODO(issue 11): replace with the real LvsSampler and HaproxySampler at merge.
+ */
+const NO_SAMPLERS: { readonly lvs: LvsSampler; readonly haproxy: HaproxySampler } = {
+  lvs: { sample: async () => [] },
+  haproxy: { sample: async () => [] },
+};
+// --- end heartbeat ---
 
 export function buildServices(seams: ServiceSeams) {
   const { agentConfig, paths, runner, init, state, log } = seams;
@@ -75,6 +92,18 @@ export function buildServices(seams: ServiceSeams) {
   const network = buildNetwork({ config, paths, runner, namespace, homeNetns: seams.homeNetns ?? String(process.pid), bindHost, vipFirewall, log: log.child({ component: 'network' }) });
   // boot: a namespace the agent had to create (reboot, namespace lost) gets its interfaces back
   namespace.restoreWith(() => network.interfacesBoot.restore());
+  // heartbeat: started and stopped by main.ts; PUT /1.0/config applies its options at once
+  const heartbeat = buildHeartbeat({
+    config,
+    paths,
+    knownListeners: () => state.listenerIds(),
+    samplers: NO_SAMPLERS,
+    datagrams: seams.datagrams,
+    log: log.child({ component: 'heartbeat' }),
+  });
+  agentConfig.onChange((next, previous) => {
+    if (heartbeatSettingsChanged(next, previous)) heartbeat.settingsChanged();
+  });
   return {
     agentConfig,
     plugs: network.plugs,
@@ -91,6 +120,7 @@ export function buildServices(seams: ServiceSeams) {
     vipFirewall,
     models: new ListenerModels({ config, paths, runner, state, scripts, applier, specs, lvs, haproxy, onePacketNat, log: log.child({ component: 'models' }) }),
     info: new AmphoraInfo({ versions: seams.versions, host: seams.host, state, paths, config }),
+    heartbeat,
     certificate: new ServerCertificate({ certPath: () => config().amphora_agent.agent_server_cert, reloadTls: seams.reloadTls, log: log.child({ component: 'certificate' }) }),
   };
 }
