@@ -31,7 +31,8 @@ import { OnePacketNat } from './one-packet-nat.js';
 import type { PackageVersions } from './package-versions.js';
 import { ServerCertificate } from './server-certificate.js';
 import type { StateStore } from './state.js';
-import type { HaproxySampler, LvsSampler } from './telemetry/samples.js';
+import { HaproxyStatsSampler } from './telemetry/haproxy-sampler.js';
+import type { LvsSampler } from './telemetry/samples.js';
 import { Vrrp } from './vrrp.js';
 
 export interface ServiceSeams {
@@ -55,13 +56,10 @@ export interface ServiceSeams {
 
 // --- heartbeat ---
 /**
- * Until the samplers of the lvs and hastats branches are wired here, the heartbeat reports no
- * listener. TODO(issue 11): replace with the real LvsSampler and HaproxySampler at merge.
+ * Until the lvs branch's sampler is wired here, the heartbeat reports no LVS listener.
+ * TODO(issue 11): replace with the real LvsSampler when lvs merges.
  */
-const NO_SAMPLERS: { readonly lvs: LvsSampler; readonly haproxy: HaproxySampler } = {
-  lvs: { sample: async () => [] },
-  haproxy: { sample: async () => [] },
-};
+const NO_LVS_SAMPLER: LvsSampler = { sample: async () => [] };
 // --- end heartbeat ---
 
 export function buildServices(seams: ServiceSeams) {
@@ -97,7 +95,7 @@ export function buildServices(seams: ServiceSeams) {
     config,
     paths,
     knownListeners: () => state.listenerIds(),
-    samplers: NO_SAMPLERS,
+    samplers: { lvs: NO_LVS_SAMPLER, haproxy: new HaproxyStatsSampler({ state, paths, log: log.child({ component: 'haproxy-sampler' }) }) },
     datagrams: seams.datagrams,
     log: log.child({ component: 'heartbeat' }),
   });
