@@ -51,6 +51,8 @@ const SYSTEM_UTILITIES = [
   '^src/system/init/types\\.ts$',
   // one command on a haproxy stats socket (node:net, a deadline): the state saved before a reload
   '^src/system/haproxy-socket\\.ts$',
+  // copy-truncate rotation and removal of the daemons' console logs (DaemonLogs, the rotation job)
+  '^src/system/log-rotation\\.ts$',
 ];
 
 const TEST = '\\.test\\.ts$';
@@ -124,7 +126,7 @@ export default {
       severity: 'error',
       comment:
         'services/ reaches system/ through interfaces: import type from any system module; value imports only of ' +
-        'files, paths, processes, tls, netns-exec, haproxy-socket, init/types and init/process-signals. (Concrete adapters: see only-roots-construct.)',
+        'files, paths, processes, tls, netns-exec, haproxy-socket, log-rotation, init/types and init/process-signals. (Concrete adapters: see only-roots-construct.)',
       from: layer('services'),
       to: { path: '^src/system/', pathNot: [...SYSTEM_UTILITIES, ...CONCRETE], ...VALUE },
     },
