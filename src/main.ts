@@ -12,6 +12,7 @@ import { createApp } from './api/app.js';
 import { loadConfig } from './config/load.js';
 import type { AgentConfig } from './config/schema.js';
 import { createLogger, type Logger } from './log.js';
+import { buildJobs } from './jobs/index.js';
 import { isConfigToken } from './model/config-token.js';
 import { NamespaceMissing } from './model/errors.js';
 import { unitRenderer } from './render/init-units.js';
@@ -188,15 +189,21 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
   const port = (server.address() as AddressInfo).port;
   log.info({ host: config.haproxy_amphora.bind_host, port, files: options.configFiles, init: initKind }, 'amphora agent listening');
   startBackgroundWork(services, versions, log);
+  // scheduled jobs (jobs/index.ts): log rotation, dead-daemon reconcile
+  const jobs = buildJobs({ state, specs: services.specs, logs: services.logs, paths, config: live, log: log.child({ component: 'jobs' }) });
+  jobs.scheduler.start();
   return {
     server,
     port,
     config: agentConfig,
     log,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      // a rotation under way finishes first
+      await jobs.scheduler.stop();
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      });
+    },
   };
 }

@@ -91,6 +91,10 @@ export const SCHEMA = {
     // ours: the probe keepalived runs for SCTP health monitors of listeners the agent renders
     // (API 2.0), called as `<cmd> sctp -t <timeout> <address> <port>`
     sctp_check_cmd: absPath('/usr/bin/amphora-health-checker'),
+    // ours: the console logs of keepalived and haproxy (`<unit>.log`) are rotated (copy-truncate,
+    // jobs/rotate-daemon-logs.ts) once larger than this, keeping this many copies (.1 newest)
+    daemon_log_max_bytes: int(10 * 1024 * 1024, 4096),
+    daemon_log_keep: int(3, 0, 20),
   },
   api_settings: {
     // Octavia's API limit, applied by the agent's own listener model (API 2.0)
