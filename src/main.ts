@@ -27,7 +27,11 @@ import { exists } from './system/files.js';
 import { LinuxHostStats } from './system/host-stats.js';
 import { createInitSystem, detectInitKind } from './system/init/detect.js';
 import { createPaths } from './system/paths.js';
-import { loadServerTls } from './system/tls.js';
+import { loadServerTls, type ServerTlsOptions } from './system/tls.js';
+// --- metrics ---
+import type { MetricsListener } from './metrics-listener.js';
+import { DaemonLivenessReader } from './services/metrics/daemon-liveness.js';
+// --- end metrics ---
 
 export interface StartOptions {
   readonly configFiles: readonly string[];
@@ -48,6 +52,8 @@ export interface AgentHandle {
   readonly port: number;
   readonly config: AgentConfigService;
   readonly log: Logger;
+  /** The Prometheus metrics listener, when `[prometheus] enabled`. */
+  readonly metrics: MetricsListener | undefined;
   close(): Promise<void>;
 }
 
@@ -75,8 +81,7 @@ async function createTlsServer(config: AgentConfig, log: Logger): Promise<Server
 }
 
 /** Live changes of PUT /1.0/config that the running objects built here must follow. */
-function followConfigChanges(agentConfig: AgentConfigService, server: Server, log: Logger, ownLogger: boolean): void {
-  const reloadTls = async (): Promise<void> => server.setSecureContext(await loadServerTls(agentConfig.current));
+function followConfigChanges(agentConfig: AgentConfigService, server: Server, reloadTls: () => Promise<void>, log: Logger, ownLogger: boolean): void {
   // Refuse (400) a new configuration whose TLS material cannot be loaded, before it is written.
   agentConfig.check(async (next) => void (await loadServerTls(next)));
   agentConfig.onChange(async (next, previous) => {
@@ -152,6 +157,19 @@ export async function interfacesUp(options: StartOptions): Promise<BootResult> {
   }
 }
 
+// --- metrics ---
+/**
+ * The metrics listener ([prometheus], docs/design/0007-metrics.md), loaded only when enabled so
+ * that prom-client costs nothing otherwise. It starts before the API listens: a listener that
+ * cannot start stops the agent with its reason, before the controller has seen it answer.
+ */
+async function startMetrics(config: AgentConfig, state: StateStore, paths: ReturnType<typeof createPaths>, log: Logger): Promise<MetricsListener> {
+  const { startMetricsListener } = await import('./metrics-listener.js');
+  // issue 11: the LVS and haproxy samplers (services/telemetry) join here as `lvs` and `haproxy`
+  return startMetricsListener(config, { daemons: new DaemonLivenessReader(state, paths) }, log.child({ component: 'metrics' }));
+}
+// --- end metrics ---
+
 export async function startAgent(options: StartOptions): Promise<AgentHandle> {
   const loaded = await loadConfig(options.configFiles);
   const config = loaded.config;
@@ -165,6 +183,13 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
   const state = new StateStore(paths.stateFile);
   await state.load();
   const server = await createTlsServer(config, log);
+  // every TLS server of the agent (the API's, the metrics listener's) takes the material the
+  // config names at each reload: certificate rotation, PUT /1.0/config
+  const tlsServers: { setSecureContext(tls: ServerTlsOptions): void }[] = [server];
+  const reloadTls = async (): Promise<void> => {
+    const tls = await loadServerTls(live());
+    for (const s of tlsServers) s.setSecureContext(tls);
+  };
   const initKind = await detectInitKind(config, runner, log);
   const versions = new PackageVersions(runner, () => live().haproxy_amphora.haproxy_cmd);
   const services = buildServices({
@@ -175,14 +200,18 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
     state,
     host: new LinuxHostStats(runner, paths.procDir, () => live().amphora_agent.ip_cmd),
     versions,
-    reloadTls: async () => server.setSecureContext(await loadServerTls(live())),
+    reloadTls,
     bootCommand: checkedBootCommand(options.bootCommand, log),
     log,
   });
   // Octavia's plug_lo: lo.json is written at every start
   await services.interfacesBoot.writeLoopback().catch((err: unknown) => log.error({ err }, 'cannot write lo.json'));
   server.on('request', createApp({ ...services, log: log.child({ component: 'api' }) }));
-  followConfigChanges(agentConfig, server, log, options.log === undefined);
+  followConfigChanges(agentConfig, server, reloadTls, log, options.log === undefined);
+  // --- metrics ---
+  const metrics = config.prometheus.enabled ? await startMetrics(config, state, paths, log) : undefined;
+  if (metrics?.tls) tlsServers.push(metrics);
+  // --- end metrics ---
 
   await listen(server, config.haproxy_amphora.bind_host ?? '::', config.haproxy_amphora.bind_port);
   const port = (server.address() as AddressInfo).port;
@@ -193,10 +222,15 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
     port,
     config: agentConfig,
     log,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    metrics,
+    close: async () => {
+      await Promise.all([
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+        metrics?.close(),
+      ]);
+    },
   };
 }

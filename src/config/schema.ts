@@ -104,6 +104,18 @@ export const SCHEMA = {
   controller_worker: {
     loadbalancer_topology: choice(TOPOLOGIES, 'SINGLE'),
   },
+  // --- metrics ---
+  // ours: the Prometheus metrics listener (docs/design/0007-metrics.md). Off unless enabled; with
+  // tls (the default) it asks for a client certificate from agent_server_ca and presents
+  // agent_server_cert, as the API does; plain HTTP is allowed on a loopback bind_host only
+  // (config/cross-checks.ts).
+  prometheus: {
+    enabled: bool(false),
+    bind_host: ipAddress('127.0.0.1'),
+    bind_port: port(9447),
+    tls: bool(true),
+  },
+  // --- end metrics ---
 } satisfies Record<string, Record<string, OptionKind<unknown>>>;
 
 export type Schema = typeof SCHEMA;
