@@ -26,8 +26,8 @@ import { ExecaRunner, type ProcessRunner } from './system/exec.js';
 import { exists } from './system/files.js';
 import { LinuxHostStats } from './system/host-stats.js';
 import { createInitSystem, detectInitKind } from './system/init/detect.js';
-import { createPaths } from './system/paths.js';
-import { loadServerTls, type ServerTlsOptions } from './system/tls.js';
+import { createPaths, type Paths } from './system/paths.js';
+import { loadMetricsTls, loadServerTls } from './system/tls.js';
 // --- metrics ---
 import type { MetricsListener } from './metrics-listener.js';
 import { DaemonLivenessReader } from './services/metrics/daemon-liveness.js';
@@ -163,7 +163,7 @@ export async function interfacesUp(options: StartOptions): Promise<BootResult> {
  * that prom-client costs nothing otherwise. It starts before the API listens: a listener that
  * cannot start stops the agent with its reason, before the controller has seen it answer.
  */
-async function startMetrics(config: AgentConfig, state: StateStore, paths: ReturnType<typeof createPaths>, log: Logger): Promise<MetricsListener> {
+async function startMetrics(config: AgentConfig, state: StateStore, paths: Paths, log: Logger): Promise<MetricsListener> {
   const { startMetricsListener } = await import('./metrics-listener.js');
   // issue 11: the LVS and haproxy samplers (services/telemetry) join here as `lvs` and `haproxy`
   return startMetricsListener(config, { daemons: new DaemonLivenessReader(state, paths) }, log.child({ component: 'metrics' }));
@@ -183,13 +183,10 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
   const state = new StateStore(paths.stateFile);
   await state.load();
   const server = await createTlsServer(config, log);
-  // every TLS server of the agent (the API's, the metrics listener's) takes the material the
-  // config names at each reload: certificate rotation, PUT /1.0/config
-  const tlsServers: { setSecureContext(tls: ServerTlsOptions): void }[] = [server];
-  const reloadTls = async (): Promise<void> => {
-    const tls = await loadServerTls(live());
-    for (const s of tlsServers) s.setSecureContext(tls);
-  };
+  // every TLS server of the agent (the API's, the metrics listener's) reads the material the
+  // config names again at each reload: certificate rotation, PUT /1.0/config
+  const tlsReloads: (() => Promise<void>)[] = [async () => server.setSecureContext(await loadServerTls(live()))];
+  const reloadTls = async (): Promise<void> => void (await Promise.all(tlsReloads.map((reload) => reload())));
   const initKind = await detectInitKind(config, runner, log);
   const versions = new PackageVersions(runner, () => live().haproxy_amphora.haproxy_cmd);
   const services = buildServices({
@@ -210,7 +207,9 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
   followConfigChanges(agentConfig, server, reloadTls, log, options.log === undefined);
   // --- metrics ---
   const metrics = config.prometheus.enabled ? await startMetrics(config, state, paths, log) : undefined;
-  if (metrics?.tls) tlsServers.push(metrics);
+  if (metrics?.tls) tlsReloads.push(() => metrics.reloadTls(live()));
+  // a file whose metrics listener could not load its TLS material would stop the agent at its next start
+  agentConfig.check(async (next) => void (next.prometheus.enabled && next.prometheus.tls && (await loadMetricsTls(next))));
   // --- end metrics ---
 
   await listen(server, config.haproxy_amphora.bind_host ?? '::', config.haproxy_amphora.bind_port);

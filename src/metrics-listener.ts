@@ -4,8 +4,8 @@
  * when it is enabled: a socket of its own, apart from the API's, that answers GET /metrics only
  * (api/metrics.ts) from one AgentMetrics registry (services/metrics). With `tls` it is an HTTPS
  * server with the API's material and rule (agent_server_cert presented, a client certificate
- * from agent_server_ca required, agent_tls_protocol as the minimum), whose material main reloads
- * with the API's; without, plain HTTP, which config/cross-checks allows on loopback only. main.ts
+ * required from `[prometheus] client_ca`, or agent_server_ca when that is empty, and
+ * agent_tls_protocol as the minimum), whose material main reloads with the API's; without, plain HTTP, which config/cross-checks allows on loopback only. main.ts
  * loads this module only when the listener is enabled, so an agent without it never loads
  * prom-client.
  */
@@ -18,14 +18,17 @@ import type { AgentConfig } from './config/schema.js';
 import type { Logger } from './log.js';
 import { ConfigError } from './model/errors.js';
 import { AgentMetrics, type AgentMetricsDeps } from './services/metrics/agent-metrics.js';
-import { loadServerTls, type ServerTlsOptions } from './system/tls.js';
+import { loadMetricsTls } from './system/tls.js';
 
 export interface MetricsListener {
   readonly host: string;
   readonly port: number;
   readonly tls: boolean;
-  /** New TLS material for the next handshakes (a no-op without TLS). */
-  setSecureContext(tls: ServerTlsOptions): void;
+  /**
+   * Reads the TLS material again for the next handshakes (a no-op without TLS): the live
+   * certificate, CA and protocol options, with this listener's startup `[prometheus]` options.
+   */
+  reloadTls(live: AgentConfig): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -39,7 +42,7 @@ async function createServer(config: AgentConfig, log: Logger): Promise<HttpServe
     if (!isLoopback(host)) throw new ConfigError(`[prometheus] tls = false needs a loopback bind_host, not ${host ?? 'none'}`);
     return createHttpServer();
   }
-  const server = createHttpsServer({ ...(await loadServerTls(config)), requestCert: true, rejectUnauthorized: true });
+  const server = createHttpsServer({ ...(await loadMetricsTls(config)), requestCert: true, rejectUnauthorized: true });
   server.on('tlsClientError', (err, socket) => {
     const verify: unknown = socket.authorizationError;
     log.info({ remote: socket.remoteAddress, reason: verify ? `client certificate refused: ${String(verify)}` : err.message }, 'metrics: TLS handshake refused');
@@ -71,8 +74,9 @@ export async function startMetricsListener(config: AgentConfig, sources: Omit<Ag
     host,
     port,
     tls,
-    setSecureContext: (material) => {
-      if ('setSecureContext' in server) server.setSecureContext(material);
+    reloadTls: async (live) => {
+      // [prometheus] options are read at startup: a new client_ca path waits for the next start
+      if ('setSecureContext' in server) server.setSecureContext(await loadMetricsTls({ ...live, prometheus: config.prometheus }));
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -29,8 +29,8 @@ describe('isLoopback', () => {
 });
 
 describe('[prometheus] options', () => {
-  it('are off by default: loopback, port 9447, mutual TLS', () => {
-    expect(parse('').config.prometheus).toEqual({ enabled: false, bind_host: '127.0.0.1', bind_port: 9447, tls: true });
+  it("are off by default: loopback, port 9447, mutual TLS with the API's client CA", () => {
+    expect(parse('').config.prometheus).toEqual({ enabled: false, bind_host: '127.0.0.1', bind_port: 9447, tls: true, client_ca: null });
   });
 
   it.each([
@@ -55,6 +55,6 @@ describe('[prometheus] options', () => {
   });
 
   it('are read at startup only (a change waits for the next start)', () => {
-    expect(startupOptionNames().filter((o) => o.startsWith('prometheus.'))).toEqual(['prometheus.enabled', 'prometheus.bind_host', 'prometheus.bind_port', 'prometheus.tls']);
+    expect(startupOptionNames().filter((o) => o.startsWith('prometheus.'))).toEqual(['prometheus.enabled', 'prometheus.bind_host', 'prometheus.bind_port', 'prometheus.tls', 'prometheus.client_ca']);
   });
 });

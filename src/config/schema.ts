@@ -106,14 +106,15 @@ export const SCHEMA = {
   },
   // --- metrics ---
   // ours: the Prometheus metrics listener (docs/design/0007-metrics.md). Off unless enabled; with
-  // tls (the default) it asks for a client certificate from agent_server_ca and presents
-  // agent_server_cert, as the API does; plain HTTP is allowed on a loopback bind_host only
-  // (config/cross-checks.ts).
+  // tls (the default) it presents agent_server_cert and asks for a client certificate from
+  // client_ca (empty: agent_server_ca, the API's); plain HTTP is allowed on a loopback bind_host
+  // only (config/cross-checks.ts).
   prometheus: {
     enabled: bool(false),
     bind_host: ipAddress('127.0.0.1'),
     bind_port: port(9447),
     tls: bool(true),
+    client_ca: optionalAbsPath(),
   },
   // --- end metrics ---
 } satisfies Record<string, Record<string, OptionKind<unknown>>>;

@@ -21,7 +21,7 @@ export const STARTUP_OPTIONS = {
     'haproxy_user_group_file',
   ],
   // the metrics listener's socket (main.ts starts it once)
-  prometheus: ['enabled', 'bind_host', 'bind_port', 'tls'],
+  prometheus: ['enabled', 'bind_host', 'bind_port', 'tls', 'client_ca'],
 } as const satisfies { readonly [S in keyof AgentConfig]?: readonly (keyof AgentConfig[S])[] };
 
 type Sections = typeof STARTUP_OPTIONS;

@@ -3,7 +3,7 @@
  * 127.0.0.1 and the shared test PKI: mutual TLS with the API's CA and certificate (a client
  * from the CA gets /metrics, one without a certificate or from another CA is refused at the
  * handshake), only GET /metrics, the server certificate rotated through the API presented here
- * too, plain HTTP on loopback, and a non-loopback address without TLS refused at startup and by
+ * too, a client CA of its own that keeps scrapers and the controller apart, plain HTTP on loopback, and a non-loopback address without TLS refused at startup and by
  * PUT /1.0/config.
  */
 import { mkdtemp, readFile } from 'node:fs/promises';
@@ -130,6 +130,60 @@ describe.skipIf(!canRun)('metrics listener', () => {
       expect(res.json()).toMatchObject({ details: expect.stringContaining('tls = false needs a loopback bind_host') });
       expect(await readFile(root.configFile, 'utf8')).toBe(before);
     });
+  });
+
+  describe('with a client CA of its own ([prometheus] client_ca)', () => {
+    let agent: AgentHandle | undefined;
+    let target: TlsTarget;
+    let api: TlsTarget;
+
+    beforeAll(async () => {
+      // gen-certs.sh's rogue CA plays the scrapers' CA: the API does not trust it
+      const root = await createAgentRoot({ pki, parent: work, overrides: metricsOn({ client_ca: join(pki.dir, 'rogue_ca.pem') }) });
+      agent = await startInProcess(root);
+      target = { port: agent.metrics?.port ?? 0, ca: await readFile(pki.serverCaPem, 'utf8'), servername: pki.amphoraId, clientPem: await readFile(pki.rogueClientPem, 'utf8') };
+      api = { ...target, port: agent.port };
+    });
+
+    afterAll(async () => {
+      await agent?.close();
+    });
+
+    it("serves a scraper's certificate from that CA, which the API refuses", async () => {
+      expect((await mtlsRequest(target, { path: '/metrics' })).status).toBe(200);
+      const probe = await tlsProbe({ ...api, maxVersion: 'TLSv1.2' });
+      expect(probe.secureConnected).toBe(false);
+    });
+
+    it("refuses the controller's certificate, which the API serves", async () => {
+      const controller = await readFile(pki.clientPem, 'utf8');
+      expect((await mtlsRequest({ ...api, clientPem: controller }, { path: '//' })).status).toBe(200);
+      const probe = await tlsProbe({ ...target, clientPem: controller, maxVersion: 'TLSv1.2' });
+      expect(probe.secureConnected).toBe(false);
+      expect(probe.response).toBe('');
+    });
+
+    it('keeps that CA when the server certificate is rotated', async () => {
+      const next = await issueServerCert(pki, join(work ?? tmpdir(), 'issued-own-ca'));
+      const put = await mtlsRequest({ ...api, clientPem: await readFile(pki.clientPem, 'utf8') }, { method: 'PUT', path: '/1.0/certificate', body: next.pem });
+      expect(put.status).toBe(202);
+      const after = await mtlsRequest(target, { path: '/metrics' });
+      expect(after.status).toBe(200);
+      expect(after.peerFingerprint256).toBe(next.fingerprint256);
+    });
+
+    it('refuses (400) a configuration naming a client_ca that cannot be read', async () => {
+      const next = createAgentRoot({ pki, parent: work, overrides: metricsOn({ client_ca: join(work ?? tmpdir(), 'no-such-ca.pem') }) });
+      const res = await mtlsRequest({ ...api, clientPem: await readFile(pki.clientPem, 'utf8') }, { method: 'PUT', path: '/1.0/config', body: (await next).render() });
+      expect(res.status, res.body).toBe(400);
+      expect(res.json()).toMatchObject({ details: expect.stringContaining('[prometheus] client_ca') });
+    });
+  });
+
+  it('does not start with a client_ca that cannot be read, naming it', async () => {
+    const missing = join(work ?? tmpdir(), 'no-such-ca.pem');
+    const root = await createAgentRoot({ pki, parent: work, overrides: metricsOn({ client_ca: missing }) });
+    await expect(startInProcess(root)).rejects.toThrow(`[prometheus] client_ca = ${missing}: cannot read it (ENOENT)`);
   });
 
   describe('without TLS', () => {
