@@ -80,6 +80,9 @@ export const SCHEMA = {
     // ours: nftables, which loads the SR-IOV VIP firewall (services/network/vip-firewall.ts);
     // Octavia master's NFT_CMD
     nft_cmd: absPath('/usr/sbin/nft'),
+    // ours: ipvsadm, which reads the IPVS table of LVS listeners for the heartbeat and metrics
+    // (system/ipvs.ts); Debian installs it in /usr/sbin
+    ipvsadm_cmd: absPath('/usr/sbin/ipvsadm'),
     // how long keepalived must stay alive after start/reload before the agent reports success
     process_settle_seconds: float(0.5, 0),
     // how long a started daemon may take to be running (its pid files, its ready line) and a reloaded
