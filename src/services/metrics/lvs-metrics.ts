@@ -27,9 +27,13 @@ const IPVS_COUNTERS: readonly (readonly [string, keyof IpvsCounters, string])[] 
   ['connections_total', 'conns', 'Connections scheduled (IPVS Conns)'],
 ];
 
+/** A disabled member is not in the config keepalived runs: its address and port are not known (empty, 0) and left out. */
 function memberLabels(s: LvsListenerSample, m: LvsMemberSample): Labels<MemberLabel> {
-  const labels: Labels<MemberLabel> = { listener_id: s.listener.id, member_id: m.id, address: m.address, port: m.port, protocol: s.protocol };
-  return s.pool === null ? labels : { ...labels, pool_id: s.pool.poolId };
+  const labels: Labels<MemberLabel> = { listener_id: s.listener.id, member_id: m.id, protocol: s.protocol };
+  if (s.pool !== null) labels.pool_id = s.pool.poolId;
+  if (m.address !== '') labels.address = m.address;
+  if (m.port !== 0) labels.port = m.port;
+  return labels;
 }
 
 export function registerLvsMetrics(registry: Registry, look: CurrentLook): void {
