@@ -45,6 +45,8 @@ const SYSTEM_UTILITIES = [
   '^src/system/processes\\.ts$',
   // reads a namespace's addresses through the ProcessRunner it is handed (`ip -j addr show`)
   '^src/system/net/addresses\\.ts$',
+  // reads the IPVS table of a namespace through the ProcessRunner it is handed (`ipvsadm -Ln`)
+  '^src/system/ipvs\\.ts$',
   '^src/system/tls\\.ts$',
   // pid files and signals, shared by the direct adapter and the services; no init-kind logic.
   '^src/system/init/process-signals\\.ts$',
@@ -129,7 +131,7 @@ export default {
       severity: 'error',
       comment:
         'services/ reaches system/ through interfaces: import type from any system module; value imports only of ' +
-        'files, paths, processes, tls, netns-exec, haproxy-socket, log-rotation, init/types and init/process-signals. (Concrete adapters: see only-roots-construct.)',
+        'files, paths, processes, tls, netns-exec, haproxy-socket, log-rotation, net/addresses, ipvs, init/types and init/process-signals. (Concrete adapters: see only-roots-construct.)',
       from: layer('services'),
       to: { path: '^src/system/', pathNot: [...SYSTEM_UTILITIES, ...CONCRETE], ...VALUE },
     },
