@@ -16,6 +16,7 @@ import { AmphoraInfo } from './amphora-info.js';
 import { StagedApply } from './apply/staged-apply.js';
 import { LoadBalancerCertificates } from './certificates.js';
 import { CheckScripts } from './check-scripts.js';
+import { DaemonLogs } from './daemon-logs.js';
 import type { DaemonServiceDeps } from './daemon-service.js';
 import { DaemonSpecs } from './daemon-specs.js';
 import { HaproxyLoadBalancers } from './haproxy-lbs.js';
@@ -32,7 +33,7 @@ import type { PackageVersions } from './package-versions.js';
 import { ServerCertificate } from './server-certificate.js';
 import type { StateStore } from './state.js';
 import { HaproxyStatsSampler } from './telemetry/haproxy-sampler.js';
-import type { LvsSampler } from './telemetry/samples.js';
+import { LvsIpvsSampler } from './telemetry/lvs-sampler.js';
 import { Vrrp } from './vrrp.js';
 
 export interface ServiceSeams {
@@ -54,13 +55,6 @@ export interface ServiceSeams {
   readonly log: Logger;
 }
 
-// --- heartbeat ---
-/**
- * Until the lvs branch's sampler is wired here, the heartbeat reports no LVS listener.
- * TODO(issue 11): replace with the real LvsSampler when lvs merges.
- */
-const NO_LVS_SAMPLER: LvsSampler = { sample: async () => [] };
-// --- end heartbeat ---
 
 export function buildServices(seams: ServiceSeams) {
   const { agentConfig, paths, runner, init, state, log } = seams;
@@ -68,6 +62,8 @@ export function buildServices(seams: ServiceSeams) {
   const namespace = new AmphoraNamespace(config, paths, runner, seams.bootCommand, log.child({ component: 'namespace' }));
   const specs = new DaemonSpecs(config, paths);
   const scripts = new CheckScripts(paths, state);
+  // the daemons' console logs: the start/reload waits and the rotation job take turns (jobs/)
+  const logs = new DaemonLogs(paths);
   const applier = new StagedApply({
     init,
     paths,
@@ -75,9 +71,10 @@ export function buildServices(seams: ServiceSeams) {
     netnsUnit: () => specs.netns(),
     settleMs: () => config().amphora_agent.process_settle_seconds * 1000,
     readyTimeoutMs: () => config().amphora_agent.process_ready_timeout * 1000,
+    logs,
     log: log.child({ component: 'apply' }),
   });
-  const daemonDeps = (component: string): DaemonServiceDeps => ({ config, paths, runner, init, specs, scripts, state, applier, log: log.child({ component }) });
+  const daemonDeps = (component: string): DaemonServiceDeps => ({ config, paths, runner, init, specs, scripts, state, applier, logs, log: log.child({ component }) });
   const lvs = new LvsListeners(daemonDeps('lvs'));
   const haproxy = new HaproxyLoadBalancers(daemonDeps('haproxy'));
   // the namespace's interfaces and the SR-IOV VIP firewall (GET /1.0/interface, PUT .../rules)
@@ -95,7 +92,10 @@ export function buildServices(seams: ServiceSeams) {
     config,
     paths,
     knownListeners: () => state.listenerIds(),
-    samplers: { lvs: NO_LVS_SAMPLER, haproxy: new HaproxyStatsSampler({ state, paths, log: log.child({ component: 'haproxy-sampler' }) }) },
+    samplers: {
+      lvs: new LvsIpvsSampler({ config, paths, runner, state, log: log.child({ component: 'lvs-sampler' }) }),
+      haproxy: new HaproxyStatsSampler({ state, paths, log: log.child({ component: 'haproxy-sampler' }) }),
+    },
     datagrams: seams.datagrams,
     log: log.child({ component: 'heartbeat' }),
   });
@@ -109,6 +109,7 @@ export function buildServices(seams: ServiceSeams) {
     namespace,
     specs,
     scripts,
+    logs,
     lvs,
     haproxy,
     lbCertificates: new LoadBalancerCertificates(paths),
