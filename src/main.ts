@@ -33,8 +33,7 @@ import { UdpDatagramSender } from './system/udp-datagrams.js';
 // --- metrics ---
 import type { MetricsListener } from './metrics-listener.js';
 import { DaemonLivenessReader } from './services/metrics/daemon-liveness.js';
-import { HaproxyStatsSampler } from './services/telemetry/haproxy-sampler.js';
-import { LvsIpvsSampler } from './services/telemetry/lvs-sampler.js';
+import type { HaproxySampler, LvsSampler } from './services/telemetry/samples.js';
 // --- end metrics ---
 
 export interface StartOptions {
@@ -167,19 +166,11 @@ export async function interfacesUp(options: StartOptions): Promise<BootResult> {
  * that prom-client costs nothing otherwise. It starts before the API listens: a listener that
  * cannot start stops the agent with its reason, before the controller has seen it answer.
  */
-async function startMetrics(config: AgentConfig, live: () => AgentConfig, seams: { state: StateStore; paths: Paths; runner: ProcessRunner }, log: Logger): Promise<MetricsListener> {
+async function startMetrics(config: AgentConfig, samplers: { lvs: LvsSampler; haproxy: HaproxySampler }, seams: { state: StateStore; paths: Paths }, log: Logger): Promise<MetricsListener> {
   const { startMetricsListener } = await import('./metrics-listener.js');
-  const { state, paths, runner } = seams;
   const metricsLog = log.child({ component: 'metrics' });
-  return startMetricsListener(
-    config,
-    {
-      lvs: new LvsIpvsSampler({ config: live, paths, runner, state, log: metricsLog }),
-      haproxy: new HaproxyStatsSampler({ state, paths, log: metricsLog }),
-      daemons: new DaemonLivenessReader(state, paths),
-    },
-    metricsLog,
-  );
+  // the heartbeat's samplers: one reader of IPVS and of the stats sockets
+  return startMetricsListener(config, { ...samplers, daemons: new DaemonLivenessReader(seams.state, seams.paths) }, metricsLog);
 }
 // --- end metrics ---
 
@@ -221,7 +212,7 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
   server.on('request', createApp({ ...services, log: log.child({ component: 'api' }) }));
   followConfigChanges(agentConfig, server, reloadTls, log, options.log === undefined);
   // --- metrics ---
-  const metrics = config.prometheus.enabled ? await startMetrics(config, live, { state, paths, runner }, log) : undefined;
+  const metrics = config.prometheus.enabled ? await startMetrics(config, services.samplers, { state, paths }, log) : undefined;
   if (metrics?.tls) tlsReloads.push(() => metrics.reloadTls(live()));
   // a file whose metrics listener could not load its TLS material would stop the agent at its next start
   agentConfig.check(async (next) => void (next.prometheus.enabled && next.prometheus.tls && (await loadMetricsTls(next))));

@@ -87,15 +87,17 @@ export function buildServices(seams: ServiceSeams) {
   const network = buildNetwork({ config, paths, runner, namespace, homeNetns: seams.homeNetns ?? String(process.pid), bindHost, vipFirewall, log: log.child({ component: 'network' }) });
   // boot: a namespace the agent had to create (reboot, namespace lost) gets its interfaces back
   namespace.restoreWith(() => network.interfacesBoot.restore());
+  // one pair of samplers, read by the heartbeat and by the metrics listener (main.ts)
+  const samplers = {
+    lvs: new LvsIpvsSampler({ config, paths, runner, state, log: log.child({ component: 'lvs-sampler' }) }),
+    haproxy: new HaproxyStatsSampler({ state, paths, log: log.child({ component: 'haproxy-sampler' }) }),
+  };
   // heartbeat: started and stopped by main.ts; PUT /1.0/config applies its options at once
   const heartbeat = buildHeartbeat({
     config,
     paths,
     knownListeners: () => state.listenerIds(),
-    samplers: {
-      lvs: new LvsIpvsSampler({ config, paths, runner, state, log: log.child({ component: 'lvs-sampler' }) }),
-      haproxy: new HaproxyStatsSampler({ state, paths, log: log.child({ component: 'haproxy-sampler' }) }),
-    },
+    samplers,
     datagrams: seams.datagrams,
     log: log.child({ component: 'heartbeat' }),
   });
@@ -119,6 +121,7 @@ export function buildServices(seams: ServiceSeams) {
     vipFirewall,
     models: new ListenerModels({ config, paths, runner, state, scripts, applier, specs, lvs, haproxy, onePacketNat, log: log.child({ component: 'models' }) }),
     info: new AmphoraInfo({ versions: seams.versions, host: seams.host, state, paths, config }),
+    samplers,
     heartbeat,
     certificate: new ServerCertificate({ certPath: () => config().amphora_agent.agent_server_cert, reloadTls: seams.reloadTls, log: log.child({ component: 'certificate' }) }),
   };
