@@ -15,6 +15,7 @@ import { AmphoraInfo } from './amphora-info.js';
 import { StagedApply } from './apply/staged-apply.js';
 import { LoadBalancerCertificates } from './certificates.js';
 import { CheckScripts } from './check-scripts.js';
+import { DaemonLogs } from './daemon-logs.js';
 import type { DaemonServiceDeps } from './daemon-service.js';
 import { DaemonSpecs } from './daemon-specs.js';
 import { HaproxyLoadBalancers } from './haproxy-lbs.js';
@@ -53,6 +54,8 @@ export function buildServices(seams: ServiceSeams) {
   const namespace = new AmphoraNamespace(config, paths, runner, seams.bootCommand, log.child({ component: 'namespace' }));
   const specs = new DaemonSpecs(config, paths);
   const scripts = new CheckScripts(paths, state);
+  // the daemons' console logs: the start/reload waits and the rotation job take turns (jobs/)
+  const logs = new DaemonLogs(paths);
   const applier = new StagedApply({
     init,
     paths,
@@ -60,9 +63,10 @@ export function buildServices(seams: ServiceSeams) {
     netnsUnit: () => specs.netns(),
     settleMs: () => config().amphora_agent.process_settle_seconds * 1000,
     readyTimeoutMs: () => config().amphora_agent.process_ready_timeout * 1000,
+    logs,
     log: log.child({ component: 'apply' }),
   });
-  const daemonDeps = (component: string): DaemonServiceDeps => ({ config, paths, runner, init, specs, scripts, state, applier, log: log.child({ component }) });
+  const daemonDeps = (component: string): DaemonServiceDeps => ({ config, paths, runner, init, specs, scripts, state, applier, logs, log: log.child({ component }) });
   const lvs = new LvsListeners(daemonDeps('lvs'));
   const haproxy = new HaproxyLoadBalancers(daemonDeps('haproxy'));
   // the namespace's interfaces and the SR-IOV VIP firewall (GET /1.0/interface, PUT .../rules)
@@ -82,6 +86,7 @@ export function buildServices(seams: ServiceSeams) {
     namespace,
     specs,
     scripts,
+    logs,
     lvs,
     haproxy,
     lbCertificates: new LoadBalancerCertificates(paths),

@@ -133,7 +133,8 @@ export class LvsListeners {
       await init.disable(daemon);
       await init.uninstall(daemon);
       await removePidFiles([daemon.pidFile, ...daemon.childPidFiles]);
-      for (const f of [conf, paths.stagedConfig(conf), paths.rejectedConfig(conf), daemon.logFile]) await removeFile(f);
+      for (const f of [conf, paths.stagedConfig(conf), paths.rejectedConfig(conf)]) await removeFile(f);
+      await this.deps.logs.remove(daemon.logFile);
       await state.update((s) => void delete s.lvsListeners[id]);
       await scripts.writeLvsLiveness();
     });

@@ -106,6 +106,9 @@ export interface Paths {
   /** A throw-away copy of a config that is only validated (`token` names the request). */
   scratchConfig(target: string, token: string): string;
 
+  // jobs: the rotated copies of a daemon's console log (`<log>.1` is the newest)
+  rotatedLog(log: string, generation: number): string;
+
   // plug: written when no NIC has the requested MAC, so a hot-plugged one the kernel missed appears
   /** `<sys_dir>/bus/pci/rescan`. */
   readonly pciRescanFile: string;
@@ -162,6 +165,10 @@ export function createPaths(config: StartupConfig): Paths {
     stagedConfig: (target) => `${target}.new`,
     rejectedConfig: (target) => `${target}.new-failed`,
     scratchConfig: (target, token) => `${target}.check-${checked(token, SCRATCH_TOKEN, 'scratch token')}`,
+    rotatedLog: (log, generation) => {
+      if (!Number.isSafeInteger(generation) || generation < 1) throw new UnsafeValue(`invalid log generation: ${generation}`);
+      return `${log}.${generation}`;
+    },
     pciRescanFile: join(agent.sys_dir, 'bus', 'pci', 'rescan'),
     systemdUnit: (unit) => join(agent.systemd_unit_dir, `${checked(unit, UNIT_NAME, 'unit name')}.service`),
     sysvinitScript: (unit) => join(agent.sysvinit_dir, checked(unit, UNIT_NAME, 'unit name')),
