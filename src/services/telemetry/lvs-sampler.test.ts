@@ -111,7 +111,7 @@ describe('LvsIpvsSampler', () => {
   it('no virtual server in IPVS: counters null, pool DOWN when monitored, members DOWN; unmonitored: UP and "no check"', async () => {
     const s = await setup();
     await s.push(L1, octavia('udp-connect'));
-    await s.push(L2, octavia('no-monitor').toString().replaceAll('11111111-0000-4000-8000-000000000001', L2).replace('203.0.113.10 53', '203.0.113.10 54'));
+    await s.push(L2, Buffer.from(octavia('no-monitor').toString().replaceAll('11111111-0000-4000-8000-000000000001', L2).replace('203.0.113.10 53', '203.0.113.10 54')));
     const [l1, l2] = (await s.sampler.sample()).sort((a, b) => a.listener.id.localeCompare(b.listener.id));
     expect(l1).toMatchObject({ listener: { status: 'OPEN', counters: null, scur: 0 }, ipvs: null });
     expect(l1?.pool).toEqual({ key: POOL, poolId: POOL, status: 'DOWN', members: { [m(1)]: 'DOWN', [m(2)]: 'DOWN', [m(3)]: 'MAINT', [m(4)]: 'DOWN' } });
@@ -138,7 +138,7 @@ describe('LvsIpvsSampler', () => {
   it('leaves out stopped and disabled listeners, and does not read IPVS when no listener has a virtual server', async () => {
     const s = await setup();
     await s.push(L1, octavia('listener-disabled'));
-    await s.push(L2, octavia('no-pool').toString().replaceAll('11111111-0000-4000-8000-000000000001', L2));
+    await s.push(L2, Buffer.from(octavia('no-pool').toString().replaceAll('11111111-0000-4000-8000-000000000001', L2)));
     expect(await s.sampler.sample()).toEqual([{ kind: 'lvs', protocol: 'UDP', listener: { id: L2, status: 'OPEN', counters: null, scur: 0 }, pool: null, ipvs: null, members: [] }]);
     expect(s.ipvsRuns()).toEqual([]);
     await s.t.lvs.act(L2, 'stop');
