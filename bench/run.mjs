@@ -27,6 +27,7 @@ const SUITES = {
   udp_upload_reload: () => import('./suites/udp_upload_reload.mjs'),
   check_script: () => import('./suites/check_script.mjs'),
   controller_calls: () => import('./suites/controller_calls.mjs'),
+  heartbeat: () => import('./suites/heartbeat.mjs'),
 };
 
 function selectedSuites() {

@@ -126,6 +126,8 @@ export async function ourAgent(ctx, { name = 'ours', settings = {}, netns = null
     // No stopCmd: measure.py then SIGTERMs the start command's process group, which is node.
     stopCmd: undefined,
     pidCmd: `cat ${sh(pidFile)}`,
+    /** Holds node's pid once started (for suites that read its /proc entry). */
+    pidFile,
     logFiles: [stdoutFile, logFile],
     async start() {
       assertNotAborted('our agent');
