@@ -26,7 +26,7 @@ describe('init unit templates (golden files)', () => {
     });
     it(`${kind}: haproxy of a load balancer the controller uploaded (API 1.0: user-group file, peer name)`, async () => {
       const unit = renderDaemonUnit(kind, daemons.haproxy(LB, { peer: 'l9IvhlJXHEKslNZJNrp406vOEoI', userGroupFile: config.amphora_agent.haproxy_user_group_file }));
-      expect(unit).toContain(`-f /var/lib/octavia/${LB}/haproxy.cfg -f /var/lib/octavia/haproxy-default-user-group.conf -L l9IvhlJXHEKslNZJNrp406vOEoI -p /var/lib/octavia/${LB}.pid`);
+      expect(unit).toContain(`-f /var/lib/octavia/${LB}/haproxy.cfg -f /var/lib/octavia/haproxy-default-user-group.conf -L l9IvhlJXHEKslNZJNrp406vOEoI -p /var/lib/octavia/${LB}/${LB}.pid`);
       await expect(unit).toMatchFileSnapshot(`__golden__/${kind}-haproxy-uploaded.${EXT[kind]}`);
     });
     it(`${kind}: network namespace`, async () => {
@@ -48,7 +48,7 @@ describe('unit contents', () => {
 
   it('runs haproxy master-worker in the foreground inside the namespace, reloaded with SIGUSR2', () => {
     const unit = renderDaemonUnit('systemd', daemons.haproxy(LB));
-    expect(unit).toContain(`ExecStart=/sbin/ip netns exec amphora-haproxy /usr/sbin/haproxy -W -db -f /var/lib/octavia/${LB}/haproxy.cfg -p /var/lib/octavia/${LB}.pid`);
+    expect(unit).toContain(`ExecStart=/sbin/ip netns exec amphora-haproxy /usr/sbin/haproxy -W -db -f /var/lib/octavia/${LB}/haproxy.cfg -p /var/lib/octavia/${LB}/${LB}.pid`);
     expect(unit).toContain('ExecReload=/bin/kill -USR2 $MAINPID');
     expect(unit).toContain(`StandardOutput=append:/var/lib/octavia/${LB}/haproxy.log`);
     expect(renderDaemonUnit('sysvinit', daemons.haproxy(LB))).toContain('kill -USR2 "$pid"');

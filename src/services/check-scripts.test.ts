@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load.js';
 import type { Uuid } from '../model/uuid.js';
@@ -24,6 +24,7 @@ async function setup() {
   /** A "process": a pid file and, when alive, a proc entry with that comm. */
   const proc = (pidFile: string, comm: string | null) => {
     pid++;
+    mkdirSync(dirname(pidFile), { recursive: true });
     writeFileSync(pidFile, `${pid}\n`);
     if (comm !== null) {
       mkdirSync(join(root, 'proc', String(pid)), { recursive: true });

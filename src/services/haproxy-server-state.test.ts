@@ -67,9 +67,9 @@ describe('readsServerState', () => {
 
   it('is false, with a warning naming the file, for any other path: outside the directory, another file in it, relative', async () => {
     const { deps, paths, warnings } = await setup();
-    const others = ['/etc/passwd', paths.haproxyConfig(LB), `${paths.haproxyDir(LB)}/../${LB}.pid`, 'servers-state'];
+    const others = ['/etc/passwd', paths.haproxyConfig(LB), `${paths.haproxyDir(LB)}/../${LB}.sock`, 'servers-state'];
     for (const f of others) expect(readsServerState(deps, LB, `global\n    server-state-file ${f}\n`), f).toBe(false);
-    expect(warnings().map((w) => w['serverStateFile'])).toEqual(['/etc/passwd', paths.haproxyConfig(LB), paths.haproxyPidFile(LB), 'servers-state']);
+    expect(warnings().map((w) => w['serverStateFile'])).toEqual(['/etc/passwd', paths.haproxyConfig(LB), paths.haproxyStatsSocket(LB), 'servers-state']);
     expect(warnings().every((w) => w['expected'] === paths.haproxyServersState(LB))).toBe(true);
   });
 });

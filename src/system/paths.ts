@@ -78,7 +78,7 @@ export interface Paths {
   haproxyDir(lbId: Uuid): string;
   /** The combined haproxy config of a load balancer's TCP and HTTP listeners. */
   haproxyConfig(lbId: Uuid): string;
-  /** haproxy's pid file for a load balancer (the master's pid; Octavia's name). */
+  /** haproxy's pid file for a load balancer (the master's pid): `<base>/<lb>/<lb>.pid`, where Octavia's util.pid_path and its units put it. */
   haproxyPidFile(lbId: Uuid): string;
   /** haproxy's stats socket (Octavia's name), read for listener and member status. */
   haproxyStatsSocket(lbId: Uuid): string;
@@ -159,7 +159,7 @@ export function createPaths(config: StartupConfig): Paths {
     haproxyLivenessCheckScript: join(base, 'vrrp', 'check_scripts', 'haproxy_check.sh'),
     haproxyDir: (id) => join(base, id),
     haproxyConfig: (id) => join(base, id, 'haproxy.cfg'),
-    haproxyPidFile: (id) => join(base, `${id}.pid`),
+    haproxyPidFile: (id) => join(base, id, `${id}.pid`),
     haproxyStatsSocket: (id) => join(base, `${id}.sock`),
     haproxyLogFile: (id) => join(base, id, 'haproxy.log'),
     haproxyServersState: (id) => join(base, id, 'servers-state'),

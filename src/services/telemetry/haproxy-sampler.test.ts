@@ -60,7 +60,9 @@ async function setup(): Promise<Setup> {
 /** Records load balancer `id` in the state, with a pid file naming `pid` (undefined: no pid file). */
 async function addLb(s: Setup, id: Uuid, pid: number | undefined): Promise<void> {
   await s.state.update((d) => void (d.loadBalancers[id] = { id, wantRunning: true, listeners: [], installedHash: null, appliedHash: null, upload: null }));
-  if (pid !== undefined) await writeFile(s.paths.haproxyPidFile(id), `${pid}\n`);
+  if (pid === undefined) return;
+  await mkdir(s.paths.haproxyDir(id), { recursive: true });
+  await writeFile(s.paths.haproxyPidFile(id), `${pid}\n`);
 }
 
 /** A CLI at `id`'s stats socket: answers each command with `answer`, or never (null). Returns the commands it got. */
