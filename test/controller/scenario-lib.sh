@@ -190,7 +190,7 @@ failover_step() {
   # the row goes when the failover is over
   for _ in $(seq $(( (CTLTIER_HEARTBEAT_TIMEOUT + 60) * 2 ))); do
     st=$(octctl_sql "$STATE" "SELECT busy, TIMESTAMPDIFF(SECOND, last_update, UTC_TIMESTAMP()) FROM amphora_health
-           WHERE amphora_id='$old'" 2>/dev/null)
+           WHERE amphora_id='$old'" 2>/dev/null) || { sleep 0.5; continue; }   # no answer is not "row gone"
     if [ -z "$st" ] || [ "${st%%$'\t'*}" = 1 ]; then fo_t=$(since "$t0"); age=${st#*$'\t'}; break; fi
     sleep 0.5
   done
