@@ -10,6 +10,9 @@
  *              specs it renders) (and node builtins, npm packages)
  *   system   → model, log; config types only
  *   config   → nothing outward (model, log at most)
+ *   jobs     → services, model, config, log; system as services reach it (type-only imports, value
+ *              imports of SYSTEM_UTILITIES only); imported by main.ts alone. jobs/scheduler.ts is the
+ *              only importer of node-cron
  *   model    → nothing of ours outside model/
  *   main.ts, cli.ts, dev/ → anything; they alone value-import the concrete system adapters and
  *              api/app.ts (system/ itself may, as init/detect.ts holds the adapter record)
@@ -32,6 +35,8 @@ const CONCRETE = [
   '^src/system/exec\\.ts$',
   // LinuxHostStats; the HostStats interface lives beside it.
   '^src/system/host-stats\\.ts$',
+  // UdpDatagramSender (the heartbeat's sockets); the DatagramSender interface lives beside it.
+  '^src/system/udp-datagrams\\.ts$',
   '^src/api/app\\.ts$',
 ];
 
@@ -42,6 +47,8 @@ const SYSTEM_UTILITIES = [
   '^src/system/processes\\.ts$',
   // reads a namespace's addresses through the ProcessRunner it is handed (`ip -j addr show`)
   '^src/system/net/addresses\\.ts$',
+  // reads the IPVS table of a namespace through the ProcessRunner it is handed (`ipvsadm -Ln`)
+  '^src/system/ipvs\\.ts$',
   '^src/system/tls\\.ts$',
   // pid files and signals, shared by the direct adapter and the services; no init-kind logic.
   '^src/system/init/process-signals\\.ts$',
@@ -51,6 +58,8 @@ const SYSTEM_UTILITIES = [
   '^src/system/init/types\\.ts$',
   // one command on a haproxy stats socket (node:net, a deadline): the state saved before a reload
   '^src/system/haproxy-socket\\.ts$',
+  // copy-truncate rotation and removal of the daemons' console logs (DaemonLogs, the rotation job)
+  '^src/system/log-rotation\\.ts$',
 ];
 
 const TEST = '\\.test\\.ts$';
@@ -124,9 +133,37 @@ export default {
       severity: 'error',
       comment:
         'services/ reaches system/ through interfaces: import type from any system module; value imports only of ' +
-        'files, paths, processes, tls, netns-exec, haproxy-socket, init/types and init/process-signals. (Concrete adapters: see only-roots-construct.)',
+        'files, paths, processes, tls, netns-exec, haproxy-socket, log-rotation, net/addresses, ipvs, init/types and init/process-signals. (Concrete adapters: see only-roots-construct.)',
       from: layer('services'),
       to: { path: '^src/system/', pathNot: [...SYSTEM_UTILITIES, ...CONCRETE], ...VALUE },
+    },
+    {
+      name: 'jobs-not-outward',
+      severity: 'error',
+      comment: 'jobs/ imports services/, model/, config/, log.ts and system/ (through interfaces, as services do); never api/, render/, dev/ or the entry points.',
+      from: layer('jobs'),
+      to: { path: '^src/', pathNot: ['^src/(jobs|services|model|config|system)/', LOG] },
+    },
+    {
+      name: 'jobs-system-via-interfaces',
+      severity: 'error',
+      comment: 'jobs/ reaches system/ as services/ do: import type from any system module; value imports only of the SYSTEM_UTILITIES.',
+      from: layer('jobs'),
+      to: { path: '^src/system/', pathNot: [...SYSTEM_UTILITIES, ...CONCRETE], ...VALUE },
+    },
+    {
+      name: 'jobs-only-from-main',
+      severity: 'error',
+      comment: 'The scheduled jobs are started and stopped by the composition root; no layer imports them (tests may).',
+      from: { path: '^src/', pathNot: ['^src/jobs/', '^src/main\\.ts$', TEST] },
+      to: { path: '^src/jobs/' },
+    },
+    {
+      name: 'node-cron-only-in-scheduler',
+      severity: 'error',
+      comment: 'jobs/scheduler.ts is the one module that imports node-cron: every job is a plain function, tested without cron.',
+      from: { path: '^src/', pathNot: '^src/jobs/scheduler\\.ts$' },
+      to: { path: 'node_modules/node-cron/' },
     },
     {
       name: 'config-not-outward',
@@ -140,7 +177,7 @@ export default {
       severity: 'error',
       comment:
         'Only main.ts, cli.ts and dev/ import the concrete system adapters (init/{systemd,sysvinit,upstart,direct,detect}, ' +
-        'exec.ts ExecaRunner, host-stats.ts LinuxHostStats) and api/app.ts; everyone else takes an interface (import type).',
+        'exec.ts ExecaRunner, host-stats.ts LinuxHostStats, udp-datagrams.ts UdpDatagramSender) and api/app.ts; everyone else takes an interface (import type).',
       from: { path: '^src/', pathNot: ['^src/(main|cli)\\.ts$', '^src/dev/', '^src/system/', TEST] },
       to: { path: CONCRETE, ...VALUE },
     },

@@ -12,6 +12,7 @@ import { createApp } from './api/app.js';
 import { loadConfig } from './config/load.js';
 import type { AgentConfig } from './config/schema.js';
 import { createLogger, type Logger } from './log.js';
+import { buildJobs } from './jobs/index.js';
 import { isConfigToken } from './model/config-token.js';
 import { NamespaceMissing } from './model/errors.js';
 import { unitRenderer } from './render/init-units.js';
@@ -26,8 +27,14 @@ import { ExecaRunner, type ProcessRunner } from './system/exec.js';
 import { exists } from './system/files.js';
 import { LinuxHostStats } from './system/host-stats.js';
 import { createInitSystem, detectInitKind } from './system/init/detect.js';
-import { createPaths } from './system/paths.js';
-import { loadServerTls } from './system/tls.js';
+import { createPaths, type Paths } from './system/paths.js';
+import { loadMetricsTls, loadServerTls } from './system/tls.js';
+import { UdpDatagramSender } from './system/udp-datagrams.js';
+// --- metrics ---
+import type { MetricsListener } from './metrics-listener.js';
+import { DaemonLivenessReader } from './services/metrics/daemon-liveness.js';
+import type { HaproxySampler, LvsSampler } from './services/telemetry/samples.js';
+// --- end metrics ---
 
 export interface StartOptions {
   readonly configFiles: readonly string[];
@@ -48,6 +55,8 @@ export interface AgentHandle {
   readonly port: number;
   readonly config: AgentConfigService;
   readonly log: Logger;
+  /** The Prometheus metrics listener, when `[prometheus] enabled`. */
+  readonly metrics: MetricsListener | undefined;
   close(): Promise<void>;
 }
 
@@ -75,8 +84,7 @@ async function createTlsServer(config: AgentConfig, log: Logger): Promise<Server
 }
 
 /** Live changes of PUT /1.0/config that the running objects built here must follow. */
-function followConfigChanges(agentConfig: AgentConfigService, server: Server, log: Logger, ownLogger: boolean): void {
-  const reloadTls = async (): Promise<void> => server.setSecureContext(await loadServerTls(agentConfig.current));
+function followConfigChanges(agentConfig: AgentConfigService, server: Server, reloadTls: () => Promise<void>, log: Logger, ownLogger: boolean): void {
   // Refuse (400) a new configuration whose TLS material cannot be loaded, before it is written.
   agentConfig.check(async (next) => void (await loadServerTls(next)));
   agentConfig.onChange(async (next, previous) => {
@@ -152,6 +160,20 @@ export async function interfacesUp(options: StartOptions): Promise<BootResult> {
   }
 }
 
+// --- metrics ---
+/**
+ * The metrics listener ([prometheus], docs/design/0007-metrics.md), loaded only when enabled so
+ * that prom-client costs nothing otherwise. It starts before the API listens: a listener that
+ * cannot start stops the agent with its reason, before the controller has seen it answer.
+ */
+async function startMetrics(config: AgentConfig, samplers: { lvs: LvsSampler; haproxy: HaproxySampler }, seams: { state: StateStore; paths: Paths }, log: Logger): Promise<MetricsListener> {
+  const { startMetricsListener } = await import('./metrics-listener.js');
+  const metricsLog = log.child({ component: 'metrics' });
+  // the heartbeat's samplers: one reader of IPVS and of the stats sockets
+  return startMetricsListener(config, { ...samplers, daemons: new DaemonLivenessReader(seams.state, seams.paths) }, metricsLog);
+}
+// --- end metrics ---
+
 export async function startAgent(options: StartOptions): Promise<AgentHandle> {
   const loaded = await loadConfig(options.configFiles);
   const config = loaded.config;
@@ -165,8 +187,13 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
   const state = new StateStore(paths.stateFile);
   await state.load();
   const server = await createTlsServer(config, log);
+  // every TLS server of the agent (the API's, the metrics listener's) reads the material the
+  // config names again at each reload: certificate rotation, PUT /1.0/config
+  const tlsReloads: (() => Promise<void>)[] = [async () => server.setSecureContext(await loadServerTls(live()))];
+  const reloadTls = async (): Promise<void> => void (await Promise.all(tlsReloads.map((reload) => reload())));
   const initKind = await detectInitKind(config, runner, log);
   const versions = new PackageVersions(runner, () => live().haproxy_amphora.haproxy_cmd);
+  const datagrams = new UdpDatagramSender();
   const services = buildServices({
     agentConfig,
     paths,
@@ -175,28 +202,49 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
     state,
     host: new LinuxHostStats(runner, paths.procDir, () => live().amphora_agent.ip_cmd),
     versions,
-    reloadTls: async () => server.setSecureContext(await loadServerTls(live())),
+    reloadTls,
     bootCommand: checkedBootCommand(options.bootCommand, log),
+    datagrams,
     log,
   });
   // Octavia's plug_lo: lo.json is written at every start
   await services.interfacesBoot.writeLoopback().catch((err: unknown) => log.error({ err }, 'cannot write lo.json'));
   server.on('request', createApp({ ...services, log: log.child({ component: 'api' }) }));
-  followConfigChanges(agentConfig, server, log, options.log === undefined);
+  followConfigChanges(agentConfig, server, reloadTls, log, options.log === undefined);
+  // --- metrics ---
+  const metrics = config.prometheus.enabled ? await startMetrics(config, services.samplers, { state, paths }, log) : undefined;
+  if (metrics?.tls) tlsReloads.push(() => metrics.reloadTls(live()));
+  // a file whose metrics listener could not load its TLS material would stop the agent at its next start
+  agentConfig.check(async (next) => void (next.prometheus.enabled && next.prometheus.tls && (await loadMetricsTls(next))));
+  // --- end metrics ---
 
   await listen(server, config.haproxy_amphora.bind_host ?? '::', config.haproxy_amphora.bind_port);
   const port = (server.address() as AddressInfo).port;
   log.info({ host: config.haproxy_amphora.bind_host, port, files: options.configFiles, init: initKind }, 'amphora agent listening');
   startBackgroundWork(services, versions, log);
+  // scheduled jobs (jobs/index.ts): log rotation, dead-daemon reconcile
+  const jobs = buildJobs({ state, specs: services.specs, logs: services.logs, paths, config: live, log: log.child({ component: 'jobs' }) });
+  jobs.scheduler.start();
+  // heartbeat: the first one now, then every heartbeat_interval (services/heartbeat/loop.ts)
+  services.heartbeat.start();
   return {
     server,
     port,
     config: agentConfig,
     log,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    metrics,
+    close: async () => {
+      // a rotation under way finishes first
+      await jobs.scheduler.stop();
+      await Promise.all([
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+        metrics?.close(),
+        // a heartbeat under way ends, then its sockets close
+        services.heartbeat.stop().then(() => datagrams.close()),
+      ]);
+    },
   };
 }

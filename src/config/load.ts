@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { IniParseError, parseOsloIni } from './oslo-ini.js';
 import { SCHEMA, type AgentConfig } from './schema.js';
+import { crossOptionProblem } from './cross-checks.js';
 import type { OptionKind } from './option-types.js';
 import { ConfigError } from '../model/errors.js';
 
@@ -78,6 +79,11 @@ export function parseConfig(sources: readonly ConfigSource[]): LoadedConfig {
   for (const [section, options] of merged) {
     const known: Record<string, unknown> = (SCHEMA as Record<string, Record<string, unknown>>)[section] ?? {};
     for (const option of options.keys()) if (!(option in known)) unknown.push(`[${section}] ${option}`);
+  }
+  const cross = crossOptionProblem(config as AgentConfig);
+  if (cross !== null) {
+    const at = merged.get(cross.section)?.get(cross.option);
+    throw new ConfigError(`${at === undefined ? '' : `${at.path}:${at.line}: `}[${cross.section}] ${cross.problem}`);
   }
   return { config: config as AgentConfig, unknown };
 }

@@ -80,6 +80,9 @@ export const SCHEMA = {
     // ours: nftables, which loads the SR-IOV VIP firewall (services/network/vip-firewall.ts);
     // Octavia master's NFT_CMD
     nft_cmd: absPath('/usr/sbin/nft'),
+    // ours: ipvsadm, which reads the IPVS table of LVS listeners for the heartbeat and metrics
+    // (system/ipvs.ts); Debian installs it in /usr/sbin
+    ipvsadm_cmd: absPath('/usr/sbin/ipvsadm'),
     // how long keepalived must stay alive after start/reload before the agent reports success
     process_settle_seconds: float(0.5, 0),
     // how long a started daemon may take to be running (its pid files, its ready line) and a reloaded
@@ -91,6 +94,10 @@ export const SCHEMA = {
     // ours: the probe keepalived runs for SCTP health monitors of listeners the agent renders
     // (API 2.0), called as `<cmd> sctp -t <timeout> <address> <port>`
     sctp_check_cmd: absPath('/usr/bin/amphora-health-checker'),
+    // ours: the console logs of keepalived and haproxy (`<unit>.log`) are rotated (copy-truncate,
+    // jobs/rotate-daemon-logs.ts) once larger than this, keeping this many copies (.1 newest)
+    daemon_log_max_bytes: int(10 * 1024 * 1024, 4096),
+    daemon_log_keep: int(3, 0, 20),
   },
   api_settings: {
     // Octavia's API limit, applied by the agent's own listener model (API 2.0)
@@ -104,6 +111,19 @@ export const SCHEMA = {
   controller_worker: {
     loadbalancer_topology: choice(TOPOLOGIES, 'SINGLE'),
   },
+  // --- metrics ---
+  // ours: the Prometheus metrics listener (docs/design/0007-metrics.md). Off unless enabled; with
+  // tls (the default) it presents agent_server_cert and asks for a client certificate from
+  // client_ca (empty: agent_server_ca, the API's); plain HTTP is allowed on a loopback bind_host
+  // only (config/cross-checks.ts).
+  prometheus: {
+    enabled: bool(false),
+    bind_host: ipAddress('127.0.0.1'),
+    bind_port: port(9447),
+    tls: bool(true),
+    client_ca: optionalAbsPath(),
+  },
+  // --- end metrics ---
 } satisfies Record<string, Record<string, OptionKind<unknown>>>;
 
 export type Schema = typeof SCHEMA;

@@ -20,6 +20,8 @@ export const STARTUP_OPTIONS = {
     // place files running haproxys read (their certificates, their group): paths.ts
     'haproxy_user_group_file',
   ],
+  // the metrics listener's socket (main.ts starts it once)
+  prometheus: ['enabled', 'bind_host', 'bind_port', 'tls', 'client_ca'],
 } as const satisfies { readonly [S in keyof AgentConfig]?: readonly (keyof AgentConfig[S])[] };
 
 type Sections = typeof STARTUP_OPTIONS;

@@ -50,8 +50,11 @@ haproxy_user_group_file = ${at('var/lib/octavia/haproxy-default-user-group.conf'
 plugged_interfaces_file = ${at('var/lib/octavia/plugged_interfaces')}
 
 [health_manager]
+# heartbeats (UDP, signed with heartbeat_key) go here every heartbeat_interval seconds;
+# nothing needs to listen
 controller_ip_port_list = 127.0.0.1:5555
 heartbeat_key = insecure
+heartbeat_interval = 10
 
 [controller_worker]
 loadbalancer_topology = SINGLE

@@ -6,8 +6,10 @@
  *
  * Mapping (names as Octavia's):
  * - a backend `<pool id>:<listener id>`: ROUND_ROBIN → roundrobin, LEAST_CONNECTIONS →
- *   leastconn, SOURCE_IP → source; a server `<member id>` per enabled member (a disabled one is
- *   a comment).
+ *   leastconn, SOURCE_IP → source; a server `<member id>` per member, a disabled one with
+ *   `disabled`: haproxy holds it in maintenance and `show stat` reports it MAINT, which the
+ *   heartbeat turns into OFFLINE as for Octavia's configs (left out, it would keep the status it
+ *   had, NO_MONITOR in a pool without a monitor).
  * - an enabled monitor: `check inter <delay>s fall <max_retries_down or max_retries>
  *   rise <max_retries>` (+ `addr`/`port` for monitor_address/monitor_port) and
  *   `timeout check <timeout>s`; HTTP monitors add `option httpchk` with `http-check send` and
@@ -93,6 +95,7 @@ function serverOf(m: Member, hm: HealthMonitor | null, cookies: boolean): Server
         }
       : null,
     cookie: cookies ? id : null,
+    disabled: !m.admin_state_up,
   };
 }
 
@@ -112,7 +115,6 @@ export function backendOf(listenerId: ConfigToken, listener: Listener, pool: Poo
     timeoutConnect: num(listener.timeout_member_connect, 'timeout_member_connect'),
     timeoutServer: num(listener.timeout_member_data, 'timeout_member_data'),
     check: checkOf(hm),
-    servers: pool.members.filter((m) => m.admin_state_up).map((m) => serverOf(m, hm, persistence?.kind === 'HTTP_COOKIE')),
-    disabledMembers: pool.members.filter((m) => !m.admin_state_up).map((m) => configToken(m.id, 'member id')),
+    servers: pool.members.map((m) => serverOf(m, hm, persistence?.kind === 'HTTP_COOKIE')),
   };
 }

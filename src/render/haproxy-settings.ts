@@ -4,7 +4,7 @@
  * listeners), and the ones every production config is made with: the stats socket where paths
  * put it, logs to haproxy's standard output (its supervisor appends it to the daemon's log
  * file) up to `notice` only — server and backend state changes, not one line per connection,
- * since that file is never rotated. Tests and goldens use this function too, so they render with
+ * since that file is only rotated by size (jobs/rotate-daemon-logs.ts). Tests and goldens use this function too, so they render with
  * what the agent installs. Pure; the settings are checked where they are rendered
  * (render/haproxy-global-view.ts), not here.
  */

@@ -40,6 +40,8 @@ export interface ServerView {
   readonly weight: number;
   readonly check: { readonly inter: number; readonly fall: number; readonly rise: number; readonly addr: ConfigToken | null; readonly port: number | null } | null;
   readonly cookie: ConfigToken | null;
+  /** A disabled member: haproxy keeps the server in maintenance (MAINT), as Octavia renders it. */
+  readonly disabled: boolean;
 }
 
 export type PersistenceView =
@@ -60,7 +62,6 @@ export interface BackendView {
   /** Health-checked: the new process of a reload starts its servers in the states the old one saved. */
   readonly check: { readonly timeout: number; readonly http: { readonly method: ConfigToken; readonly path: ConfigToken; readonly status: ConfigToken } | null } | null;
   readonly servers: readonly ServerView[];
-  readonly disabledMembers: readonly ConfigToken[];
 }
 
 export interface HaproxyView {

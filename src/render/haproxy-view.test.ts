@@ -57,7 +57,7 @@ const HAPROXY_FEATURES: [string, string, () => StoredListener[]][] = [
   ['connection-limit', 'connection_limit → frontend maxconn', () => one(tcp({ connection_limit: 1000 }))],
   ['timeouts', 'timeout_client_data, timeout_member_connect, timeout_member_data (ms)', () => one(tcp({ timeout_client_data: 30000, timeout_member_connect: 1500, timeout_member_data: 45000 }))],
   ['weights', 'member weights, including 0 (drained)', () => one(tcp({ default_pool: { members: [member(1, { weight: 10 }), member(2, { weight: 0 }), member(3, { weight: 256 })] } }))],
-  ['disabled-member', 'a disabled member is left out, with a comment', () => one(tcp({ default_pool: { members: [member(1, { admin_state_up: false }), member(2)] } }))],
+  ['disabled-member', 'a disabled member is a server in maintenance (disabled), as Octavia renders it', () => one(tcp({ default_pool: { members: [member(1, { admin_state_up: false }), member(2)] } }))],
   ['monitor-tcp', 'TCP monitor → check inter/fall/rise, timeout check', () => one(tcp(monitor('TCP')))],
   ['monitor-max-retries-down', 'max_retries_down → fall, max_retries → rise', () => one(tcp(monitor('TCP', { max_retries: 3, max_retries_down: 7 })))],
   [

@@ -20,6 +20,8 @@ import { configToken, type ConfigToken } from '../model/config-token.js';
 import { expectedCodesRange, familyOf, URL_PATH } from '../model/listener/rules.js';
 import type { HealthMonitor, LbAlgorithm, Listener, Member } from '../model/listener/schema.js';
 import { UnsafeValue } from '../model/errors.js';
+import { parseIpAddress } from '../model/ip-address.js';
+import type { LvsLayout } from '../model/lvs-layout.js';
 import { render } from './environment.js';
 
 export interface LvsRenderSettings {
@@ -178,8 +180,33 @@ export function renderLvsConfig(listener: Listener, listenerId: string, settings
   return render('keepalived/lvs.conf.njk', toLvsView(listener, listenerId, settings));
 }
 
-/** The config text and whether it has a virtual server (what the agent records about it). */
-export function renderLvsListener(listener: Listener, listenerId: string, settings: LvsRenderSettings): { text: string; virtualServers: boolean } {
+const canonical = (address: string): string => parseIpAddress(address)?.text ?? address;
+
+/**
+ * The layout (model/lvs-layout.ts) of what `view` renders: the same facts `parseLvsLayout` reads
+ * from the text, and the addresses of disabled members, which the text does not carry.
+ */
+export function lvsLayoutOf(view: LvsView, listener: Listener): LvsLayout {
+  const pool = listener.default_pool;
+  const members = view.virtualServers.flatMap((vs) => [
+    ...vs.realServers.map((rs) => ({ id: rs.id, address: canonical(rs.address), port: rs.port, disabled: false })),
+    ...vs.disabledMembers.map((id) => {
+      const m = pool?.members.find((x) => x.id === String(id));
+      return { id, address: m ? canonical(m.address) : null, port: m?.protocol_port ?? null, disabled: true };
+    }),
+  ]);
+  return {
+    listenerDisabled: !listener.admin_state_up,
+    virtualServers: view.virtualServers.flatMap((vs) => vs.vips.map((vip) => ({ address: canonical(vip), port: vs.port }))),
+    pool:
+      view.idleReason === null && view.poolId !== null
+        ? { id: view.poolId, checked: view.virtualServers.some((vs) => vs.realServers.some((rs) => rs.check !== null)), members }
+        : null,
+  };
+}
+
+/** The config text, whether it has a virtual server and its layout (what the agent records about it). */
+export function renderLvsListener(listener: Listener, listenerId: string, settings: LvsRenderSettings): { text: string; virtualServers: boolean; layout: LvsLayout } {
   const view = toLvsView(listener, listenerId, settings);
-  return { text: render('keepalived/lvs.conf.njk', view), virtualServers: view.virtualServers.length > 0 };
+  return { text: render('keepalived/lvs.conf.njk', view), virtualServers: view.virtualServers.length > 0, layout: lvsLayoutOf(view, listener) };
 }

@@ -10,14 +10,18 @@ import type { ProcessRunner } from '../system/exec.js';
 import type { HostStats } from '../system/host-stats.js';
 import type { InitSystem } from '../system/init/types.js';
 import type { Paths } from '../system/paths.js';
+import type { DatagramSender } from '../system/udp-datagrams.js';
 import type { AgentConfigService } from './agent-config.js';
 import { AmphoraInfo } from './amphora-info.js';
 import { StagedApply } from './apply/staged-apply.js';
 import { LoadBalancerCertificates } from './certificates.js';
 import { CheckScripts } from './check-scripts.js';
+import { DaemonLogs } from './daemon-logs.js';
 import type { DaemonServiceDeps } from './daemon-service.js';
 import { DaemonSpecs } from './daemon-specs.js';
 import { HaproxyLoadBalancers } from './haproxy-lbs.js';
+import { buildHeartbeat } from './heartbeat/build.js';
+import { heartbeatSettingsChanged } from './heartbeat/loop.js';
 import { ListenerModels } from './listener-models.js';
 import { LvsListeners } from './lvs-listeners.js';
 import { AmphoraNamespace } from './namespace.js';
@@ -28,6 +32,8 @@ import { OnePacketNat } from './one-packet-nat.js';
 import type { PackageVersions } from './package-versions.js';
 import { ServerCertificate } from './server-certificate.js';
 import type { StateStore } from './state.js';
+import { HaproxyStatsSampler } from './telemetry/haproxy-sampler.js';
+import { LvsIpvsSampler } from './telemetry/lvs-sampler.js';
 import { Vrrp } from './vrrp.js';
 
 export interface ServiceSeams {
@@ -44,8 +50,11 @@ export interface ServiceSeams {
   readonly homeNetns?: string;
   /** boot: the agent as the netns units must run it (`node <cli> --config-file F …`); see AmphoraNamespace. */
   readonly bootCommand?: readonly string[] | undefined;
+  /** heartbeat: the UDP sockets the heartbeats leave by (system/udp-datagrams.ts). */
+  readonly datagrams: DatagramSender;
   readonly log: Logger;
 }
+
 
 export function buildServices(seams: ServiceSeams) {
   const { agentConfig, paths, runner, init, state, log } = seams;
@@ -53,6 +62,8 @@ export function buildServices(seams: ServiceSeams) {
   const namespace = new AmphoraNamespace(config, paths, runner, seams.bootCommand, log.child({ component: 'namespace' }));
   const specs = new DaemonSpecs(config, paths);
   const scripts = new CheckScripts(paths, state);
+  // the daemons' console logs: the start/reload waits and the rotation job take turns (jobs/)
+  const logs = new DaemonLogs(paths);
   const applier = new StagedApply({
     init,
     paths,
@@ -60,9 +71,10 @@ export function buildServices(seams: ServiceSeams) {
     netnsUnit: () => specs.netns(),
     settleMs: () => config().amphora_agent.process_settle_seconds * 1000,
     readyTimeoutMs: () => config().amphora_agent.process_ready_timeout * 1000,
+    logs,
     log: log.child({ component: 'apply' }),
   });
-  const daemonDeps = (component: string): DaemonServiceDeps => ({ config, paths, runner, init, specs, scripts, state, applier, log: log.child({ component }) });
+  const daemonDeps = (component: string): DaemonServiceDeps => ({ config, paths, runner, init, specs, scripts, state, applier, logs, log: log.child({ component }) });
   const lvs = new LvsListeners(daemonDeps('lvs'));
   const haproxy = new HaproxyLoadBalancers(daemonDeps('haproxy'));
   // the namespace's interfaces and the SR-IOV VIP firewall (GET /1.0/interface, PUT .../rules)
@@ -75,6 +87,23 @@ export function buildServices(seams: ServiceSeams) {
   const network = buildNetwork({ config, paths, runner, namespace, homeNetns: seams.homeNetns ?? String(process.pid), bindHost, vipFirewall, log: log.child({ component: 'network' }) });
   // boot: a namespace the agent had to create (reboot, namespace lost) gets its interfaces back
   namespace.restoreWith(() => network.interfacesBoot.restore());
+  // one pair of samplers, read by the heartbeat and by the metrics listener (main.ts)
+  const samplers = {
+    lvs: new LvsIpvsSampler({ config, paths, runner, state, log: log.child({ component: 'lvs-sampler' }) }),
+    haproxy: new HaproxyStatsSampler({ state, paths, log: log.child({ component: 'haproxy-sampler' }) }),
+  };
+  // heartbeat: started and stopped by main.ts; PUT /1.0/config applies its options at once
+  const heartbeat = buildHeartbeat({
+    config,
+    paths,
+    knownListeners: () => state.listenerIds(),
+    samplers,
+    datagrams: seams.datagrams,
+    log: log.child({ component: 'heartbeat' }),
+  });
+  agentConfig.onChange((next, previous) => {
+    if (heartbeatSettingsChanged(next, previous)) heartbeat.settingsChanged();
+  });
   return {
     agentConfig,
     plugs: network.plugs,
@@ -82,6 +111,7 @@ export function buildServices(seams: ServiceSeams) {
     namespace,
     specs,
     scripts,
+    logs,
     lvs,
     haproxy,
     lbCertificates: new LoadBalancerCertificates(paths),
@@ -91,6 +121,8 @@ export function buildServices(seams: ServiceSeams) {
     vipFirewall,
     models: new ListenerModels({ config, paths, runner, state, scripts, applier, specs, lvs, haproxy, onePacketNat, log: log.child({ component: 'models' }) }),
     info: new AmphoraInfo({ versions: seams.versions, host: seams.host, state, paths, config }),
+    samplers,
+    heartbeat,
     certificate: new ServerCertificate({ certPath: () => config().amphora_agent.agent_server_cert, reloadTls: seams.reloadTls, log: log.child({ component: 'certificate' }) }),
   };
 }

@@ -10,6 +10,7 @@ import type { InitSystem } from '../system/init/types.js';
 import type { Paths } from '../system/paths.js';
 import type { StagedApply } from './apply/staged-apply.js';
 import type { CheckScripts } from './check-scripts.js';
+import type { DaemonLogs } from './daemon-logs.js';
 import type { DaemonSpecs } from './daemon-specs.js';
 import type { StateStore } from './state.js';
 
@@ -35,5 +36,7 @@ export interface DaemonServiceDeps {
   readonly scripts: CheckScripts;
   readonly state: StateStore;
   readonly applier: StagedApply;
+  /** Removal of a deleted object's console log and its rotated copies. */
+  readonly logs: DaemonLogs;
   readonly log: Logger;
 }

@@ -131,7 +131,11 @@ describe('HaproxyLoadBalancers.validate, read and remove', () => {
     await t.lbs.apply(LB, CONFIG_A, ['l1']);
     // the VRRP check now watches this haproxy
     expect(readFileSync(t.paths.haproxyLivenessCheckScript, 'utf8')).toContain(`alive ${t.paths.haproxyPidFile(LB)}`);
+    // rotated copies of its log (jobs/rotate-daemon-logs.ts) go with it, or its directory would stay
+    const rotated = [1, 2].map((n) => t.paths.rotatedLog(t.paths.haproxyLogFile(LB), n));
+    for (const f of rotated) writeFileSync(f, 'old haproxy output\n');
     await t.lbs.remove(LB);
+    for (const f of rotated) expect(existsSync(f), f).toBe(false);
     expect(readFileSync(t.paths.haproxyLivenessCheckScript, 'utf8')).not.toContain(LB);
     expect(t.init.calls.slice(-3)).toEqual([`stop ${UNIT}`, `disable ${UNIT}`, `uninstall ${UNIT}`]);
     for (const f of [t.paths.haproxyConfig(LB), t.paths.haproxyPidFile(LB), t.paths.haproxyLogFile(LB), t.paths.haproxyDir(LB)]) expect(existsSync(f), f).toBe(false);

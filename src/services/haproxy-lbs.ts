@@ -247,7 +247,8 @@ export class HaproxyLoadBalancers {
       await init.disable(daemon);
       await init.uninstall(daemon);
       await removePidFiles([daemon.pidFile, ...daemon.childPidFiles]);
-      for (const f of [conf, paths.stagedConfig(conf), paths.rejectedConfig(conf), daemon.logFile, paths.haproxyStatsSocket(lbId)]) await removeFile(f);
+      for (const f of [conf, paths.stagedConfig(conf), paths.rejectedConfig(conf), paths.haproxyStatsSocket(lbId)]) await removeFile(f);
+      await this.deps.logs.remove(daemon.logFile);
       await removeServerState(paths, lbId);
       await removeEmptyDir(paths.haproxyDir(lbId));
       await removeTree(paths.certDir(lbId));

@@ -145,9 +145,9 @@ export class ListenerModels {
       const lbId = listener.loadbalancer_id as Uuid;
       return { rendered: this.renderHaproxy(lbId, this.haproxySiblings(lbId, id, listener)), lvs: null };
     }
-    const { text, virtualServers } = renderLvsListener(listener, id, this.lvsSettings());
+    const { text, virtualServers, layout } = renderLvsListener(listener, id, this.lvsSettings());
     const rendered: RenderedConfig = { kind: 'keepalived-lvs', path: this.deps.paths.lvsConfig(id), text, etag: md5Hex(text) };
-    return { rendered, lvs: { text, protocol: listener.protocol === 'SCTP' ? 'SCTP' : 'UDP', virtualServers } };
+    return { rendered, lvs: { text, protocol: listener.protocol === 'SCTP' ? 'SCTP' : 'UDP', virtualServers, layout } };
   }
 
   /** Re-applies load balancer `lbId` without listener `id`; removes its haproxy when no listener is left. */

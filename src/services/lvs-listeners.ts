@@ -10,6 +10,7 @@
  */
 import { ConfigRejected, InvalidInput, NotFound } from '../model/errors.js';
 import { inspectKeepalivedConfig } from '../model/keepalived-config.js';
+import { parseLvsLayout, type LvsLayout } from '../model/lvs-layout.js';
 import type { Uuid } from '../model/uuid.js';
 import { readIfExists, removeFile } from '../system/files.js';
 import { removePidFiles } from '../system/init/process-signals.js';
@@ -27,6 +28,8 @@ export interface LvsConfig {
   readonly protocol: 'UDP' | 'SCTP';
   /** false: no pool, or the listener is disabled; keepalived then idles. */
   readonly virtualServers: boolean;
+  /** Its layout, for the heartbeat: API 2.0 passes what it rendered, `upload` reads the text. */
+  readonly layout: LvsLayout;
 }
 
 export const notFound = (id: string) => new NotFound('UDP Listener Not Found', `No UDP listener with UUID: ${id}`);
@@ -49,7 +52,7 @@ export class LvsListeners {
     if (facts.netns !== null && facts.netns !== namespace) {
       throw new ConfigRejected('Invalid request', `the config names net_namespace ${facts.netns}, but this agent runs listeners in ${namespace}`);
     }
-    await this.install(id, { text, protocol: facts.protocol, virtualServers: facts.virtualServers }, { activate: false });
+    await this.install(id, { text, protocol: facts.protocol, virtualServers: facts.virtualServers, layout: parseLvsLayout(text) }, { activate: false });
   }
 
   /**
@@ -63,7 +66,7 @@ export class LvsListeners {
       await scripts.writeUdpCheck();
       const previous = state.current.lvsListeners[id];
       const hash = contentHash(config.text);
-      const installed: LvsConfigFactsState = { hash, virtualServers: config.virtualServers };
+      const installed: LvsConfigFactsState = { hash, virtualServers: config.virtualServers, layout: config.layout };
       return applier.apply({
         daemon: this.deps.specs.lvs(id),
         config: paths.lvsConfig(id),
@@ -130,7 +133,8 @@ export class LvsListeners {
       await init.disable(daemon);
       await init.uninstall(daemon);
       await removePidFiles([daemon.pidFile, ...daemon.childPidFiles]);
-      for (const f of [conf, paths.stagedConfig(conf), paths.rejectedConfig(conf), daemon.logFile]) await removeFile(f);
+      for (const f of [conf, paths.stagedConfig(conf), paths.rejectedConfig(conf)]) await removeFile(f);
+      await this.deps.logs.remove(daemon.logFile);
       await state.update((s) => void delete s.lvsListeners[id]);
       await scripts.writeLvsLiveness();
     });
@@ -154,7 +158,7 @@ export class LvsListeners {
   /** The facts of an installed config that an older agent recorded without them. */
   private async factsOnDisk(id: Uuid): Promise<LvsConfigFactsState> {
     const text = await this.read(id);
-    return { hash: contentHash(text), virtualServers: inspectKeepalivedConfig(text).virtualServers };
+    return { hash: contentHash(text), virtualServers: inspectKeepalivedConfig(text).virtualServers, layout: parseLvsLayout(text) };
   }
 
   /** Writes the listener's state entry and the LVS liveness check: once per request. */

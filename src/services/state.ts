@@ -8,6 +8,7 @@
  * change-detection rule for every daemon.
  */
 import { z } from 'zod';
+import { LvsLayout } from '../model/lvs-layout.js';
 import { readIfExists, writeFileAtomic } from '../system/files.js';
 import { KeyedLock } from './keyed-lock.js';
 
@@ -16,6 +17,8 @@ const LvsConfigFacts = z.object({
   hash: z.string(),
   /** A config without virtual servers (no pool, or listener disabled) leaves keepalived idle. */
   virtualServers: z.boolean(),
+  /** What the heartbeat reads of it (model/lvs-layout.ts); absent in older state: read from the file. */
+  layout: LvsLayout.optional(),
 });
 
 const LvsListener = z.preprocess(

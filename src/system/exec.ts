@@ -4,6 +4,7 @@
  * shell strings; `netns` adds the `ip netns exec <ns>` prefix (system/netns-exec.ts, with the
  * configured ip_cmd); there is always a timeout (the configured command_timeout, read live); a failure becomes `CommandFailed` with the argv, exit code and output tail.
  */
+import { open } from 'node:fs/promises';
 import type { Logger } from '../log.js';
 import { CommandFailed } from '../model/errors.js';
 import { netnsExec } from './netns-exec.js';
@@ -36,7 +37,11 @@ export interface ProcessExit {
 
 export interface SpawnOptions {
   readonly netns?: string;
-  /** stdout and stderr are appended to this file. */
+  /**
+   * stdout and stderr are appended to this file by the process itself: it inherits a descriptor
+   * opened with O_APPEND, so its output does not depend on the agent (which may restart) and
+   * the log can be rotated by copy-truncate (system/log-rotation.ts), as under an init system.
+   */
   readonly logFile: string;
   /**
    * Called once when the spawned process exits while the agent runs (not after an agent
@@ -119,13 +124,24 @@ export class ExecaRunner implements ProcessRunner {
   async spawnDetached(cmd: string, args: readonly string[], options: SpawnOptions): Promise<number> {
     const [file, argv] = withNetns(this.settings().ipCmd, cmd, args, options.netns);
     const { execa } = await loadExeca();
-    const log = { file: options.logFile, append: true } as const;
-    const child = execa(file, argv, { detached: true, cleanup: false, reject: false, stdin: 'ignore', stdout: log, stderr: log, env: { LC_ALL: 'C' } });
-    // The daemon outlives this call. Its exit is reported to the caller (the direct adapter, so that
-    // a daemon dying at start fails the start at once); a later agent sees only its pid file.
-    child.once('exit', (exitCode, signal) => options.onExit?.({ exitCode, signal }));
-    child.catch((err: unknown) => this.log.debug({ err, argv: [file, ...argv] }, 'detached process ended'));
-    child.unref();
+    // A descriptor, not execa's `{file}` (a pipe the agent reads and copies into the file): with a
+    // pipe, the daemon's output would stop reaching its log when the agent exits.
+    const log = await open(options.logFile, 'a', 0o644);
+    // execa hands any integer descriptor to child_process.spawn as it is; its types name only 1 and 2
+    const fd = log.fd as 1;
+    let child;
+    try {
+      child = execa(file, argv, { detached: true, cleanup: false, reject: false, stdin: 'ignore', stdout: fd, stderr: fd, env: { LC_ALL: 'C' } });
+      // The daemon outlives this call. Its exit is reported to the caller (the direct adapter, so that
+      // a daemon dying at start fails the start at once); a later agent sees only its pid file.
+      // Listening before anything is awaited: a daemon that dies at once must not exit unheard.
+      child.once('exit', (exitCode, signal) => options.onExit?.({ exitCode, signal }));
+      child.catch((err: unknown) => this.log.debug({ err, argv: [file, ...argv] }, 'detached process ended'));
+      child.unref();
+    } finally {
+      // the child has its own copy once spawned
+      await log.close();
+    }
     const pid = child.pid;
     if (pid === undefined) throw new CommandFailed([file, ...argv], undefined, 'could not start the process');
     this.log.debug({ argv: [file, ...argv], pid }, 'spawned detached');

@@ -89,6 +89,11 @@ export interface Paths {
   haproxyServersState(lbId: Uuid): string;
   // --- end server state ---
 
+  // --- heartbeat ---
+  /** `<base>/stats_counters.json`: the counters of the previous heartbeat (the reference's name and format). */
+  readonly statsCountersFile: string;
+  // --- end heartbeat ---
+
   /** The SR-IOV VIP firewall's nftables ruleset (Octavia master's NFT_RULES_FILE name, under base_path). */
   readonly nftRulesFile: string;
   // haproxy load balancers of API 1.0: the group file and the certificates their configs name
@@ -105,6 +110,9 @@ export interface Paths {
   rejectedConfig(target: string): string;
   /** A throw-away copy of a config that is only validated (`token` names the request). */
   scratchConfig(target: string, token: string): string;
+
+  // jobs: the rotated copies of a daemon's console log (`<log>.1` is the newest)
+  rotatedLog(log: string, generation: number): string;
 
   // plug: written when no NIC has the requested MAC, so a hot-plugged one the kernel missed appears
   /** `<sys_dir>/bus/pci/rescan`. */
@@ -155,6 +163,7 @@ export function createPaths(config: StartupConfig): Paths {
     haproxyStatsSocket: (id) => join(base, `${id}.sock`),
     haproxyLogFile: (id) => join(base, id, 'haproxy.log'),
     haproxyServersState: (id) => join(base, id, 'servers-state'),
+    statsCountersFile: join(base, 'stats_counters.json'),
     nftRulesFile: join(base, 'nftables-vip.rules'),
     haproxyUserGroupFile: agent.haproxy_user_group_file,
     certDir: (id) => join(config.haproxy_amphora.base_cert_dir, id),
@@ -162,6 +171,10 @@ export function createPaths(config: StartupConfig): Paths {
     stagedConfig: (target) => `${target}.new`,
     rejectedConfig: (target) => `${target}.new-failed`,
     scratchConfig: (target, token) => `${target}.check-${checked(token, SCRATCH_TOKEN, 'scratch token')}`,
+    rotatedLog: (log, generation) => {
+      if (!Number.isSafeInteger(generation) || generation < 1) throw new UnsafeValue(`invalid log generation: ${generation}`);
+      return `${log}.${generation}`;
+    },
     pciRescanFile: join(agent.sys_dir, 'bus', 'pci', 'rescan'),
     systemdUnit: (unit) => join(agent.systemd_unit_dir, `${checked(unit, UNIT_NAME, 'unit name')}.service`),
     sysvinitScript: (unit) => join(agent.sysvinit_dir, checked(unit, UNIT_NAME, 'unit name')),

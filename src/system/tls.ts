@@ -43,11 +43,11 @@ export function checkServerPem(pem: string): X509Certificate {
   return cert;
 }
 
-async function readPem(path: string, option: string): Promise<string> {
+async function readPem(path: string, option: string, section = 'amphora_agent'): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (err) {
-    throw new ConfigError(`[amphora_agent] ${option} = ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? err})`);
+    throw new ConfigError(`[${section}] ${option} = ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? err})`);
   }
 }
 
@@ -66,3 +66,16 @@ export async function loadServerTls(config: AgentConfig): Promise<ServerTlsOptio
   }
   return { cert: pem, key: pem, ca, minVersion };
 }
+
+// --- metrics ---
+/**
+ * The metrics listener's material (docs/design/0007-metrics.md): the API's, with
+ * `[prometheus] client_ca` as the CA of client certificates when it is set, so that a scraper's
+ * certificate need not be one the API accepts.
+ */
+export async function loadMetricsTls(config: AgentConfig): Promise<ServerTlsOptions> {
+  const api = await loadServerTls(config);
+  const clientCa = config.prometheus.client_ca;
+  return clientCa === null ? api : { ...api, ca: await readPem(clientCa, 'client_ca', 'prometheus') };
+}
+// --- end metrics ---

@@ -154,6 +154,12 @@ describe.skipIf(!canRun)('node dist/amphora-agent.mjs', () => {
       expect(res.body).toBe('{"api_version":"1.0"}');
     });
 
+    it('starts its scheduled jobs (node-cron, inside the bundle) once it listens', async () => {
+      const started = await agent.waitFor('the jobs to start', () => lines(agent.stdout).find((l) => l.includes('scheduled jobs started')));
+      const names = (JSON.parse(started) as { jobs: { name: string }[] }).jobs.map((j) => j.name);
+      expect(names).toEqual(['rotate-daemon-logs', 'reconcile-daemons']);
+    });
+
     it('stops on SIGTERM with exit code 0 and frees the port', async () => {
       const exit = await agent.stop('SIGTERM');
       expect(exit, agent.describe()).toEqual({ code: 0, signal: null });

@@ -15,6 +15,8 @@ import { buildServices } from '../../src/services/build-services.js';
 import { PackageVersions } from '../../src/services/package-versions.js';
 import { StateStore } from '../../src/services/state.js';
 import { createPaths } from '../../src/system/paths.js';
+import type { DatagramSender } from '../../src/system/udp-datagrams.js';
+import { FakeDatagrams } from '../fakes/fake-datagrams.js';
 import { FakeHostStats } from '../fakes/fake-host-stats.js';
 import { FakeInit } from '../fakes/fake-init.js';
 import { FakeRunner } from '../fakes/fake-runner.js';
@@ -23,7 +25,12 @@ import { FakeTc } from '../fakes/fake-tc.js';
 // plug: interface files, plugged_interfaces and sysfs (the PCI rescan file) under the test root
 const PLUG_CONFIG = (root: string) => `agent_server_network_dir = ${root}/interfaces\nplugged_interfaces_file = ${root}/lib/plugged_interfaces\nsys_dir = ${root}/sys\n`;
 
-export async function apiApp(extraConfig = '') {
+export interface ApiAppOptions {
+  /** heartbeat: the sockets heartbeats leave by (default: a FakeDatagrams that records them). */
+  readonly datagrams?: DatagramSender;
+}
+
+export async function apiApp(extraConfig = '', options: ApiAppOptions = {}) {
   const root = await mkdtemp(join(tmpdir(), 'api-'));
   const configFile = join(root, 'amphora-agent.conf');
   await writeFile(
@@ -62,8 +69,9 @@ export async function apiApp(extraConfig = '') {
     host,
     versions: new PackageVersions(runner, () => agentConfig.current.haproxy_amphora.haproxy_cmd),
     reloadTls: async () => void tlsReloads++,
+    datagrams: options.datagrams ?? new FakeDatagrams(),
     log,
   });
   const app = createApp({ ...services, log });
-  return { app, root, configFile, runner, host, state, paths, agentConfig, init, specs: services.specs, scripts: services.scripts, tc, tlsReloads: () => tlsReloads };
+  return { app, root, configFile, runner, host, state, paths, agentConfig, init, specs: services.specs, scripts: services.scripts, heartbeat: services.heartbeat, tc, tlsReloads: () => tlsReloads };
 }

@@ -9,7 +9,8 @@ data models (python3-octavia):
   {"base_path": str, "base_cert_dir": str, "amphora_id": str, "lb_id": str, "vip": str,
    "listeners": [{"id", "protocol": "HTTP"|"TCP"|"TERMINATED_HTTPS", "port": int, "pool_id",
                   "connection_limit": int (optional, -1: Octavia's default_connection_limit),
-                  "members": [{"id", "address", "port", "weight": int (optional, 1)}],
+                  "members": [{"id", "address", "port", "weight": int (optional, 1),
+                               "enabled": bool (optional, true)}],
                   "health_monitor": {"id", "type": "TCP"|"HTTP", "delay", "timeout", "fall", "rise"}
                                     (optional: none)}]}
 
@@ -41,7 +42,7 @@ def main():
     for item in spec['listeners']:
         mode = 'TCP' if item['protocol'] == 'TCP' else 'HTTP'
         members = [dm.Member(id=m['id'], ip_address=m['address'], protocol_port=m['port'], weight=m.get('weight', 1),
-                             enabled=True, backup=False, provisioning_status='ACTIVE')
+                             enabled=m.get('enabled', True), backup=False, provisioning_status='ACTIVE')
                    for m in item['members']]
         pool = dm.Pool(id=item['pool_id'], protocol=mode, lb_algorithm='ROUND_ROBIN', members=members,
                        enabled=True, provisioning_status='ACTIVE', tls_enabled=False)

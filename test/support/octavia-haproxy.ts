@@ -17,7 +17,8 @@ export interface OctaviaHaproxyListener {
   readonly pool_id: string;
   /** -1 or absent: Octavia's default_connection_limit (50000). */
   readonly connection_limit?: number;
-  readonly members: readonly { readonly id: string; readonly address: string; readonly port: number; readonly weight?: number }[];
+  /** `enabled: false`: a disabled member (Octavia renders its server `disabled`). */
+  readonly members: readonly { readonly id: string; readonly address: string; readonly port: number; readonly weight?: number; readonly enabled?: boolean }[];
   /** A pool health monitor (fall/rise: Octavia's fall_threshold/rise_threshold); absent: none. */
   readonly health_monitor?: { readonly id: string; readonly type: 'TCP' | 'HTTP'; readonly delay: number; readonly timeout: number; readonly fall: number; readonly rise: number };
 }

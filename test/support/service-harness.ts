@@ -14,6 +14,7 @@ import { StateStore } from '../../src/services/state.js';
 import type { ProcessRunner } from '../../src/system/exec.js';
 import type { InitSystem } from '../../src/system/init/types.js';
 import { createPaths } from '../../src/system/paths.js';
+import { FakeDatagrams } from '../fakes/fake-datagrams.js';
 import { FakeHostStats } from '../fakes/fake-host-stats.js';
 
 export interface HarnessOptions {
@@ -49,6 +50,7 @@ export async function serviceHarness(options: HarnessOptions) {
     host: new FakeHostStats({}),
     versions: new PackageVersions(options.runner, () => config.haproxy_amphora.haproxy_cmd),
     reloadTls: async () => {},
+    datagrams: new FakeDatagrams(),
     log: options.log ?? silentLogger(),
   });
   return { config, paths, state, init, ...services };

@@ -5,7 +5,8 @@
  * that died a moment later): the main process and the children its config needs must be alive,
  * and stay alive for `process_settle_seconds`. Otherwise the answer is a 500 with the log's tail.
  * An init adapter that spawned the daemon itself reports its exit (`InitSystem.exited`): that
- * ends a wait at once, even before the daemon wrote a pid file.
+ * ends a wait at once, even before the daemon wrote a pid file. The waits read the log from a byte
+ * offset, so the caller holds the log's lock (services/daemon-logs.ts) against a rotation meanwhile.
  */
 import { open, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,7 +22,7 @@ const LOG_TAIL_LINES = 30;
 
 const LOG_WINDOW = 64 * 1024;
 
-/** The last lines of a log that is never rotated: only its last 64 KiB are read. */
+/** The last lines of a daemon's log: only its last 64 KiB are read (the live file; rotated copies are not). */
 export async function logTail(file: string, lines = LOG_TAIL_LINES): Promise<string> {
   const size = await logMark(file);
   if (size === 0) return '(no log output)';

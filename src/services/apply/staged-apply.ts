@@ -23,6 +23,7 @@ import { removePidFiles } from '../../system/init/process-signals.js';
 import type { DaemonUnitSpec, InitSystem, NetnsUnitSpec } from '../../system/init/types.js';
 import type { Paths } from '../../system/paths.js';
 import { pidFileState } from '../../system/processes.js';
+import type { DaemonLogs } from '../daemon-logs.js';
 import type { AmphoraNamespace } from '../namespace.js';
 import { startOrReload } from './daemon-health.js';
 import type { Validator } from './validators.js';
@@ -69,6 +70,8 @@ export interface StagedApplyDeps {
   readonly settleMs: () => number;
   /** `[amphora_agent] process_ready_timeout`, read live, in milliseconds. */
   readonly readyTimeoutMs: () => number;
+  /** The waits read the daemon's log from an offset: no rotation may truncate it meanwhile. */
+  readonly logs: DaemonLogs;
   readonly log: Logger;
 }
 
@@ -109,7 +112,9 @@ export class StagedApply {
   /** `apply` has made sure of the namespace already. */
   private startOrReload(daemon: DaemonUnitSpec, children: readonly string[], running: boolean, beforeActivate?: BeforeActivate | undefined): Promise<'started' | 'reloaded'> {
     const { paths, init } = this.deps;
-    return startOrReload(paths, init, { daemon, children, running, settleMs: this.deps.settleMs(), timeoutMs: this.deps.readyTimeoutMs(), beforeActivate });
+    const settleMs = this.deps.settleMs();
+    const timeoutMs = this.deps.readyTimeoutMs();
+    return this.deps.logs.exclusive(daemon.logFile, () => startOrReload(paths, init, { daemon, children, running, settleMs, timeoutMs, beforeActivate }));
   }
 
   /** Validates `text` on a throw-away copy beside `target`; installs nothing (API 2.0 `validate`). */

@@ -27,20 +27,20 @@ export async function ipvsConnections(ns) {
   const r = await nsx(ns, 'ipvsadm', ['-Lnc'], { allowFail: true });
   return r.out.split('\n').filter((l) => /^(UDP|TCP|SCTP)/.test(l));
 }
-/** Packet counters of one virtual server and its real servers (`ipvsadm -Ln --stats --exact`). */
+/** Counters of one virtual server and its real servers (`ipvsadm -Ln --stats --exact`): Conns, InPkts, OutPkts, InBytes, OutBytes. */
 export async function ipvsStats(ns, vipPort) {
   const r = await nsx(ns, 'ipvsadm', ['-Ln', '--stats', '--exact'], { allowFail: true });
   const out = { service: null, dests: {} };
   let mine = false;
   for (const line of r.out.split('\n')) {
-    const s = /^(TCP|UDP|SCTP)\s+(\S+)\s+(\d+)\s+(\d+)\s+(\d+)/.exec(line);
+    const s = /^(TCP|UDP|SCTP)\s+(\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)/.exec(line);
     if (s) {
       mine = s[2] === vipPort;
-      if (mine) out.service = { conns: Number(s[3]), inPkts: Number(s[4]), outPkts: Number(s[5]) };
+      if (mine) out.service = { conns: Number(s[3]), inPkts: Number(s[4]), outPkts: Number(s[5]), inBytes: Number(s[6]), outBytes: Number(s[7]) };
       continue;
     }
-    const d = /^\s+->\s+(\d\S+)\s+(\d+)\s+(\d+)\s+(\d+)/.exec(line);
-    if (d && mine) out.dests[d[1]] = { conns: Number(d[2]), inPkts: Number(d[3]), outPkts: Number(d[4]) };
+    const d = /^\s+->\s+(\d\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)/.exec(line);
+    if (d && mine) out.dests[d[1]] = { conns: Number(d[2]), inPkts: Number(d[3]), outPkts: Number(d[4]), inBytes: Number(d[5]), outBytes: Number(d[6]) };
   }
   return out;
 }

@@ -1,0 +1,87 @@
+/**
+ * @module metrics-listener
+ * The Prometheus metrics listener (`[prometheus]`, docs/design/0007-metrics.md), built by main.ts
+ * when it is enabled: a socket of its own, apart from the API's, that answers GET /metrics only
+ * (api/metrics.ts) from one AgentMetrics registry (services/metrics). With `tls` it is an HTTPS
+ * server with the API's material and rule (agent_server_cert presented, a client certificate
+ * required from `[prometheus] client_ca`, or agent_server_ca when that is empty, and
+ * agent_tls_protocol as the minimum), whose material main reloads with the API's; without, plain HTTP, which config/cross-checks allows on loopback only. main.ts
+ * loads this module only when the listener is enabled, so an agent without it never loads
+ * prom-client.
+ */
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { metricsHandler } from './api/metrics.js';
+import { isLoopback } from './config/cross-checks.js';
+import type { AgentConfig } from './config/schema.js';
+import type { Logger } from './log.js';
+import { ConfigError } from './model/errors.js';
+import { AgentMetrics, type AgentMetricsDeps } from './services/metrics/agent-metrics.js';
+import { loadMetricsTls } from './system/tls.js';
+
+export interface MetricsListener {
+  readonly host: string;
+  readonly port: number;
+  readonly tls: boolean;
+  /**
+   * Reads the TLS material again for the next handshakes (a no-op without TLS): the live
+   * certificate, CA and protocol options, with this listener's startup `[prometheus]` options.
+   */
+  reloadTls(live: AgentConfig): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A scrape is small and quick; a client that takes longer than this to send one is dropped. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
+async function createServer(config: AgentConfig, log: Logger): Promise<HttpServer | HttpsServer> {
+  const { bind_host: host, tls } = config.prometheus;
+  if (!tls) {
+    // config/load refuses such a file already; this keeps a hand-built config from exposing the port
+    if (!isLoopback(host)) throw new ConfigError(`[prometheus] tls = false needs a loopback bind_host, not ${host ?? 'none'}`);
+    return createHttpServer();
+  }
+  const server = createHttpsServer({ ...(await loadMetricsTls(config)), requestCert: true, rejectUnauthorized: true });
+  server.on('tlsClientError', (err, socket) => {
+    const verify: unknown = socket.authorizationError;
+    log.info({ remote: socket.remoteAddress, reason: verify ? `client certificate refused: ${String(verify)}` : err.message }, 'metrics: TLS handshake refused');
+  });
+  return server;
+}
+
+function listen(server: HttpServer | HttpsServer, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const failed = (err: Error) => reject(new Error(`the metrics listener ([prometheus] bind_host ${host}, bind_port ${port}) cannot listen: ${err.message}`, { cause: err }));
+    server.once('error', failed);
+    server.listen({ host, port }, () => {
+      server.off('error', failed);
+      resolve();
+    });
+  });
+}
+
+export async function startMetricsListener(config: AgentConfig, sources: Omit<AgentMetricsDeps, 'log'>, log: Logger): Promise<MetricsListener> {
+  const server = await createServer(config, log);
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  server.on('request', metricsHandler(new AgentMetrics({ ...sources, log }), log));
+  const host = config.prometheus.bind_host ?? '127.0.0.1';
+  await listen(server, host, config.prometheus.bind_port);
+  const port = (server.address() as AddressInfo).port;
+  const tls = config.prometheus.tls;
+  log.info({ host, port, tls }, tls ? 'metrics listening (mutual TLS)' : 'metrics listening (plain HTTP, loopback)');
+  return {
+    host,
+    port,
+    tls,
+    reloadTls: async (live) => {
+      // [prometheus] options are read at startup: a new client_ca path waits for the next start
+      if ('setSecureContext' in server) server.setSecureContext(await loadMetricsTls({ ...live, prometheus: config.prometheus }));
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
