@@ -10,8 +10,8 @@
  *   CONTROLLER-REPORT {json}
  * with the cost of each phase, and per scenario and agent every step's outcome, time, whether
  * it counts and the agent calls made during it.
- * Exit status: 0 when both agents passed every step that counts (lib/verdict.mjs: ONLINE needs
- * heartbeats, and UDP steps past the listener need IPVS, so those are only reported); 1
+ * Exit status: 0 when both agents passed every step that counts (lib/verdict.mjs: UDP steps past
+ * the listener need IPVS, so those are only reported here); 1
  * otherwise; 130 after SIGINT/SIGTERM (the run still ends with down.sh and the report); 0 with a
  * SKIP line when this machine cannot run the tier (1 under CI=true).
  *
@@ -22,7 +22,7 @@
  * --keep keeps the work directory (/tmp/amphora-ctltier.*) whole; a failed run keeps it without
  * the database files.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +38,13 @@ const CONTROLLER_DIR = join(SHARED, 'tools', 'octavia-controller');
 const REF_DIR = join(SHARED, 'tools', 'octavia-ref');
 // hard limits per phase: each holds the harness's own bounded waits with room for a busy machine
 const LIMIT = { up: 900, scenario: 1200, down: 300 };
+// [health_manager] heartbeat_timeout of the run, for the failover step (the harness's 600 s never
+// fails an amphora over). Not shorter: once keepalived dies (no IPVS here) the UDP amphora's
+// heartbeats name no listener, the health manager stops refreshing its health row, and the UDP
+// scenario's pool, member, monitor and LB delete (up to 10 s after the last refresh) must be over
+// before it fails that amphora over; 30 s left 6 s to spare on a busy machine. `--agents swap`
+// keeps 600: the swap stops the reference agent for 20-40 s, which would fail the amphora over.
+const HEARTBEAT_TIMEOUT = 45;
 
 const { values: opts } = parseArgs({
   options: { agents: { type: 'string' }, only: { type: 'string' }, keep: { type: 'boolean' }, verbose: { type: 'boolean' } },
@@ -45,6 +52,7 @@ const { values: opts } = parseArgs({
 const list = (s, all) => (s ? s.split(',').map((x) => x.trim()).filter((x) => all.includes(x)) : all);
 const agents = opts.agents ? list(opts.agents, ['ref', 'ts', 'swap']) : ['ref', 'ts'];
 const scenarios = list(opts.only, ['http', 'udp']);
+const heartbeatTimeout = agents.includes('swap') ? null : HEARTBEAT_TIMEOUT;
 const started = Date.now();
 const say = (msg) => process.stdout.write(`[controller ${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}\n`);
 
@@ -72,6 +80,7 @@ const run = (script, args, limitSec, extraEnv = {}) =>
     ? Promise.resolve({ code: 130, stdout: '', seconds: 0, timedOut: false })
     : runLogged(join(harness, script), args, { env: { ...env, ...extraEnv }, logFile, limitSec, verbose });
 const host = { ipvs: hasIpvs(), cpus: cpus().length, loadavg_at_start: loadavg().map((l) => Math.round(l * 100) / 100) };
+const verdictHost = { ipvs: host.ipvs, failover: heartbeatTimeout !== null };
 const costs = {};
 const results = {};
 let upStarted = false;
@@ -105,9 +114,10 @@ async function scenario(name, agent) {
   writeFileSync(join(state, 'agent-kind'), `${agent === 'swap' ? 'ref' : agent}\n`);
   const out = join(state, 'scenarios', `${name}-${agent}`);
   say(`${name} with ${AGENT_WORDS[agent]}`);
-  const r = await run(`scenario-${name}.sh`, [state, out], LIMIT.scenario, agent === 'swap' ? { CTLTIER_SWAP_TO: 'ts' } : {});
+  const extra = { ...(agent === 'swap' ? { CTLTIER_SWAP_TO: 'ts' } : {}), ...(heartbeatTimeout ? { CTLTIER_HEARTBEAT_TIMEOUT: String(heartbeatTimeout) } : {}) };
+  const r = await run(`scenario-${name}.sh`, [state, out], LIMIT.scenario, extra);
   const { steps, ids } = readScenario(r.stdout, out);
-  const summary = summarize({ scenario: name, agent, steps, ids, seconds: r.seconds, timedOut: r.timedOut, ipvs: host.ipvs, ref: results[name]?.ref });
+  const summary = summarize({ scenario: name, agent, steps, ids, seconds: r.seconds, timedOut: r.timedOut, host: verdictHost, ref: results[name]?.ref });
   for (const s of summary.steps) {
     const mark = { passed: 'ok  ', skipped: 'skip' }[s.outcome] ?? (s.required ? 'FAIL' : 'note');
     say(`  ${mark} ${s.step.padEnd(16)} ${String(s.seconds ?? '-').padStart(6)} s  ${s.status}`);
@@ -117,8 +127,12 @@ async function scenario(name, agent) {
 }
 
 async function main() {
-  say(`work directory ${work}; agents ${agents.join(',')}; scenarios ${scenarios.join(',')}; IPVS ${host.ipvs ? 'yes' : 'no'}`);
+  say(`work directory ${work}; agents ${agents.join(',')}; scenarios ${scenarios.join(',')}; IPVS ${host.ipvs ? 'yes' : 'no'}; heartbeat_timeout ${heartbeatTimeout ?? 600} s`);
   upStarted = true;
+  // up.sh keeps an octavia-extra.conf that is there already, and every service reads it after
+  // octavia.conf; heartbeat_timeout is not a mutable option, so it must be there before the start
+  mkdirSync(join(state, 'etc'), { recursive: true });
+  if (heartbeatTimeout) writeFileSync(join(state, 'etc', 'octavia-extra.conf'), `[health_manager]\nheartbeat_timeout = ${heartbeatTimeout}\n`);
   const up = await run('up.sh', ['--agent', 'ref', state], LIMIT.up);
   costs.up_seconds = up.seconds;
   costs.up_steps = readTimings(state);
@@ -158,4 +172,4 @@ else {
   if (!opts.keep) for (const d of ['mysql', 'rabbit/mnesia']) rmSync(join(state, d), { recursive: true, force: true });
   say(`kept ${work} (tier.log, state/log, state/amps, state/scenarios)`);
 }
-report({ ok, skipped: false, interrupted: stopping, wall_seconds: (Date.now() - started) / 1000, host, costs, error, failures, scenarios: results, work: ok && !opts.keep ? null : work }, stopping ? 130 : ok ? 0 : 1);
+report({ ok, skipped: false, interrupted: stopping, wall_seconds: (Date.now() - started) / 1000, host, heartbeat_timeout: heartbeatTimeout ?? 600, costs, error, failures, scenarios: results, work: ok && !opts.keep ? null : work }, stopping ? 130 : ok ? 0 : 1);

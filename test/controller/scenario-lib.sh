@@ -10,7 +10,7 @@
 
 PROJECT=33333333-0000-0000-0000-000000000001
 SUBNET=22222222-0000-0000-0000-000000000001
-AMPDIR='' NCALLS=0 LB='' BLOCKED=''
+AMPDIR='' NCALLS=0 LB='' BLOCKED='' STOPPER=''
 
 remember_id() { echo "$1=$2" >> "$OUT/ids"; }
 
@@ -33,7 +33,7 @@ report_step() {
     '{step:$step, outcome:$outcome, seconds:($seconds|tonumber? // null), status:$status, calls:$calls}' |
     sed 's/^/CTLSTEP /' | tee -a "$OUT/steps.log"
 }
-skip_step() { report_step "$1" skipped "" "not run: $BLOCKED"; }
+skip_step() { report_step "$1" skipped "" "not run: ${2:-$BLOCKED}"; }
 
 # an amphora's directory once the LB create is over (a failed create deletes the amphora row:
 # then the newest agent directory is the one that served it)
@@ -58,28 +58,49 @@ settle() {
 }
 lb_status() { api GET "/v2/lbaas/loadbalancers/$LB" | jq -r '.loadbalancer | "\(.provisioning_status)/\(.operating_status)"'; }
 
-# NAME PATH KEY: operating_status ONLINE comes only from the agent's heartbeats (health manager).
-# Waits up to 60 s while the health manager hears from the amphora; with no heartbeat in the last
-# 25 s (two heartbeat intervals and a margin) it gives up once the running agent is that old,
-# instead of waiting the full minute for an agent that sends none. (A swapped-in agent has the
-# same amphora id as the one before it: only a recent heartbeat can be its own.)
-wait_online() {
-  local name=$1 path=$2 key=$3 t0 st hb started amp
-  t0=$(now); amp=$(basename "$AMPDIR")
+# PATH KEY WANT [LIMIT]: wait for operating_status WANT, which only the health manager sets,
+# from the agent's heartbeats. Waits up to LIMIT s (60) while the health manager hears from the
+# amphora; with no heartbeat in the last 25 s (two heartbeat intervals and a margin) it gives up
+# once the running agent is that old, instead of waiting the full time for an agent that sends
+# none. (A swapped-in agent has the same amphora id as the one before it: only a recent
+# heartbeat can be its own.) Sets OPER (the last status seen) and OPER_NOTE (why it gave up).
+await_oper() {
+  local path=$1 key=$2 want=$3 limit=${4:-60} t0 hb started amp
+  t0=$(now); amp=$(basename "$AMPDIR"); OPER='' OPER_NOTE=''
   started=$(stat -c %Y "$AMPDIR/kind" 2>/dev/null || date +%s)
   while :; do
-    st=$(api GET "$path" | jq -r ".$key.operating_status // empty")
-    [ "$st" = ONLINE ] && { report_step "$name" passed "$(since "$t0")" ONLINE; return 0; }
+    OPER=$(api GET "$path" | jq -r ".$key.operating_status // empty")
+    [ "$OPER" = "$want" ] && return 0
     # Octavia writes last_update in UTC
     hb=$(octctl_sql "$STATE" "SELECT COUNT(*) FROM amphora_health WHERE amphora_id='$amp'
            AND last_update > UTC_TIMESTAMP() - INTERVAL 25 SECOND" 2>/dev/null || echo 0)
     if [ "$hb" = 0 ] && [ $(( $(date +%s) - started )) -ge 25 ]; then
-      report_step "$name" failed "$(since "$t0")" "$st: no heartbeat from amphora $amp in 25 s"; return 1
+      OPER_NOTE="no heartbeat from amphora $amp in 25 s"; return 1
     fi
-    awk -v a="$t0" -v b="$(now)" 'BEGIN{exit !(b-a>60)}' && {
-      report_step "$name" failed "$(since "$t0")" "$st after 60 s with heartbeats"; return 1; }
+    awk -v a="$t0" -v b="$(now)" -v m="$limit" 'BEGIN{exit !(b-a>m)}' && {
+      OPER_NOTE="after $limit s with heartbeats"; return 1; }
     sleep 0.5
   done
+}
+
+# NAME PATH KEY: the step NAME passes when the object's operating_status is ONLINE
+wait_online() {
+  local t0; t0=$(now)
+  if await_oper "$2" "$3" ONLINE; then report_step "$1" passed "$(since "$t0")" ONLINE
+  else report_step "$1" failed "$(since "$t0")" "$OPER: $OPER_NOTE"; return 1; fi
+}
+
+# POOL: "pool X, LB Y" operating statuses once the LB's has left FROM (or after 3 s): the health
+# manager writes member, pool and LB one after the other for the same heartbeat
+pool_lb_oper() { # POOL FROM
+  local p l
+  for _ in $(seq 6); do
+    l=$(api GET "/v2/lbaas/loadbalancers/$LB" | jq -r .loadbalancer.operating_status)
+    [ "$l" != "$2" ] && break
+    sleep 0.5
+  done
+  p=$(api GET "/v2/lbaas/pools/$1" | jq -r .pool.operating_status)
+  echo "pool $p, LB $l"
 }
 
 # LB create: ACTIVE, or the scenario's other steps are blocked
@@ -99,15 +120,22 @@ create_lb() { # NAME
 }
 
 # LB delete (cascade), whatever state the LB is in; then wait until the launcher has stopped the
-# amphora's agent, so that the next scenario's amphora gets an agent of the next kind
+# amphora's agent, so that the next scenario's amphora gets an agent of the next kind. While the
+# LB is immutable (PENDING_*: a failover of its own the health manager started) the API answers
+# 409, and the delete is asked again (up to 300 s).
 delete_lb() {
-  local t0; t0=$(now)
+  local t0 code; t0=$(now)
   [ -n "$LB" ] || return 0
-  api DELETE "/v2/lbaas/loadbalancers/$LB?cascade=true" >/dev/null
+  for _ in $(seq 300); do
+    code=$(in_ctl curl -s -o /dev/null -w '%{http_code}' -X DELETE "http://127.0.0.1:$API_PORT/v2/lbaas/loadbalancers/$LB?cascade=true")
+    [ "$code" = 409 ] || break
+    sleep 1
+  done
   if wait_prov "/v2/lbaas/loadbalancers/$LB" loadbalancer DELETED "${CTLTIER_PROV_TIMEOUT:-300}" >/dev/null 2>&1; then
     report_step lb-delete passed "$(since "$t0")" DELETED
   else report_step lb-delete failed "$(since "$t0")" "$(lb_status)"; fi
   wait_agent_gone
+  [ -z "$STOPPER" ] || wait "$STOPPER"
 }
 # reference-agent.sh stop takes 20-40 s here (it stats every process's namespaces afterwards)
 wait_agent_gone() {
@@ -127,4 +155,61 @@ swap_if_asked() {
     NCALLS=0
     report_step swap-agent passed "$(since "$t0")" "a $CTLTIER_SWAP_TO agent serves amphora $(basename "$AMPDIR") now"
   else report_step swap-agent failed "$(since "$t0")" "swap-agent.sh failed (see swap.log)"; BLOCKED="the swap failed"; fi
+}
+
+# Failover: stop the amphora's agent (the amphora itself stays), so that its heartbeats stop. The
+# health manager finds the amphora stale [health_manager] heartbeat_timeout s after its last
+# heartbeat (CTLTIER_HEARTBEAT_TIMEOUT: run.mjs sets it in octavia-extra.conf before up.sh; the
+# harness's 600 s would never fail one over) and fails it over: the old amphora PENDING_DELETE, a
+# new one (the launcher starts an agent of the same kind), plug/vip and the listeners' config on
+# it, the old one DELETED, the LB ACTIVE. The step passes when the LB is ACTIVE again with a new
+# ALLOCATED amphora served by an agent of the kind that was stopped. From then on the scenario's
+# calls are the new agent's. Returns 2 when the run has no short heartbeat_timeout.
+failover_step() {
+  local t0 old d kind age='' fo_t='' new st gone
+  t0=$(now); old=$(basename "$AMPDIR"); d=$AMPDIR
+  [ -n "${CTLTIER_HEARTBEAT_TIMEOUT:-}" ] || { report_step failover skipped "" "not run: heartbeat_timeout is the harness's 600 s"; return 2; }
+  if [ "$(octctl_sql "$STATE" "SELECT COUNT(*) FROM amphora_health WHERE amphora_id='$old'
+          AND last_update > UTC_TIMESTAMP() - INTERVAL 25 SECOND" 2>/dev/null || echo 0)" = 0 ]; then
+    report_step failover failed "$(since "$t0")" "no heartbeat from amphora $old in 25 s: no failover can follow (agent left running)"
+    return 1
+  fi
+  kind=$(cat "$d/kind")
+  # The launcher starts no agent while agent-running names one, and it stops that one only once
+  # its amphora is DELETED, which a failover does after the replacement is up. So the step stops
+  # the agent itself, and says so first. In the background: the reference's stop spends 20-40 s
+  # checking its namespaces after the agent is gone (delete_lb waits for it).
+  rm -f "$STATE/run/agent-running"
+  case "$kind" in
+    ref) "$(octctl_ref_dir)/reference-agent.sh" stop amp "$d";;
+    *) "$HERE/ts-agent.sh" stop "$d";;
+  esac >> "$OUT/failover-stop.log" 2>&1 &
+  STOPPER=$!
+  touch "$d/stopped"
+  # the start: the health manager marks the amphora's health row busy (and the LB PENDING_UPDATE);
+  # the row goes when the failover is over
+  for _ in $(seq $(( (CTLTIER_HEARTBEAT_TIMEOUT + 60) * 2 ))); do
+    st=$(octctl_sql "$STATE" "SELECT busy, TIMESTAMPDIFF(SECOND, last_update, UTC_TIMESTAMP()) FROM amphora_health
+           WHERE amphora_id='$old'" 2>/dev/null) || { sleep 0.5; continue; }   # no answer is not "row gone"
+    if [ -z "$st" ] || [ "${st%%$'\t'*}" = 1 ]; then fo_t=$(since "$t0"); age=${st#*$'\t'}; break; fi
+    sleep 0.5
+  done
+  if [ -z "$fo_t" ]; then
+    report_step failover failed "$(since "$t0")" "no failover $(( CTLTIER_HEARTBEAT_TIMEOUT + 60 )) s after the agent stopped (LB $(lb_status))"
+    BLOCKED="the agent was stopped and no failover came"; return 1
+  fi
+  wait_prov "/v2/lbaas/loadbalancers/$LB" loadbalancer ACTIVE "${CTLTIER_PROV_TIMEOUT:-300}" >/dev/null 2>&1
+  local rc=$?
+  new=$(octctl_sql "$STATE" "SELECT id FROM amphora WHERE load_balancer_id='$LB' AND status='ALLOCATED' AND id<>'$old' LIMIT 1" 2>/dev/null)
+  gone=$(octctl_sql "$STATE" "SELECT status FROM amphora WHERE id='$old'" 2>/dev/null)
+  st="started ${age:-?} s after the last heartbeat (${fo_t} s after the stop); LB $(lb_status); old amphora ${gone:-gone}"
+  if [ -n "$new" ] && [ -d "$STATE/amps/$new" ]; then
+    AMPDIR=$STATE/amps/$new NCALLS=0; remember_id failover_amp "$new"
+    st="$st; new amphora ALLOCATED, $(cat "$AMPDIR/kind" 2>/dev/null || echo no) agent"
+  else st="$st; no new ALLOCATED amphora with an agent"; fi
+  if [ $rc = 0 ] && [ -n "$new" ] && [ "$(cat "$AMPDIR/kind" 2>/dev/null)" = "$kind" ]; then
+    report_step failover passed "$(since "$t0")" "$st"
+  else
+    report_step failover failed "$(since "$t0")" "$st"; BLOCKED="the failover failed"; return 1
+  fi
 }

@@ -29,6 +29,10 @@ TS=${OCTCTL_TS_AGENT_DIR:-}
 [ -n "$TS" ] || TS=$(cat "$D/../../ts-agent-dir" 2>/dev/null || true)   # $STATE/ts-agent-dir
 [ -n "$TS" ] || octctl_die "no agent checkout: set OCTCTL_TS_AGENT_DIR or write \$STATE/ts-agent-dir"
 
+# Heartbeats go where the reference agent's go: the harness's health manager ($CTL_IP:$HM_PORT,
+# 192.0.2.2:5555 in <prefix>-ctl), with octavia.conf.in's heartbeat_key and its 10 s interval
+# (reference-agent.sh writes the same three), for the amphora id the launcher signed the
+# certificate for.
 write_conf() { # ROOT AMPHORA_ID TOPOLOGY
   cat > "$D/agent.conf" <<CONF
 [DEFAULT]

@@ -18,9 +18,11 @@ const step = (name: string, outcome: ScenarioStep['outcome'], calls: string[] = 
 });
 
 describe('which steps count', () => {
-  it('reports ONLINE (heartbeats) without counting it, in both scenarios', () => {
-    expect(reportedOnly('http', 'lb-online', { ipvs: false })).toMatch(/heartbeats/);
-    expect(reportedOnly('udp', 'member-online', { ipvs: true })).toMatch(/heartbeats/);
+  it('counts the heartbeat steps (ONLINE, ERROR, recovery, failover) for both scenarios', () => {
+    for (const s of ['lb-online', 'member-online', 'member-error', 'member-recover', 'failover', 'traffic-failover']) {
+      expect(reportedOnly('http', s, { ipvs: false })).toBeNull();
+    }
+    expect(reportedOnly('udp', 'lb-online', { ipvs: false })).toBeNull();
   });
   it('counts the UDP steps past the listener only where the kernel has IPVS', () => {
     for (const s of ['pool-create', 'member-create', 'hm-create']) {
@@ -29,6 +31,11 @@ describe('which steps count', () => {
       expect(reportedOnly('http', s, { ipvs: false })).toBeNull();
     }
     expect(reportedOnly('udp', 'listener-create', { ipvs: false })).toBeNull();
+  });
+  it('reports the failover without counting it in a run that keeps the 600 s heartbeat_timeout', () => {
+    expect(reportedOnly('http', 'failover', { ipvs: false, failover: false })).toMatch(/600/);
+    expect(reportedOnly('http', 'traffic-failover', { ipvs: false, failover: false })).toMatch(/600/);
+    expect(reportedOnly('http', 'member-error', { ipvs: false, failover: false })).toBeNull();
   });
 });
 
@@ -54,7 +61,7 @@ describe('summarize', () => {
     ids: {},
     seconds: 20,
     timedOut: false,
-    ipvs: false,
+    host: { ipvs: false },
   });
 
   it('passes an agent that passed every step that counts', () => {
@@ -75,20 +82,74 @@ describe('summarize', () => {
       ids: {},
       seconds: 9,
       timedOut: false,
-      ipvs: false,
+      host: { ipvs: false },
       ref,
     });
     expect(ours.ok).toBe(false);
     expect(ours.failed_steps).toEqual(['lb-create']);
-    expect(ours.not_run).toEqual(['listener-create']);
+    expect(ours.not_run).toEqual(['lb-online', 'listener-create']);
     expect(ours.stops_at).toEqual({ step: 'lb-create', status: 'ERROR/OFFLINE', failing_calls: ['POST /1.0/plug/vip/198.51.100.1 404'] });
     expect(ours.steps[0]?.same_calls_as_ref).toBe(false);
-    expect(ours.steps[1]?.required).toBe(false);
+    expect(ours.steps[1]?.required).toBe(true);
+  });
+
+  it('fails an agent that sends no heartbeat at the ONLINE wait, and at the failover', () => {
+    const silent = summarize({
+      scenario: 'http',
+      agent: 'ts',
+      steps: [
+        step('lb-create', 'passed', ['GET / 200', 'POST /1.0/plug/vip/198.51.100.1 202']),
+        { ...step('lb-online', 'failed'), status: 'OFFLINE: no heartbeat from amphora x in 25 s' },
+        step('failover', 'failed'),
+        step('traffic-failover', 'skipped'),
+      ],
+      ids: {},
+      seconds: 30,
+      timedOut: false,
+      host: { ipvs: false },
+    });
+    expect(silent.ok).toBe(false);
+    expect(silent.failed_steps).toEqual(['lb-online', 'failover']);
+    expect(silent.not_run).toEqual(['traffic-failover']);
+    expect(silent.stops_at).toEqual({ step: 'lb-online', status: 'OFFLINE: no heartbeat from amphora x in 25 s', failing_calls: [] });
+  });
+
+  it("compares the replacement amphora's calls in the failover, by name", () => {
+    const calls = (amp: string) => ['GET // 200', `PUT /1.0/loadbalancer/${amp}/${LB}/haproxy 202`, `PUT /1.0/loadbalancer/${LB}/reload 202`];
+    const run = (agent: string, amp: string, against?: ReturnType<typeof summarize>) =>
+      summarize({
+        scenario: 'http',
+        agent,
+        steps: [step('failover', 'passed', calls(amp))],
+        ids: { lb: LB, failover_amp: amp },
+        seconds: 60,
+        timedOut: false,
+        host: { ipvs: false },
+        ref: against,
+      });
+    const refRun = run('ref', AMP);
+    expect(refRun.steps[0]?.calls[1]).toBe('PUT /1.0/loadbalancer/{failover_amp}/{lb}/haproxy 202');
+    const ours = run('ts', '5b1c3f4e-8d2a-4c7b-9e0f-1a2b3c4d5e6f', refRun);
+    expect(ours.steps[0]?.same_calls_as_ref).toBe(true);
+  });
+
+  it('passes a run without a failover (--agents swap keeps the 600 s timeout) whose failover was skipped', () => {
+    const swap = summarize({
+      scenario: 'http',
+      agent: 'swap',
+      steps: [step('lb-create', 'passed'), step('failover', 'skipped'), step('traffic-failover', 'skipped')],
+      ids: {},
+      seconds: 60,
+      timedOut: false,
+      host: { ipvs: false, failover: false },
+    });
+    expect(swap.ok).toBe(true);
+    expect(swap.steps[1]?.reported_only).toMatch(/600/);
   });
 
   it('fails a scenario that printed no step or hit its time limit', () => {
-    expect(summarize({ scenario: 'udp', agent: 'ts', steps: [], ids: {}, seconds: 1, timedOut: false, ipvs: false }).ok).toBe(false);
-    const late = summarize({ scenario: 'udp', agent: 'ts', steps: [step('lb-create', 'passed')], ids: {}, seconds: 1, timedOut: true, ipvs: false });
+    expect(summarize({ scenario: 'udp', agent: 'ts', steps: [], ids: {}, seconds: 1, timedOut: false, host: { ipvs: false } }).ok).toBe(false);
+    const late = summarize({ scenario: 'udp', agent: 'ts', steps: [step('lb-create', 'passed')], ids: {}, seconds: 1, timedOut: true, host: { ipvs: false } });
     expect(late.ok).toBe(false);
     expect(late.timed_out).toBe(true);
   });

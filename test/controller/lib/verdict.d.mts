@@ -25,7 +25,12 @@ export interface AgentSummary {
   timed_out?: true;
   no_steps?: string;
 }
-export function reportedOnly(scenario: string, step: string, host: { ipvs: boolean }): string | null;
+/** What a run can show: IPVS in the kernel, a failover (a short heartbeat_timeout; default true). */
+export interface RunHost {
+  ipvs: boolean;
+  failover?: boolean;
+}
+export function reportedOnly(scenario: string, step: string, host: RunHost): string | null;
 export function nameIds(call: string, ids: Record<string, string>): string;
 export function sameCalls(ours: readonly string[], ref: readonly string[]): boolean;
 export function summarize(args: {
@@ -35,6 +40,6 @@ export function summarize(args: {
   ids: Record<string, string>;
   seconds: number;
   timedOut: boolean;
-  ipvs: boolean;
+  host: RunHost;
   ref?: AgentSummary | undefined;
 }): AgentSummary;
