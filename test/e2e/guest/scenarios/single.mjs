@@ -47,7 +47,7 @@ export async function scenarioSingle(s) {
   const counts = ['be1', 'be2', 'be3'].map((b) => spread.perBackend[b] ?? 0);
   s.check(spread.lost === 0, `${spread.lost} of ${n} datagrams lost with 3 healthy members`);
   s.check(Math.max(...counts) - Math.min(...counts) <= 2, `uneven split ${counts.join('/')}`);
-  const target = { ns: NS_A, vipPort: `${VIP}:5000`, amphoraId: AGENTS.a.id, listenerId: L1, poolId: L1_POOL, members: l1Members };
+  const target = { ns: NS_A, vipPort: `${VIP}:5000`, amphoraId: AGENTS.a.id, listenerId: L1, poolId: L1_POOL, members: l1Members, keepalivedLog: join(AGENTS.a.base, 'lvs', `octavia-keepalivedlvs-${L1}.log`) };
   const allUp = await compareWithIpvs(s, target);
   s.fig('agent_report_all_up', allUp);
   const upHb = allUp?.heartbeat;
