@@ -28,6 +28,9 @@ const UML = '/usr/bin/linux.uml';
 export const ALL_SCENARIOS = ['single', 'delete', 'changes', 'agent_restart', 'active_standby', 'persistence', 'sctp', 'api2'];
 const AMPHORA_A = 'a0a0a0a0-0000-4000-8000-00000000000a';
 const AMPHORA_B = 'b0b0b0b0-0000-4000-8000-00000000000b';
+// Both agents send their heartbeats to the health manager stand-in in the guest (controller.py,
+// 127.0.0.1:HEARTBEAT_PORT); every 2 s so that a scenario waiting for the next one waits little.
+const HEARTBEAT = { port: 5555, key: 'e2e-heartbeat-key', interval: 2 };
 
 const { values: opts } = parseArgs({
   options: {
@@ -112,6 +115,11 @@ ${prefix ? `unit_name_prefix = ${prefix}\n` : ''}
 [controller_worker]
 loadbalancer_topology = ${topology}
 
+[health_manager]
+controller_ip_port_list = 127.0.0.1:${HEARTBEAT.port}
+heartbeat_key = ${HEARTBEAT.key}
+heartbeat_interval = ${HEARTBEAT.interval}
+
 # Prometheus metrics (docs/design/0007-metrics.md): plain HTTP on loopback, inside the guest
 # \`curl -s http://127.0.0.1:${metricsPort}/metrics\`
 [prometheus]
@@ -163,6 +171,8 @@ writeFileSync(
     `E2E_SCENARIOS=${scenarios.join(',')}`,
     `E2E_AMPHORA_A=${AMPHORA_A}`,
     `E2E_AMPHORA_B=${AMPHORA_B}`,
+    `E2E_HEARTBEAT_PORT=${HEARTBEAT.port}`,
+    `E2E_HEARTBEAT_KEY=${HEARTBEAT.key}`,
     // the runner's own limit inside the guest, a little under the host's
     `RUNNER_TIMEOUT=${Math.max(60, timeoutSec - 45)}`,
     // development aid: --probe FILE runs a shell script in the guest instead of the scenarios

@@ -9,6 +9,12 @@ one per line on stdin, with one JSON line on stdout:
   {"op": "call", "agent": "a", "method": "upload_udp_config", "args": [...]}
                                                    -> {"ok": true, "status": 200, "body": ...}
                                                    or {"ok": false, "error": "...", "type": "..."}
+  {"op": "heartbeats", "since_ms": T, "amphora_id": ID}
+                                                   -> {"ok": true, "messages": [{"t": ms, "msg": {...}}, ...],
+                                                       "rejected": n}
+  {"op": "heartbeat_sums", "listener_id": L, "amphora_id": ID}
+                                                   -> {"ok": true, "count": n, "sums": {"rx", "tx", "totconns",
+                                                       "ereq"}, "first_t": ms, "last_t": ms}
 
 Configs are rendered by the controller's own templaters (octavia.common.jinja.lvs.jinja_cfg.
 LvsJinjaTemplater and octavia.amphorae.drivers.keepalived.jinja.jinja_cfg.KeepalivedJinjaTemplater)
@@ -18,9 +24,18 @@ real cloud both amphorae of a pair use the defaults, here they share one VM.
 
 Requests go through the real AmphoraAPIClient1_0 (mutual TLS, hostname check against the amphora
 id, retries, error mapping). Nothing here reads an Octavia config file.
+
+It is also the health manager's receiving end, as far as the scenarios need it: when the start
+line names a heartbeat port and key, a thread binds that UDP port on 127.0.0.1 and opens every
+datagram with Octavia's own status_message.unwrap_envelope (the HMAC check and zlib decoding
+heartbeat_udp.py uses), keeping each message with its receive time (wall clock, ms, which node's
+Date.now() reads too). A datagram that does not open is counted as rejected.
 """
 import json
+import socket
 import sys
+import threading
+import time
 import traceback
 import types
 
@@ -31,6 +46,7 @@ from octavia.common import constants
 from octavia.amphorae.drivers.haproxy import exceptions as amp_exc
 from octavia.amphorae.drivers.haproxy import rest_api_driver as rad
 from octavia.amphorae.driver_exceptions import exceptions as drv_exc
+from octavia.amphorae.backends.health_daemon import status_message
 
 CONF = cfg.CONF
 N = types.SimpleNamespace
@@ -101,6 +117,54 @@ def render_vrrp(p):
     return jinja_cfg.KeepalivedJinjaTemplater().build_keepalived_config(lb, me, net)
 
 
+class HeartbeatReceiver:
+    """Every heartbeat received on 127.0.0.1:port, opened with `key` by Octavia's own code."""
+
+    def __init__(self, port, key):
+        self.key = key
+        self.lock = threading.Lock()
+        self.messages = []  # (receive time in ms, message), in arrival order
+        self.rejected = 0
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(('127.0.0.1', port))
+        threading.Thread(target=self.run, name='heartbeats', daemon=True).start()
+
+    def run(self):
+        while True:
+            data, _ = self.sock.recvfrom(65536)  # heartbeat_udp.py's UDP_MAX_SIZE
+            t = time.time() * 1000
+            try:
+                msg = status_message.unwrap_envelope(data, self.key)
+            except Exception as e:
+                print('heartbeat rejected: %s' % e, file=sys.stderr, flush=True)
+                with self.lock:
+                    self.rejected += 1
+                continue
+            with self.lock:
+                self.messages.append((t, msg))
+
+    def since(self, since_ms, amphora_id):
+        with self.lock:
+            return [{'t': t, 'msg': m} for t, m in self.messages
+                    if t > since_ms and m.get('id') == amphora_id], self.rejected
+
+    def sums(self, listener_id, amphora_id):
+        """The listener's stats deltas summed over every message that carries it."""
+        out = {'rx': 0, 'tx': 0, 'totconns': 0, 'ereq': 0}
+        count, first, last = 0, None, None
+        with self.lock:
+            for t, m in self.messages:
+                stats = m.get('listeners', {}).get(listener_id, {}).get('stats')
+                if m.get('id') != amphora_id or stats is None:
+                    continue
+                for k in out:
+                    out[k] += stats[k]
+                count += 1
+                first = t if first is None else first
+                last = t
+        return {'count': count, 'sums': out, 'first_t': first, 'last_t': last}
+
+
 def response_body(r):
     if not hasattr(r, 'status_code'):
         return None, r
@@ -117,6 +181,8 @@ def main():
     base = rad.AmphoraAPIClientBase()
     client = rad.AmphoraAPIClient1_0()
     amps = {name: a for name, a in start['agents'].items()}
+    hb = start.get('heartbeat')
+    receiver = HeartbeatReceiver(hb['port'], hb['key']) if hb else None
     print(json.dumps({'ok': True, 'ready': True}), flush=True)
     for line in sys.stdin:
         req = json.loads(line)
@@ -126,6 +192,11 @@ def main():
                 out = {'ok': True, 'text': render_lvs(req['listener'])}
             elif op == 'render_vrrp':
                 out = {'ok': True, 'text': render_vrrp(req['vrrp'])}
+            elif op == 'heartbeats':
+                msgs, rejected = receiver.since(req.get('since_ms', 0), req['amphora_id'])
+                out = {'ok': True, 'messages': msgs, 'rejected': rejected}
+            elif op == 'heartbeat_sums':
+                out = dict(ok=True, **receiver.sums(req['listener_id'], req['amphora_id']))
             elif op == 'call':
                 a = amps[req['agent']]
                 CONF.set_override('bind_port', a['port'], group='haproxy_amphora')

@@ -3,20 +3,24 @@
  * The Octavia controller of the run: one long-lived guest/controller.py (the real
  * AmphoraAPIClient1_0 and Octavia's own templaters), started once by the runner. Calls on the
  * agents through it, renders listener configs with it, and pushes a listener change the way
- * the controller does (upload, then reload).
+ * the controller does (upload, then reload). It is also the health manager's receiving end for
+ * the agents' heartbeats (lib/heartbeats.mjs).
  */
 import { join } from 'node:path';
 import { GUEST, LOGS, PY, WORK } from './context.mjs';
 import { LineChild } from './line-child.mjs';
-import { AGENTS } from './topology.mjs';
+import { AGENTS, HEARTBEAT } from './topology.mjs';
 
 /** The controller process; undefined until startController(). */
 export let controller;
 
-/** Starts controller.py; the promise settles when it has imported Octavia and made its clients. */
+/**
+ * Starts controller.py; the promise settles when it has imported Octavia, made its clients and
+ * bound the heartbeat port (lib/heartbeats.mjs reads what it receives there).
+ */
 export function startController() {
   controller = new LineChild('controller', PY, [join(GUEST, 'controller.py')], join(LOGS, 'controller.log'));
-  return controller.request({ certs: join(WORK, 'pki'), retries: 60, retry_interval: 1, agents: AGENTS }, 180_000);
+  return controller.request({ certs: join(WORK, 'pki'), retries: 60, retry_interval: 1, agents: AGENTS, heartbeat: HEARTBEAT }, 180_000);
 }
 
 export async function call(agent, method, ...args) {

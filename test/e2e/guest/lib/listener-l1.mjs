@@ -6,11 +6,11 @@
 import { waitFor } from './commands.mjs';
 import { pushListener } from './controller.mjs';
 import { ipvs, serviceMatches } from './ipvs.mjs';
-import { AGENTS, HM, L1, NS_A, VIP, member } from './topology.mjs';
+import { AGENTS, HM, L1, L1_POOL, NS_A, VIP, member } from './topology.mjs';
 
 export function l1Listener(agentName, members, extra = {}) {
   const a = AGENTS[agentName];
-  return { listener_id: L1, vip: VIP, port: 5000, protocol: 'UDP', algorithm: 'ROUND_ROBIN', members, hm: HM, base_path: a.base, namespace: a.ns, ...extra };
+  return { listener_id: L1, pool_id: L1_POOL, vip: VIP, port: 5000, protocol: 'UDP', algorithm: 'ROUND_ROBIN', members, hm: HM, base_path: a.base, namespace: a.ns, ...extra };
 }
 export const l1Members = [member(1), member(2), member(3)];
 let l1Ready = false;

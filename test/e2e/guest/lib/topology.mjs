@@ -15,8 +15,12 @@ export const AGENTS = {
   a: { id: env.E2E_AMPHORA_A, host: '127.0.0.1', port: 9443, ns: NS_A, base: '/var/lib/octavia', unitDir: '/usr/lib/systemd/system', prefix: '', agentUnit: 'amphora-agent' },
   b: { id: env.E2E_AMPHORA_B, host: '127.0.0.1', port: 9444, ns: NS_B, base: '/var/lib/octavia-b', unitDir: '/usr/lib/systemd/system', prefix: 'b-', agentUnit: 'amphora-agent-b' },
 };
+// Where both agents send their heartbeats (run.mjs writes [health_manager] with these): the
+// receiver in guest/controller.py.
+export const HEARTBEAT = { port: Number(env.E2E_HEARTBEAT_PORT ?? 5555), key: env.E2E_HEARTBEAT_KEY };
 export const lvsUnit = (agent, id) => `${agent.prefix}octavia-keepalivedlvs-${id}`;
 export const L1 = '11111111-1111-4111-8111-000000000001';
+export const L1_POOL = 'bbbbbbbb-0000-4000-8000-000000000001';
 export const L2 = '22222222-2222-4222-8222-000000000002';
 export const L3 = '33333333-3333-4333-8333-000000000003';
 // Generous for UML, where every process spawn is slow: a check (sh, bash, sleep 0.5) that

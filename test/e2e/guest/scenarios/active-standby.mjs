@@ -3,7 +3,9 @@
  * Scenario `active_standby`: a second agent (amphora-agent-b.service, namespace amphora-b)
  * and agent A switched to ACTIVE_STANDBY by PUT /1.0/config; both get L1 and a controller-
  * rendered VRRP config; killing the master's listener keepalived under traffic moves the VIP
- * to B within fall x interval + 4 s, then A's listener is restarted through the API.
+ * to B within fall x interval + 4 s, then A's listener is restarted through the API. Last, the
+ * heartbeat's skip rule: A's VRRP keepalived killed, A sends no heartbeat (but the one under way)
+ * while B sends four; vrrp/start brings it back and A's heartbeats resume.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sh, shell, waitFor } from '../lib/commands.mjs';
 import { secs } from '../lib/context.mjs';
 import { call, controller, pushListener } from '../lib/controller.mjs';
+import { heartbeatsSince, waitForHeartbeats } from '../lib/heartbeats.mjs';
 import { ipvs, serviceMatches } from '../lib/ipvs.mjs';
 import { ensureL1, l1Listener, l1Members } from '../lib/listener-l1.mjs';
 import { mainPid } from '../lib/systemd.mjs';
@@ -148,9 +151,37 @@ async function checkAfterRestart(s) {
   s.check(final.lost === 0, `${final.lost} lost after amphora A came back`);
 }
 
+/**
+ * The reference's rule: an amphora whose VRRP keepalived is configured but dead sends no
+ * heartbeat, so that the health manager fails it over. B (its keepalived alive) is the clock:
+ * while B sends four heartbeats (three intervals), A may send only the one under way at the kill.
+ */
+async function deadVrrpSilencesHeartbeats(s) {
+  const a = AGENTS.a;
+  const b = AGENTS.b;
+  const unit = `${a.prefix}octavia-keepalived`;
+  const pid = await mainPid(unit);
+  s.check(pid > 0, `${unit} has no MainPID`);
+  if (!(pid > 0)) return;
+  const tk = Date.now();
+  process.kill(pid, 'SIGKILL');
+  const clock = await waitForHeartbeats(b.id, tk, (msgs) => (msgs.length >= 4 ? msgs : null));
+  s.check(clock.ok, `amphora B sent fewer than 4 heartbeats within ${secs(clock.ms)}s`);
+  const fromA = (await heartbeatsSince(a.id, tk)).messages;
+  s.fig('heartbeats_after_vrrp_kill', { a: fromA.length, b: clock.value?.length, window_s: secs(clock.ms) });
+  s.check(fromA.length <= 1, `amphora A sent ${fromA.length} heartbeats with its VRRP keepalived dead`);
+  const ts = Date.now();
+  const st = await call('a', 'start_vrrp');
+  s.check(st.ok, `vrrp/start on A failed: ${st.error}`);
+  const resumed = await waitForHeartbeats(a.id, ts, (msgs) => (msgs.length >= 1 ? msgs : null));
+  s.fig('vrrp_start_to_heartbeat_of_a_s', resumed.ok ? secs(resumed.value[0].t - ts) : null);
+  s.check(resumed.ok, `amphora A sent no heartbeat within ${secs(resumed.ms)}s of vrrp/start`);
+}
+
 export async function scenarioActiveStandby(s) {
   await setupPair(s);
   await startVrrp(s);
   await killMaster(s);
   await checkAfterRestart(s);
+  await deadVrrpSilencesHeartbeats(s);
 }
