@@ -20,7 +20,7 @@ import { haproxySocketCommand } from '../../system/haproxy-socket.js';
 import type { Paths } from '../../system/paths.js';
 import { pidFileState } from '../../system/processes.js';
 import type { StateStore } from '../state.js';
-import { haproxySampleOf, parseShowStat } from './haproxy-stat.js';
+import { haproxySampleOf, parseShowStat, SAMPLE_COLUMNS } from './haproxy-stat.js';
 import type { HaproxyLoadBalancerSample, HaproxySampler } from './samples.js';
 
 /** Every proxy (-1), every kind of object (-1: frontends, backends, servers), every server (-1). */
@@ -54,7 +54,7 @@ export class HaproxyStatsSampler implements HaproxySampler {
       if ((await pidFileState(paths, paths.haproxyPidFile(lbId))) !== 'alive') return null;
       const timeoutMs = this.deps.timeoutMs?.() ?? DEFAULT_STATS_TIMEOUT_MS;
       const answer = await haproxySocketCommand(paths.haproxyStatsSocket(lbId), SHOW_STAT, { timeoutMs });
-      return haproxySampleOf(lbId, parseShowStat(answer));
+      return haproxySampleOf(lbId, parseShowStat(answer, SAMPLE_COLUMNS));
     } catch (err) {
       log.warn({ err, lbId }, 'no stats from the haproxy of this load balancer: it is left out of this sample');
       return null;

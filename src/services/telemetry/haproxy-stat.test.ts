@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { haproxySampleOf, memberStatus, NotShowStat, parseShowStat } from './haproxy-stat.js';
+import { haproxySampleOf, memberStatus, NotShowStat, parseShowStat, SAMPLE_COLUMNS } from './haproxy-stat.js';
 
 const CAPTURE = readFileSync(new URL('./__fixtures__/show-stat-haproxy-2.6.csv', import.meta.url), 'utf8');
 const LISTENER = 'aaaaaaaa-1111-4111-8111-111111111111';
@@ -64,6 +64,15 @@ describe('parseShowStat on haproxy 2.6', () => {
     for (const answer of ['', '\n', 'Permission denied\n\n', 'Unknown command: show stat\n', '# be_id be_name srv_id\n']) {
       expect(() => parseShowStat(answer), JSON.stringify(answer)).toThrow(NotShowStat);
     }
+  });
+
+  it('keeps only the columns asked for, and the sample made from them is the full one', () => {
+    const narrow = parseShowStat(CAPTURE, SAMPLE_COLUMNS);
+    expect(Object.keys(narrow[0]!).sort()).toEqual([...SAMPLE_COLUMNS].sort());
+    expect(haproxySampleOf('lb-1', narrow)).toEqual(haproxySampleOf('lb-1', parseShowStat(CAPTURE)));
+    // the quote-free fast path reads the same fields as the quote-aware one
+    const plain = CAPTURE.replace('"Down, ""really"""', 'Down');
+    expect(parseShowStat(plain).map((r) => r['last_chk'])).toEqual(parseShowStat(CAPTURE).map((r) => (r['last_chk'] === 'Down, "really"' ? 'Down' : r['last_chk'])));
   });
 
   it('gives no rows for a haproxy without proxies but its header', () => {
