@@ -29,8 +29,9 @@ export const ALL_SCENARIOS = ['single', 'delete', 'changes', 'agent_restart', 'a
 const AMPHORA_A = 'a0a0a0a0-0000-4000-8000-00000000000a';
 const AMPHORA_B = 'b0b0b0b0-0000-4000-8000-00000000000b';
 // Both agents send their heartbeats to the health manager stand-in in the guest (controller.py,
-// 127.0.0.1:HEARTBEAT_PORT); every 2 s so that a scenario waiting for the next one waits little.
-const HEARTBEAT = { port: 5555, key: 'e2e-heartbeat-key', interval: 2 };
+// 127.0.0.1:HEARTBEAT_PORT); every 5 s: a scenario waiting for the next one waits little, and a UML guest
+// (one slow CPU, where each heartbeat starts ipvsadm twice) is not kept sampling (2 s doubled the upload times)
+const HEARTBEAT = { port: 5555, key: 'e2e-heartbeat-key', interval: 5 };
 
 const { values: opts } = parseArgs({
   options: {

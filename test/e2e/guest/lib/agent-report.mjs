@@ -148,7 +148,7 @@ function checkMetrics(s, look, { listenerId, poolId, members }) {
  * how long the counters took to settle, how many looks it took and whether the last held still.
  */
 export async function compareWithIpvs(s, target) {
-  const { vipPort, listenerId, poolId } = target;
+  const { vipPort, listenerId, poolId, amphoraId } = target;
   const look = await steadyLook(target);
   s.check(look.steady, `IPVS's real servers or counters of ${vipPort} kept changing while the agent was looked at (${look.attempts} tries)`);
   if (!look.stats.service || !look.svc) {
