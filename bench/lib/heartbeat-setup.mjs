@@ -29,7 +29,7 @@ export async function mirrorForReference(ourBase, refBase, lbId) {
   const places = [
     // [the reference's path, ours]
     [`${lbId}/haproxy.cfg`, `${lbId}/haproxy.cfg`],
-    [`${lbId}/${lbId}.pid`, `${lbId}.pid`],
+    [`${lbId}/${lbId}.pid`, `${lbId}/${lbId}.pid`],
     [`${lbId}.sock`, `${lbId}.sock`],
     // made with the first LVS listener, maybe later: the link may dangle until then
     ['lvs', 'lvs', { later: true }],

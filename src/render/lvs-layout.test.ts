@@ -5,27 +5,11 @@
  * model knows. If the template's comments change, this fails.
  */
 import { describe, expect, it } from 'vitest';
-import { listenerViolations } from '../model/listener/rules.js';
-import { listenerSchema, type Listener } from '../model/listener/schema.js';
 import { parseLvsLayout, type LvsLayout } from '../model/lvs-layout.js';
-import { member, merge, POOL, udpListener } from '../../test/support/listener-fixtures.js';
-import { renderLvsListener, type LvsRenderSettings } from './lvs-view.js';
+import { member, POOL } from '../../test/support/listener-fixtures.js';
+import { renderLvsListener } from './lvs-view.js';
+import { LISTENER, listener, monitor, settings, type Json } from '../../test/support/lvs-render-fixtures.js';
 
-const LISTENER = 'eeeeeeee-0000-0000-0000-0000000000a1';
-const settings: LvsRenderSettings = {
-  namespace: 'amphora-haproxy',
-  udpCheckScript: '/var/lib/octavia/lvs/check/udp_check.sh',
-  sctpCheckCommand: '/usr/bin/amphora-health-checker',
-};
-
-type Json = Record<string, unknown>;
-const listener = (patch: Json = {}): Listener => {
-  const l = listenerSchema.parse(merge(udpListener(), patch));
-  const violations = listenerViolations(l, { udpConnectMinDelay: 3 });
-  if (violations.length > 0) throw new Error(`not a valid listener: ${JSON.stringify(violations)}`);
-  return l;
-};
-const monitor = (patch: Json): Json => ({ default_pool: { health_monitor: patch } });
 const v6member = (n: number, extra: Json = {}): Json => member(n, { address: `2001:db8:0::${10 + n}`, ...extra });
 
 const shapes: [string, Json][] = [

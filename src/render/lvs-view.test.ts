@@ -5,28 +5,12 @@
  * `keepalived --config-test` (test/integration/lvs-goldens-config-test.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { listenerViolations } from '../model/listener/rules.js';
-import { listenerSchema, type Listener } from '../model/listener/schema.js';
 import type { Uuid } from '../model/uuid.js';
-import { HM, LB, member, merge, POOL, udpListener } from '../../test/support/listener-fixtures.js';
+import { HM, LB, member, merge, POOL } from '../../test/support/listener-fixtures.js';
+import type { Listener } from '../model/listener/schema.js';
 import { renderLvsConfig, toLvsView, type LvsRenderSettings } from './lvs-view.js';
+import { LISTENER, listener, monitor, settings, type Json } from '../../test/support/lvs-render-fixtures.js';
 
-const LISTENER = 'eeeeeeee-0000-0000-0000-0000000000a1';
-const settings: LvsRenderSettings = {
-  namespace: 'amphora-haproxy',
-  udpCheckScript: '/var/lib/octavia/lvs/check/udp_check.sh',
-  sctpCheckCommand: '/usr/bin/amphora-health-checker',
-};
-
-type Json = Record<string, unknown>;
-/** The fixture with `patch` deep-merged, through the schema (defaults filled) and the API's rules: goldens are of valid listeners only. */
-const listener = (patch: Json = {}): Listener => {
-  const l = listenerSchema.parse(merge(udpListener(), patch));
-  const violations = listenerViolations(l, { udpConnectMinDelay: 3 });
-  if (violations.length > 0) throw new Error(`not a valid listener: ${JSON.stringify(violations)}`);
-  return l;
-};
-const monitor = (patch: Json): Json => ({ default_pool: { health_monitor: patch } });
 const withMonitor = (type: string, extra: Json = {}): Json => monitor({ type, ...extra });
 const sctp = (patch: Json = {}): Json => merge({ protocol: 'SCTP', protocol_port: 2905, default_pool: { health_monitor: { type: 'SCTP' } } }, patch);
 const v6member = (n: number, extra: Json = {}): Json => member(n, { address: `2001:db8::${10 + n}`, ...extra });
