@@ -2,11 +2,34 @@
  * @module system/processes
  * Processes known by their pid files: the one reader of a pid file (`readPid`), and liveness:
  * a pid file whose pid has a `<proc_dir>/<pid>` entry is alive. Used for listener status,
- * details, process counts and the health waits after start and reload.
+ * details, process counts, the health waits after start and reload, and every heartbeat.
+ *
+ * The reads are synchronous on purpose: a pid file is a few bytes on a local file system and
+ * `/proc/<pid>` is a kernel lookup, both microseconds, while each promise-based call is a
+ * round trip through libuv's thread pool. A heartbeat checks every daemon's pid file, and the
+ * heartbeat bench found those round trips were a large part of its CPU.
  */
-import { access } from 'node:fs/promises';
-import { readIfExists } from './files.js';
+import { accessSync, readFileSync } from 'node:fs';
 import type { Paths } from './paths.js';
+
+function readSmallFile(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw err;
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    accessSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export type PidFileState = 'absent' | 'alive' | 'stale';
 
@@ -17,7 +40,7 @@ export function parsePid(text: string | undefined): number | undefined {
 }
 
 export async function readPid(pidFile: string): Promise<number | undefined> {
-  return parsePid(await readIfExists(pidFile));
+  return parsePid(readSmallFile(pidFile));
 }
 
 /**
@@ -27,23 +50,13 @@ export async function readPid(pidFile: string): Promise<number | undefined> {
 export async function diedAfterWritingPid(paths: Paths, pidFile: string): Promise<boolean> {
   const pid = await readPid(pidFile);
   if (pid === undefined) return false;
-  try {
-    await access(paths.proc(pid));
-    return false;
-  } catch {
-    return true;
-  }
+  return !exists(paths.proc(pid));
 }
 
 export async function pidFileState(paths: Paths, pidFile: string): Promise<PidFileState> {
-  const text = await readIfExists(pidFile);
+  const text = readSmallFile(pidFile);
   if (text === undefined) return 'absent';
   const pid = parsePid(text);
   if (pid === undefined) return 'stale';
-  try {
-    await access(paths.proc(pid));
-    return 'alive';
-  } catch {
-    return 'stale';
-  }
+  return exists(paths.proc(pid)) ? 'alive' : 'stale';
 }

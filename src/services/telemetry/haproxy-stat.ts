@@ -32,7 +32,7 @@ export class NotShowStat extends Error {
 /** The records of a CSV text, each a list of fields; quoted fields may hold commas, quotes and line breaks. */
 function csvRecords(text: string): string[][] {
   // the usual answer has no quote at all: a plain split is several times cheaper (every heartbeat and scrape parses it)
-  if (!text.includes('"')) return text.replace(/\r?\n$/, '').split(/\r?\n/).map((line) => line.split(','));
+  if (!text.includes('"') && !text.includes('\r')) return text.replace(/\n$/, '').split('\n').map((line) => line.split(','));
   return quotedCsvRecords(text);
 }
 
