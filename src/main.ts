@@ -163,8 +163,8 @@ export async function interfacesUp(options: StartOptions): Promise<BootResult> {
 // --- metrics ---
 /**
  * The metrics listener ([prometheus], docs/design/0007-metrics.md), loaded only when enabled so
- * that prom-client costs nothing otherwise. It starts before the API listens: a listener that
- * cannot start stops the agent with its reason, before the controller has seen it answer.
+ * that prom-client costs nothing otherwise. It starts before the API listens; one that cannot
+ * start is logged with its reason and the agent runs without it.
  */
 async function startMetrics(config: AgentConfig, samplers: { lvs: LvsSampler; haproxy: HaproxySampler }, seams: { state: StateStore; paths: Paths }, log: Logger): Promise<MetricsListener> {
   const { startMetricsListener } = await import('./metrics-listener.js');
@@ -212,7 +212,11 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
   server.on('request', createApp({ ...services, log: log.child({ component: 'api' }) }));
   followConfigChanges(agentConfig, server, reloadTls, log, options.log === undefined);
   // --- metrics ---
-  const metrics = config.prometheus.enabled ? await startMetrics(config, services.samplers, { state, paths }, log) : undefined;
+  // A metrics listener that cannot start (its port taken) is logged and left out: the controller's
+  // API must come up whatever [prometheus] says, or a PUT /1.0/config could keep the agent down.
+  const metrics = config.prometheus.enabled
+    ? await startMetrics(config, services.samplers, { state, paths }, log).catch((err: unknown) => void log.error({ err }, 'the metrics listener is not started; the agent runs without it'))
+    : undefined;
   if (metrics?.tls) tlsReloads.push(() => metrics.reloadTls(live()));
   // a file whose metrics listener could not load its TLS material would stop the agent at its next start
   agentConfig.check(async (next) => void (next.prometheus.enabled && next.prometheus.tls && (await loadMetricsTls(next))));

@@ -1,7 +1,7 @@
 /**
  * The metrics listener in the built command (`node dist/amphora-agent.mjs`, prom-client bundled
  * and loaded only when enabled): a loopback plain-HTTP listener answers GET /metrics beside the
- * API, a port already taken stops the agent with the reason, and plain HTTP on a non-loopback
+ * API, a port already taken is logged and the API still serves, and plain HTTP on a non-loopback
  * address exits 2 with one line naming the file and option.
  */
 import { mkdtemp } from 'node:fs/promises';
@@ -59,15 +59,19 @@ describe.skipIf(!canRun)('node dist/amphora-agent.mjs with [prometheus]', () => 
     expect(exit, agent.describe()).toEqual({ code: 0, signal: null });
   });
 
-  it('stops with the reason when the metrics port is taken', async () => {
+  it('logs the reason and serves the API without metrics when the metrics port is taken', async () => {
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen({ host: '127.0.0.1', port: 0 }, resolve));
     try {
       const port = (taken.address() as { port: number }).port;
-      const root = await createAgentRoot({ pki, parent: work, overrides: { prometheus: { enabled: 'true', bind_port: String(port), tls: 'false' } } });
-      const run = await runCli(['--config-file', root.configFile]);
-      expect(run.exit, run.describe()).toEqual({ code: 1, signal: null });
-      expect(run.stderr).toContain(`the metrics listener ([prometheus] bind_host 127.0.0.1, bind_port ${port}) cannot listen: listen EADDRINUSE`);
+      const root = await createAgentRoot({ pki, parent: work, port: await freePort(), overrides: { prometheus: { enabled: 'true', bind_port: String(port), tls: 'false' } } });
+      const agent = await spawnAgent(root);
+      children.push(agent);
+      // no log_file: the agent logs to its stdout
+      await agent.waitFor('the metrics listener error in the log', () => agent.stdout.includes('the metrics listener is not started'));
+      expect(agent.stdout).toContain(`the metrics listener ([prometheus] bind_host 127.0.0.1, bind_port ${port}) cannot listen: listen EADDRINUSE`);
+      // spawnAgent saw the API accept connections; the agent is still up after the error
+      expect(agent.running, agent.describe()).toBe(true);
     } finally {
       taken.close();
     }
