@@ -32,6 +32,7 @@ import { loadMetricsTls, loadServerTls } from './system/tls.js';
 import { UdpDatagramSender } from './system/udp-datagrams.js';
 // --- metrics ---
 import type { MetricsListener } from './metrics-listener.js';
+import type { DaemonSpecs } from './services/daemon-specs.js';
 import { DaemonLivenessReader } from './services/metrics/daemon-liveness.js';
 import type { HaproxySampler, LvsSampler } from './services/telemetry/samples.js';
 // --- end metrics ---
@@ -166,11 +167,11 @@ export async function interfacesUp(options: StartOptions): Promise<BootResult> {
  * that prom-client costs nothing otherwise. It starts before the API listens; one that cannot
  * start is logged with its reason and the agent runs without it.
  */
-async function startMetrics(config: AgentConfig, samplers: { lvs: LvsSampler; haproxy: HaproxySampler }, seams: { state: StateStore; paths: Paths }, log: Logger): Promise<MetricsListener> {
+async function startMetrics(config: AgentConfig, samplers: { lvs: LvsSampler; haproxy: HaproxySampler }, seams: { state: StateStore; specs: DaemonSpecs; paths: Paths }, log: Logger): Promise<MetricsListener> {
   const { startMetricsListener } = await import('./metrics-listener.js');
   const metricsLog = log.child({ component: 'metrics' });
   // the heartbeat's samplers: one reader of IPVS and of the stats sockets
-  return startMetricsListener(config, { ...samplers, daemons: new DaemonLivenessReader(seams.state, seams.paths) }, metricsLog);
+  return startMetricsListener(config, { ...samplers, daemons: new DaemonLivenessReader(seams.state, seams.specs, seams.paths) }, metricsLog);
 }
 // --- end metrics ---
 
@@ -215,7 +216,7 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
   // A metrics listener that cannot start (its port taken) is logged and left out: the controller's
   // API must come up whatever [prometheus] says, or a PUT /1.0/config could keep the agent down.
   const metrics = config.prometheus.enabled
-    ? await startMetrics(config, services.samplers, { state, paths }, log).catch((err: unknown) => void log.error({ err }, 'the metrics listener is not started; the agent runs without it'))
+    ? await startMetrics(config, services.samplers, { state, specs: services.specs, paths }, log).catch((err: unknown) => void log.error({ err }, 'the metrics listener is not started; the agent runs without it'))
     : undefined;
   if (metrics?.tls) tlsReloads.push(() => metrics.reloadTls(live()));
   // a file whose metrics listener could not load its TLS material would stop the agent at its next start

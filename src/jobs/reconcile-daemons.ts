@@ -17,7 +17,7 @@ import type { StateStore } from '../services/state.js';
 import { exists } from '../system/files.js';
 import type { Paths } from '../system/paths.js';
 import { pidFileState, type PidFileState } from '../system/processes.js';
-import { managedDaemons, type DaemonKind, type ManagedDaemon } from './daemons.js';
+import { managedDaemons, type DaemonKind, type ManagedDaemon } from '../services/managed-daemons.js';
 
 export interface DeadDaemon {
   readonly unit: string;

@@ -18,7 +18,7 @@ import type { DaemonLogs } from '../services/daemon-logs.js';
 import type { DaemonSpecs } from '../services/daemon-specs.js';
 import type { StateStore } from '../services/state.js';
 import { fileSize } from '../system/log-rotation.js';
-import { managedDaemons } from './daemons.js';
+import { managedDaemons } from '../services/managed-daemons.js';
 
 export interface RotateDeps {
   readonly state: StateStore;

@@ -73,7 +73,7 @@ describe.skipIf(!canRun)('/metrics: real haproxy 2.6', () => {
     const config = parseConfig([{ path: '/m.conf', text: '[prometheus]\nenabled = true\nbind_host = 127.0.0.1\nbind_port = 0\ntls = false\n' }]).config;
     metrics = await startMetricsListener(
       config,
-      { haproxy: new HaproxyStatsSampler({ state: t.state, paths: t.paths, log, timeoutMs: () => 10_000 }), daemons: new DaemonLivenessReader(t.state, t.paths), processMetrics: false },
+      { haproxy: new HaproxyStatsSampler({ state: t.state, paths: t.paths, log, timeoutMs: () => 10_000 }), daemons: new DaemonLivenessReader(t.state, t.specs, t.paths), processMetrics: false },
       log,
     );
     const model = listenerSchema.parse({

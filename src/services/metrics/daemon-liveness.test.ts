@@ -13,6 +13,7 @@ import { parseConfig } from '../../config/load.js';
 import { silentLogger } from '../../log.js';
 import type { Uuid } from '../../model/uuid.js';
 import { createPaths } from '../../system/paths.js';
+import { DaemonSpecs } from '../daemon-specs.js';
 import { StateStore } from '../state.js';
 import { AgentMetrics } from './agent-metrics.js';
 import { DaemonLivenessReader } from './daemon-liveness.js';
@@ -70,7 +71,7 @@ describe('DaemonLivenessReader', () => {
     await exited(dead);
     // no pid file for STOPPED, nor for the VRRP keepalived
 
-    const metrics = new AgentMetrics({ daemons: new DaemonLivenessReader(state, paths), processMetrics: false, log: silentLogger() });
+    const metrics = new AgentMetrics({ daemons: new DaemonLivenessReader(state, new DaemonSpecs(() => config, paths), paths), processMetrics: false, log: silentLogger() });
     const text = parsePromText(await metrics.scrape());
     const both = (labels: Record<string, string>) => [text.value('amphora_daemon_wanted', labels), text.value('amphora_daemon_alive', labels)];
     expect(both({ daemon: 'keepalived_lvs', listener_id: RUNNING })).toEqual([1, 1]);

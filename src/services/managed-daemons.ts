@@ -1,13 +1,14 @@
 /**
- * @module jobs/daemons
+ * @module services/managed-daemons
  * The daemons the agent manages, read from its state (never by globbing files): one keepalived
  * per LVS listener, one haproxy per load balancer, and the VRRP keepalived once a VRRP config
  * was uploaded; each with its unit spec (pid file, log file) and whether it should be running.
+ * The one enumeration the scheduled jobs (rotation, reconcile) and the metrics' liveness share.
  * Must not: touch the daemons or their files.
  */
 import type { Uuid } from '../model/uuid.js';
-import type { DaemonSpecs } from '../services/daemon-specs.js';
-import type { AgentState } from '../services/state.js';
+import type { DaemonSpecs } from './daemon-specs.js';
+import type { AgentState } from './state.js';
 import type { DaemonUnitSpec } from '../system/init/types.js';
 
 export type DaemonKind = 'lvs' | 'haproxy' | 'vrrp';
