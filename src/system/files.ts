@@ -5,7 +5,7 @@
  * write is for kernel control files (`writeExistingFile`), which are not data.
  */
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, readFileSync } from 'node:fs';
 import { access, chmod, mkdir, open, readFile, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 
@@ -48,6 +48,20 @@ export async function readIfExists(path: string): Promise<string | undefined> {
     return await readFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * `readIfExists` without the thread-pool round trip, for files of a few bytes read often (pid
+ * files, system/processes.ts). A path through a non-directory (ENOTDIR) is missing too.
+ */
+export function readIfExistsSync(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw err;
   }
 }

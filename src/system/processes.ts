@@ -9,18 +9,9 @@
  * round trip through libuv's thread pool. A heartbeat checks every daemon's pid file, and the
  * heartbeat bench found those round trips were a large part of its CPU.
  */
-import { accessSync, readFileSync } from 'node:fs';
+import { accessSync } from 'node:fs';
+import { readIfExistsSync } from './files.js';
 import type { Paths } from './paths.js';
-
-function readSmallFile(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw err;
-  }
-}
 
 function exists(path: string): boolean {
   try {
@@ -40,7 +31,7 @@ export function parsePid(text: string | undefined): number | undefined {
 }
 
 export async function readPid(pidFile: string): Promise<number | undefined> {
-  return parsePid(readSmallFile(pidFile));
+  return parsePid(readIfExistsSync(pidFile));
 }
 
 /**
@@ -54,7 +45,7 @@ export async function diedAfterWritingPid(paths: Paths, pidFile: string): Promis
 }
 
 export async function pidFileState(paths: Paths, pidFile: string): Promise<PidFileState> {
-  const text = readSmallFile(pidFile);
+  const text = readIfExistsSync(pidFile);
   if (text === undefined) return 'absent';
   const pid = parsePid(text);
   if (pid === undefined) return 'stale';
