@@ -33,6 +33,7 @@ import { UdpDatagramSender } from './system/udp-datagrams.js';
 // --- metrics ---
 import type { MetricsListener } from './metrics-listener.js';
 import type { DaemonSpecs } from './services/daemon-specs.js';
+import { closeServer, listen } from './http-servers.js';
 import { DaemonLivenessReader } from './services/metrics/daemon-liveness.js';
 import type { HaproxySampler, LvsSampler } from './services/telemetry/samples.js';
 // --- end metrics ---
@@ -59,16 +60,6 @@ export interface AgentHandle {
   /** The Prometheus metrics listener, when `[prometheus] enabled`. */
   readonly metrics: MetricsListener | undefined;
   close(): Promise<void>;
-}
-
-function listen(server: Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host, port }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
 }
 
 async function createTlsServer(config: AgentConfig, log: Logger): Promise<Server> {
@@ -242,10 +233,7 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
       // a rotation under way finishes first
       await jobs.scheduler.stop();
       await Promise.all([
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        }),
+        closeServer(server),
         metrics?.close(),
         // a heartbeat under way ends, then its sockets close
         services.heartbeat.stop().then(() => datagrams.close()),

@@ -13,6 +13,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { metricsHandler } from './api/metrics.js';
+import { closeServer, listen } from './http-servers.js';
 import { isLoopback } from './config/cross-checks.js';
 import type { AgentConfig } from './config/schema.js';
 import type { Logger } from './log.js';
@@ -50,23 +51,15 @@ async function createServer(config: AgentConfig, log: Logger): Promise<HttpServe
   return server;
 }
 
-function listen(server: HttpServer | HttpsServer, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const failed = (err: Error) => reject(new Error(`the metrics listener ([prometheus] bind_host ${host}, bind_port ${port}) cannot listen: ${err.message}`, { cause: err }));
-    server.once('error', failed);
-    server.listen({ host, port }, () => {
-      server.off('error', failed);
-      resolve();
-    });
-  });
-}
-
 export async function startMetricsListener(config: AgentConfig, sources: Omit<AgentMetricsDeps, 'log'>, log: Logger): Promise<MetricsListener> {
   const server = await createServer(config, log);
   server.requestTimeout = REQUEST_TIMEOUT_MS;
   server.on('request', metricsHandler(new AgentMetrics({ ...sources, log }), log));
   const host = config.prometheus.bind_host ?? '127.0.0.1';
-  await listen(server, host, config.prometheus.bind_port);
+  const bindPort = config.prometheus.bind_port;
+  await listen(server, host, bindPort).catch((err: Error) => {
+    throw new Error(`the metrics listener ([prometheus] bind_host ${host}, bind_port ${bindPort}) cannot listen: ${err.message}`, { cause: err });
+  });
   const port = (server.address() as AddressInfo).port;
   const tls = config.prometheus.tls;
   log.info({ host, port, tls }, tls ? 'metrics listening (mutual TLS)' : 'metrics listening (plain HTTP, loopback)');
@@ -78,10 +71,6 @@ export async function startMetricsListener(config: AgentConfig, sources: Omit<Ag
       // [prometheus] options are read at startup: a new client_ca path waits for the next start
       if ('setSecureContext' in server) server.setSecureContext(await loadMetricsTls({ ...live, prometheus: config.prometheus }));
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
 }
