@@ -14,7 +14,7 @@ import type { AgentConfig } from './config/schema.js';
 import { createLogger, type Logger } from './log.js';
 import { buildJobs } from './jobs/index.js';
 import { isConfigToken } from './model/config-token.js';
-import { NamespaceMissing } from './model/errors.js';
+import { ConfigError, NamespaceMissing } from './model/errors.js';
 import { unitRenderer } from './render/init-units.js';
 import { AgentConfigService } from './services/agent-config.js';
 import { buildServices, type Services } from './services/build-services.js';
@@ -204,10 +204,15 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
   server.on('request', createApp({ ...services, log: log.child({ component: 'api' }) }));
   followConfigChanges(agentConfig, server, reloadTls, log, options.log === undefined);
   // --- metrics ---
-  // A metrics listener that cannot start (its port taken) is logged and left out: the controller's
+  // A metrics listener that cannot listen (its port taken) is logged and left out: the controller's
   // API must come up whatever [prometheus] says, or a PUT /1.0/config could keep the agent down.
+  // Unreadable TLS material stays fatal, like the API's: PUT /1.0/config refuses it beforehand.
   const metrics = config.prometheus.enabled
-    ? await startMetrics(config, services.samplers, { state, specs: services.specs, paths }, log).catch((err: unknown) => void log.error({ err }, 'the metrics listener is not started; the agent runs without it'))
+    ? await startMetrics(config, services.samplers, { state, specs: services.specs, paths }, log).catch((err: unknown) => {
+        if (err instanceof ConfigError) throw err;
+        log.error({ err }, 'the metrics listener is not started; the agent runs without it');
+        return undefined;
+      })
     : undefined;
   if (metrics?.tls) tlsReloads.push(() => metrics.reloadTls(live()));
   // a file whose metrics listener could not load its TLS material would stop the agent at its next start
