@@ -5,16 +5,22 @@
 #      touching the host;
 #   2. exposes UML's own modules (ip_vs, veth, bridge, ...) as /lib/modules/<uml release>;
 #   3. mounts the run's work directory (e2e.work=DIR, host side, read-write) at /mnt/e2e;
-#   4. lets vm/prepare-root.sh write units, masks and configs into the overlay;
+#   4. lets vm/prepare-root.sh (or the script named by e2e.prepare=) write units, masks and
+#      configs into the overlay;
 #   5. pivots into the overlay and execs systemd as the real PID 1.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 mount -t proc proc /proc
 WORK=
+HERE=$(dirname "$(readlink -f "$0")")
+PREPARE=$HERE/prepare-root.sh
 # shellcheck disable=SC2013  # the command line is words, not lines
 for arg in $(cat /proc/cmdline); do
-  case "$arg" in e2e.work=*) WORK="${arg#e2e.work=}" ;; esac
+  case "$arg" in
+    e2e.work=*) WORK="${arg#e2e.work=}" ;;
+    # another tier's overlay preparation (test/controller-vm boots amphora VMs with its own)
+    e2e.prepare=*) PREPARE="${arg#e2e.prepare=}" ;;
+  esac
 done
-HERE=$(dirname "$(readlink -f "$0")")
 say() { echo "[e2e-init] $(cut -d' ' -f1 /proc/uptime)s $*"; }
 fail() { say "FATAL: $*"; echo o > /proc/sysrq-trigger 2>/dev/null; exec /bin/sh; }
 say "kernel $(uname -r), work dir ${WORK:-none}"
@@ -27,7 +33,7 @@ R=/mnt/root
 mkdir -p "$R/lib/modules"; rm -rf "$R/lib/modules/$(uname -r)"; ln -s "$MODS" "$R/lib/modules/$(uname -r)"
 mkdir -p "$R/mnt/e2e"
 if [ -n "$WORK" ]; then mount -t hostfs -o "$WORK" hostfs "$R/mnt/e2e" || fail "hostfs $WORK"; fi
-bash "$HERE/prepare-root.sh" "$R" || fail "prepare-root.sh"
+bash "$PREPARE" "$R" || fail "$PREPARE"
 mkdir -p "$R/.oldroot"
 cd "$R" || fail "cd $R"
 pivot_root . .oldroot || fail "pivot_root"

@@ -1,0 +1,108 @@
+#!/bin/bash
+# Runs in the guest's pre-init (test/e2e/vm/init.sh, e2e.prepare=) before systemd, with the
+# overlay root at $1. It turns the UML guest into one amphora VM, the way Nova and cloud-init
+# would: the files of the controller's config drive (amphora-agent.conf, server.pem,
+# client_ca.pem) go to their places, the management NIC gets the address the compute driver
+# gave this amphora, and the agent (ours, or Octavia's reference agent) starts under systemd.
+# It writes only into the overlay (tmpfs). The VM's directory on the host is /mnt/e2e:
+#   vm.env          KIND (ts|ref), REPO, NODE, MGMT_IP, MGMT_PREFIX, VIP_MAC, AMPHORA_ID
+#   config-drive/   the controller's files, by absolute path (etc/octavia/...)
+#   cmd/            the test's command channel (cvm-exec.sh), logs/ what the guest reports
+set -eu
+R=$1
+W=$R/mnt/e2e
+# shellcheck disable=SC1091
+. "$W/vm.env"
+E2E=$REPO/test/e2e/vm
+HERE=$REPO/test/controller-vm/vm
+E=$R/etc/systemd/system
+mkdir -p "$E" "$R/etc/tmpfiles.d" "$W/logs" "$W/cmd"
+rm -f "$R/.dockerenv"
+ln -sfn /dev/null "$R/etc/tmpfiles.d/tmp.conf"
+grep -v '^#' "$E2E/masks.txt" | while read -r unit; do
+  [ -n "$unit" ] && ln -sfn /dev/null "$E/$unit"
+done
+for d in /var/lib/octavia /etc/octavia; do
+  rm -rf "${R:?}$d"; mkdir -p "$R$d"; chown root:root "$R$d"; chmod 0755 "$R$d"
+done
+echo "amphora-${AMPHORA_ID:0:8}" > "$R/etc/hostname"
+
+# the config drive, as cloud-init writes it
+cp -a "$W/config-drive/." "$R/"
+chown -R root:root "$R/etc/octavia"
+
+# the management NIC (vec0) and the VIP NIC Nova attached (vec1, its MAC from the port)
+cat > "$E/cvm-net.service" <<UNIT
+[Unit]
+Description=amphora VM: management address (what DHCP gives a real amphora)
+DefaultDependencies=no
+Before=network-online.target network.target
+Wants=network.target
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/sbin/ip link set lo up
+ExecStart=/sbin/ip addr add $MGMT_IP/$MGMT_PREFIX dev vec0
+ExecStart=/sbin/ip link set vec0 up
+ExecStart=/sbin/ip link set vec1 address $VIP_MAC
+[Install]
+WantedBy=network-online.target
+UNIT
+mkdir -p "$E/network-online.target.wants"
+ln -sfn ../cvm-net.service "$E/network-online.target.wants/cvm-net.service"
+
+# the test's hands inside the VM: runs cmd/*.sh, writes *.out and *.rc (see vm-exec.mjs)
+cat > "$E/cvm-exec.service" <<UNIT
+[Unit]
+Description=amphora VM: test command channel
+After=cvm-net.service
+[Service]
+Type=simple
+ExecStart=/bin/bash $HERE/cvm-exec.sh /mnt/e2e/cmd
+UNIT
+# the journal, to the host as it goes (a VM is killed, not shut down)
+cat > "$E/cvm-journal.service" <<UNIT
+[Unit]
+Description=amphora VM: journal to the host
+DefaultDependencies=no
+After=systemd-journald.service
+[Service]
+Type=simple
+ExecStart=/bin/sh -c 'exec journalctl -b -f -o short-monotonic --no-pager > /mnt/e2e/logs/journal.txt 2>&1'
+UNIT
+
+case "$KIND" in
+  ts)
+    AGENT=amphora-agent.service
+    install -m 0644 "$REPO/init-scripts/systemd/amphora-agent.service" "$R/usr/lib/systemd/system/$AGENT"
+    mkdir -p "$E/$AGENT.d"
+    cat > "$E/$AGENT.d/cvm.conf" <<UNIT
+# run the repository's build instead of /usr/local/bin/amphora-agent
+[Service]
+ExecStart=
+ExecStart=$NODE $REPO/dist/amphora-agent.mjs --config-file /etc/octavia/amphora-agent.conf
+UNIT
+    ;;
+  ref)
+    AGENT=octavia-agent.service
+    for u in octavia-agent.service octavia-agent-netns.service octavia-agent-certs-ramfs.service; do
+      rm -f "$E/$u"
+    done
+    ;;
+  *) echo "unknown KIND $KIND" >&2; exit 1;;
+esac
+
+cat > "$E/cvm.target" <<UNIT
+[Unit]
+Description=amphora VM: basic system, network, the agent
+Requires=basic.target
+After=basic.target
+Wants=cvm-net.service cvm-exec.service cvm-journal.service $AGENT
+AllowIsolate=yes
+UNIT
+ln -sfn /etc/systemd/system/cvm.target "$E/default.target"
+for u in rescue emergency; do
+  mkdir -p "$E/$u.service.d"
+  printf '[Service]\nExecStart=\nExecStart=/bin/systemctl poweroff --force\n' > "$E/$u.service.d/cvm.conf"
+done
+echo "[cvm-prepare] amphora $AMPHORA_ID ($KIND) ready"
