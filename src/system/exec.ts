@@ -72,6 +72,16 @@ export function outputTail(text: string, max = OUTPUT_TAIL): string {
   return text.length <= max ? text : `…${text.slice(-max)}`;
 }
 
+/**
+ * Whether `ip netns exec` said it could not start `cmd` (not installed): it exits 1 with that
+ * one line, where a command run without a namespace fails with ENOENT. Both read as "could
+ * not start" (exitCode undefined), so a caller's fallback for a missing tool (e.g. masquerade
+ * without nft) works the same inside the amphora namespace.
+ */
+export function notFoundInNetns(cmd: string, exitCode: number | undefined, stderr: string): boolean {
+  return exitCode === 1 && stderr.trim() === `exec of "${cmd}" failed: No such file or directory`;
+}
+
 /** The command as it is run: inside `netns` through `ip netns exec` when one is given. */
 export function withNetns(ipCmd: string, cmd: string, args: readonly string[], netns: string | undefined): [string, string[]] {
   const [file = cmd, ...argv] = netns ? netnsExec(ipCmd, netns, [cmd, ...args]) : [cmd, ...args];
@@ -112,7 +122,7 @@ export class ExecaRunner implements ProcessRunner {
     // A command that could not start (ENOENT) or was killed has no output of its own: say why.
     const why = result.failed && result.exitCode === undefined ? (result.shortMessage ?? 'failed to run') : '';
     const output = String(result.all ?? '') || why;
-    const exitCode = result.exitCode;
+    const exitCode = options.netns && notFoundInNetns(cmd, result.exitCode, String(result.stderr ?? '')) ? undefined : result.exitCode;
     this.log.debug({ argv: full, exitCode, ms: Math.round(performance.now() - started) }, 'command');
     const run: RunResult = { argv: full, exitCode, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? ''), output };
     if (exitCode !== 0 && !options.allowFailure) {
