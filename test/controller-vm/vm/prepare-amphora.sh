@@ -94,9 +94,8 @@ UNIT
     ;;
   ref)
     AGENT=octavia-agent.service
-    for u in octavia-agent.service octavia-agent-netns.service octavia-agent-certs-ramfs.service; do
-      rm -f "$E/$u"
-    done
+    # what an amphora image adds around the package; each step and its reason: ref-README.md
+    bash "$HERE/ref-prepare.sh" "$R"
     ;;
   *) echo "unknown KIND $KIND" >&2; exit 1;;
 esac
