@@ -3,7 +3,8 @@
  * and host figures, for supertest. The services are wired by the production `buildServices`;
  * real files; only the commands, daemons and /proc figures are scripted.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { afterAll } from 'vitest';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,8 +31,17 @@ export interface ApiAppOptions {
   readonly datagrams?: DatagramSender;
 }
 
+// Every app's root goes after the test file that made it (this module is evaluated once per test
+// file, at collection, so the hook is that file's); they were left in the temp directory before,
+// about a thousand per run.
+const roots = new Set<string>();
+afterAll(() => {
+  for (const r of roots) rmSync(r, { recursive: true, force: true });
+});
+
 export async function apiApp(extraConfig = '', options: ApiAppOptions = {}) {
   const root = await mkdtemp(join(tmpdir(), 'api-'));
+  roots.add(root);
   const configFile = join(root, 'amphora-agent.conf');
   await writeFile(
     configFile,

@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 /**
  * The controller-VM tier's scenario runner, run by run.mjs inside the controller's namespace (where
- * octavia-api answers on 127.0.0.1:9876). For each agent kind asked for (the amphora VMs the
- * launcher boots from then on run that agent: $STATE/agent-kind), each scenario in turn; writes
+ * octavia-api answers on 127.0.0.1:9876). For each agent kind of the plan (the amphora VMs the
+ * launcher boots from then on run that agent: $STATE/agent-kind), its scenarios in turn; writes
  * {scenarios: {name: {kind: {status, seconds, failures, figures}}}} to $CVM_RESULTS.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AGENTS, SCENARIOS, STATE, log } from './lib/context.mjs';
+import { PLAN, STATE, log } from './lib/context.mjs';
 import { Scenario } from './lib/results.mjs';
 import { activeStandby } from './scenarios/active-standby.mjs';
 import { single } from './scenarios/single.mjs';
@@ -16,9 +16,9 @@ const RUN = { single, active_standby: activeStandby };
 const results = { scenarios: {} };
 const save = () => writeFileSync(process.env.CVM_RESULTS, JSON.stringify(results));
 
-for (const kind of AGENTS) {
+for (const [kind, names] of Object.entries(PLAN)) {
   writeFileSync(join(STATE, 'agent-kind'), `${kind}\n`);
-  for (const name of SCENARIOS) {
+  for (const name of names) {
     log(`== ${name} with ${kind === 'ts' ? 'our agent' : 'the reference agent'}`);
     const s = new Scenario(name, kind);
     let error = null;

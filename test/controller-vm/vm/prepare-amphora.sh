@@ -30,7 +30,10 @@ echo "amphora-${AMPHORA_ID:0:8}" > "$R/etc/hostname"
 # The UML kernel has no nf_tables "ip" family ("add table ip ...": Operation not supported), so
 # nft cannot masquerade here, and Debian's default iptables is the nf_tables variant. The VM is
 # therefore the image variant without nftables, with legacy iptables: Octavia's
-# lvs-masquerade script and our agent both fall back to /sbin/iptables when nft is absent.
+# lvs-masquerade script and our agent both fall back to /sbin/iptables when nft is absent
+# (Octavia 11's default image has no nftables either; master adds it with
+# DIB_OCTAVIA_AMP_USE_NFTABLES). The kernel has the legacy nat and raw tables (iptable_nat,
+# xt_MASQUERADE, xt_CT).
 rm -f "$R/usr/sbin/nft"
 for t in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore; do
   ln -sfn "/usr/sbin/${t/tables/tables-legacy}" "$R/etc/alternatives/$t"

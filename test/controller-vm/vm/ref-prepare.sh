@@ -42,19 +42,9 @@ CONF
 sed 's/"//g' /etc/sysctl.d/octavia-agent-sysctl.conf > "$R/etc/sysctl.d/octavia-agent-sysctl.conf"
 rm -f "$E/systemd-sysctl.service"
 
-# 5. Masquerade: interface files make `amphora-interface up` run octavia-agent-lvs-masquerade,
-#    which uses nft when it finds it and iptables otherwise. This UML kernel has no nftables
-#    `ip`/`inet` family (nft and iptables-nft fail with "Operation not supported"), but has
-#    the legacy iptables nat/raw tables (iptable_nat, xt_MASQUERADE, xt_CT). So nft is hidden
-#    (a whiteout in the overlay) and iptables/ip6tables point at the legacy backend: the
-#    helper's own fallback branch, unchanged. Octavia 11's default image has no nftables either
-#    (master adds it only with DIB_OCTAVIA_AMP_USE_NFTABLES).
-rm -f "$R/usr/sbin/nft"
-for t in iptables ip6tables; do
-  for a in "$t" "$t-restore" "$t-save"; do
-    ln -sfn "/usr/sbin/${a/$t/$t-legacy}" "$R/etc/alternatives/$a"
-  done
-done
+# 5. Masquerade: prepare-amphora.sh hides nft and points iptables at the legacy backend for
+#    every kind of VM (this UML kernel has no nftables ip family); the masquerade helper then
+#    takes its own iptables branch, unchanged.
 
 # Left as they are (masked by masks.txt, or not enabled), with the reason:
 # - octavia-agent-certs-ramfs.service: a LUKS ramdisk for /var/lib/octavia/certs (brd,

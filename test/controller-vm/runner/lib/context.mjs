@@ -15,8 +15,8 @@ export const STATE = env.CVM_STATE;
 export const CVM_DIR = env.CVM_DIR;
 export const NET_NS = env.CVM_NET_NS;
 export const LOGS = env.CVM_LOGS;
-export const AGENTS = (env.CVM_AGENTS ?? 'ts').split(',').filter(Boolean);
-export const SCENARIOS = (env.CVM_SCENARIOS ?? '').split(',').filter(Boolean);
+/** Agent kind -> the scenarios to run with it, in order (run.mjs's plan). */
+export const PLAN = JSON.parse(env.CVM_PLAN ?? '{}');
 export const HEARTBEAT_TIMEOUT = Number(env.CVM_HEARTBEAT_TIMEOUT ?? 30);
 export const NODE = process.execPath;
 export const T0 = Date.now();

@@ -7,11 +7,13 @@
  *     after heartbeat_timeout the health manager fails it over. The replacement VM is built and
  *     gets the whole configuration (VIP plug, listener, VRRP); the old VM is deleted and the VIP
  *     moves to the surviving amphora.
- *  2. the surviving amphora's UDP listener keepalived is killed: its VRRP check script fails and
- *     the VIP moves to the replacement, which then carries the traffic.
+ *     The replacement, built with the failed amphora's role, takes the VIP when it is the MASTER.
+ *  2. the listener keepalived of whichever amphora then holds the VIP is killed: its VRRP check
+ *     script fails and the VIP moves to the other one.
  * Figures: the pair's build, the failover (last counted heartbeat to failover start, to the load
  * balancer ACTIVE again, to traffic through the replacement), the takeover after the kill, and
- * the datagrams lost in each phase (each reply names the amphora that forwarded it).
+ * the datagrams lost in each phase (each reply names the amphora that forwarded it). Traffic
+ * through the replacement must be seen in one phase or the other.
  */
 import { HEARTBEAT_TIMEOUT, log, secs, since, sleep, waitFor } from '../lib/context.mjs';
 import { Member, burstUntilClean, split, startTraffic } from '../lib/dataplane.mjs';
@@ -118,18 +120,25 @@ export async function activeStandby(s) {
     await sleep(3000);
     s.check((await ipvsOf(repl)).services[`UDP ${VIP}:${PORT}`], 'the replacement has the UDP listener in IPVS (its full configuration)');
 
-    // 2. the survivor's listener keepalived dies: the VIP moves to the replacement
+    // 2. the VIP holder's listener keepalived dies: its check script fails and the VIP moves
+    const pairNow = [other, repl];
+    const h = await waitFor(() => vipHolder(pairNow), 60_000, 1000);
+    s.check(h, 'one of the survivor and the replacement holds the VIP after the failover');
+    if (!h) return;
+    const target = pairNow.find((v) => v !== h);
+    s.fig('vip_holder_after_failover', h === repl ? 'replacement' : 'survivor');
     const mKill = (await traffic.request({ cmd: 'mark', label: 'kill' })).t;
     const tKill = Date.now();
-    const kill = await vmExec(other, `kill -KILL "$(cat /var/lib/octavia/lvs/octavia-keepalivedlvs-${udp.id}.pid)"`);
-    s.check(kill.rc === 0, `the survivor's listener keepalived killed: ${kill.out}`);
-    const moved = await waitFor(() => holdsVip(repl, VIP), 60_000, 500);
-    s.check(moved, 'the VIP moved to the replacement within 60 s of the kill');
+    const kill = await vmExec(h, `kill -KILL "$(cat /var/lib/octavia/lvs/octavia-keepalivedlvs-${udp.id}.pid)"`);
+    s.check(kill.rc === 0, `the holder's listener keepalived killed: ${kill.out}`);
+    const moved = await waitFor(() => holdsVip(target, VIP), 60_000, 500);
+    s.check(moved, `the VIP moved to the ${target === repl ? 'replacement' : 'survivor'} within 60 s of the kill`);
     s.fig('takeover_s', since(tKill));
     await sleep(5000);
     const stream = await traffic.request({ cmd: 'stream_stop' });
-    const viaRepl = stream.records.find((r) => r[0] >= mKill && r[2]?.endsWith(`/${replacement.vrrp_ip}`));
-    s.check(viaRepl, `datagrams flow through the replacement (${replacement.vrrp_ip}) after the kill`);
+    const viaRepl = stream.records.find((r) => r[0] >= mStop && r[2]?.endsWith(`/${replacement.vrrp_ip}`));
+    s.check(viaRepl, `datagrams flow through the replacement (${replacement.vrrp_ip})`);
+    const viaTarget = stream.records.find((r) => r[0] >= mKill && r[2]?.endsWith(`/${target.amp.vrrp_ip}`));
     const end = stream.records.at(-1)?.[0] ?? mKill;
     s.fig('stream', {
       before_stop: window(stream, 0, mStop),
@@ -137,8 +146,8 @@ export async function activeStandby(s) {
       failover_done_to_kill: window(stream, now1, mKill),
       kill_to_end: window(stream, mKill, end + 1),
     });
+    if (viaTarget) s.fig('kill_to_first_datagram_via_new_holder_s', secs(viaTarget[0] - mKill));
     if (viaRepl && lastHb) s.fig('last_heartbeat_to_traffic_via_replacement_s', secs(stream0 + viaRepl[0] - lastHb));
-    if (viaRepl) s.fig('kill_to_first_datagram_via_replacement_s', secs(viaRepl[0] - mKill));
     s.fig('replacement_operating', await operating(`/v2/lbaas/loadbalancers/${lb.id}`, 'loadbalancer'));
 
     t = Date.now();
