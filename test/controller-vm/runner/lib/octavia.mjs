@@ -25,16 +25,25 @@ export async function api(method, path, body) {
   return { status: res.status, json, text };
 }
 
+/**
+ * A change that Octavia may refuse with 409 "immutable" for a moment: an object reads ACTIVE a
+ * little before its load balancer leaves PENDING_UPDATE. Asked again for up to 120 s.
+ */
+async function mutate(method, path, body, ok) {
+  const t = Date.now();
+  for (;;) {
+    const r = await api(method, path, body);
+    if (ok.includes(r.status)) return r;
+    if (r.status !== 409 || !/immutable/.test(r.text) || Date.now() - t > 120_000) throw new Error(`${method} ${path}: ${r.status} ${r.text.slice(0, 300)}`);
+    await sleep(1000);
+  }
+}
 /** POST of one object; returns it (throws with Octavia's answer on anything but 201). */
 export async function create(kind, body, path = `/v2/lbaas/${PATHS[kind]}`) {
-  const r = await api('POST', path, { [kind]: body });
-  if (r.status !== 201) throw new Error(`POST ${path}: ${r.status} ${r.text.slice(0, 300)}`);
-  return r.json[kind];
+  return (await mutate('POST', path, { [kind]: body }, [201])).json[kind];
 }
 export async function update(path, kind, body) {
-  const r = await api('PUT', path, { [kind]: body });
-  if (r.status !== 200 && r.status !== 202) throw new Error(`PUT ${path}: ${r.status} ${r.text.slice(0, 300)}`);
-  return r.json?.[kind];
+  return (await mutate('PUT', path, { [kind]: body }, [200, 202])).json?.[kind];
 }
 
 /** Waits for provisioning_status `want` (DELETED: a 404); returns seconds, throws on ERROR or the limit. */
