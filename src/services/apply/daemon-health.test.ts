@@ -85,6 +85,17 @@ describe('waitReloaded', () => {
     await expect(waitReloaded(t.paths, { daemon: t.keepalived, children: [], since, timeoutMs: 1000 })).resolves.toBeUndefined();
     await expect(waitReloaded(t.paths, { daemon: t.keepalived, children: [t.paths.lvsCheckPidFile(LISTENER)], since, timeoutMs: 200 })).rejects.toThrow(/is not running after reload/);
   });
+
+  it('gives a child that starts after the reload line (the first virtual server) until the deadline', async () => {
+    const t = setup();
+    t.alive(t.keepalived.pidFile, 4247);
+    const since = await logMark(t.keepalived.logFile);
+    appendFileSync(t.keepalived.logFile, 'Reloading ...\n');
+    const check = t.paths.lvsCheckPidFile(LISTENER);
+    const wait = waitReloaded(t.paths, { daemon: t.keepalived, children: [check], since, timeoutMs: 5000 });
+    setTimeout(() => t.alive(check, 4248), 150);
+    await expect(wait).resolves.toBeUndefined();
+  });
 });
 
 describe('waitHealthy with a ready line', () => {

@@ -57,6 +57,20 @@ async function allAlive(paths: Paths, files: readonly string[]): Promise<boolean
 }
 
 /**
+ * Whether every pid file names a live process by `deadline`. A child may come only after the
+ * reload line: keepalived starts its checker child when a reload brings the first virtual
+ * server (Octavia's pool create after a listener without one), a few hundred ms later under a
+ * slow CPU, and its pid file follows. A dead main process ends the wait at once.
+ */
+async function aliveBy(paths: Paths, main: string, files: readonly string[], deadline: number, exited: () => DaemonExit | undefined): Promise<boolean> {
+  for (;;) {
+    if (await allAlive(paths, files)) return true;
+    if (exited() !== undefined || (await pidFileState(paths, main)) !== 'alive' || Date.now() >= deadline) return false;
+    await sleep(POLL_MS);
+  }
+}
+
+/**
  * Waits until the daemon's processes are alive and, for a daemon with a `ready` line (haproxy's
  * "Loading success."), until it has logged that line past `since`; then until they stay alive
  * for `settleMs`. A daemon known to be dead ends the wait at once, so the generous timeout
@@ -190,14 +204,16 @@ async function waitForLine(
  * nothing and a fixed settle only adds latency to every changed-config reload. Each daemon logs
  * a line when it acts on the signal (keepalived "Reloading ...", haproxy's master "Loading
  * success."; see `DaemonUnitSpec.reload`): wait for that line past `since` (the log's size before
- * the signal), then check that the processes are still alive. A daemon that logs its reload
- * failure (haproxy keeps the old workers) fails at once.
+ * the signal), then check that the processes are alive (children it needs may come a moment after
+ * the line: they have until the same deadline). A daemon that logs its reload failure (haproxy
+ * keeps the old workers) fails at once.
  */
 export async function waitReloaded(paths: Paths, wait: Omit<HealthWait, 'settleMs' | 'action'> & { readonly since: number }): Promise<void> {
   const exited = () => wait.exited?.();
+  const deadline = Date.now() + (wait.timeoutMs ?? 5000);
   const seen = await waitForLine(wait.daemon.logFile, wait.since, reloadOf(wait.daemon), wait.timeoutMs ?? 5000, () => exited() !== undefined);
   const files = [wait.daemon.pidFile, ...wait.children];
-  if (seen === 'acknowledged' && exited() === undefined && (await allAlive(paths, files))) return;
+  if (seen === 'acknowledged' && exited() === undefined && (await aliveBy(paths, wait.daemon.pidFile, files, deadline, exited))) return;
   const why = seen === 'failed' ? 'refused the reload' : seen === 'silent' ? 'did not acknowledge the reload' : 'is not running after reload';
   throw await notRunning(wait.daemon, 'reload', why, exited());
 }

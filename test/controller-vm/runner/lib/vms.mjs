@@ -31,6 +31,21 @@ export const markerTime = (vm, name) => {
   }
 };
 
+/**
+ * Seconds from the VM's boot to its agent listening, from the guest's journal (monotonic clock):
+ * ours logs "amphora agent listening", the reference's gunicorn "Listening at". Null if not seen.
+ */
+export function agentListeningAfterBoot(vm) {
+  try {
+    const text = readFileSync(join(vm.dir, 'logs', 'journal.txt'), 'utf8');
+    const line = text.split('\n').find((l) => l.includes('amphora agent listening') || l.includes('Listening at:'));
+    const m = line?.match(/^\[\s*([\d.]+)\]/);
+    return m ? Math.round(Number(m[1]) * 10) / 10 : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Runs a bash script in the VM; resolves {rc, out}; throws after `limitMs`. */
 export async function vmExec(vm, script, limitMs = 60_000) {
   const n = `c${process.pid}-${++seq}`;

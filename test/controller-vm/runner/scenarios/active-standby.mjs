@@ -18,7 +18,7 @@
 import { HEARTBEAT_TIMEOUT, log, secs, since, sleep, waitFor } from '../lib/context.mjs';
 import { Member, burstUntilClean, split, startTraffic } from '../lib/dataplane.mjs';
 import { amphorae, api, create, deleteLb, lastHeartbeat, operating, PROJECT, VIP_SUBNET, waitOper, waitProv } from '../lib/octavia.mjs';
-import { holdsVip, ipvsOf, isGone, vmExec, vmOf } from '../lib/vms.mjs';
+import { agentListeningAfterBoot, holdsVip, ipvsOf, isGone, vmExec, vmOf } from '../lib/vms.mjs';
 
 const VIP = '198.51.100.101';
 const PORT = 80;
@@ -57,9 +57,9 @@ export async function activeStandby(s) {
     await waitProv(`/v2/lbaas/loadbalancers/${lb.id}`, 'loadbalancer', 'ACTIVE', 900);
     s.fig('lb_create_s', since(t));
     const pair = await amphorae(lb.id);
-    s.fig('pair', pair.map((a) => ({ id: a.id, role: a.role, lb_network_ip: a.lb_network_ip, vrrp_ip: a.vrrp_ip })));
     s.check(pair.length === 2 && new Set(pair.map((a) => a.lb_network_ip)).size === 2, 'two amphorae, each with its own management address');
     const vms = pair.map(vmOf);
+    s.fig('pair', vms.map((v) => ({ id: v.amp.id, role: v.amp.role, lb_network_ip: v.amp.lb_network_ip, vrrp_ip: v.amp.vrrp_ip, agent_listening_after_boot_s: agentListeningAfterBoot(v) })));
 
     t = Date.now();
     const udp = await create('listener', { loadbalancer_id: lb.id, protocol: 'UDP', protocol_port: PORT, name: 'udp80' });
@@ -113,7 +113,7 @@ export async function activeStandby(s) {
       agent_stop_to_last_heartbeat_s: lastHb ? secs(lastHb - tStop) : null,
       last_heartbeat_to_failover_start_s: lastHb && failoverStart ? secs(failoverStart - lastHb) : null,
       failover_start_to_lb_active_s: failoverStart ? secs(tActive - failoverStart) : null,
-      replacement: { id: replacement.id, role: replacement.role, lb_network_ip: replacement.lb_network_ip, vrrp_ip: replacement.vrrp_ip, slot: repl.req.slot },
+      replacement: { id: replacement.id, role: replacement.role, lb_network_ip: replacement.lb_network_ip, vrrp_ip: replacement.vrrp_ip, slot: repl.req.slot, agent_listening_after_boot_s: agentListeningAfterBoot(repl) },
     });
     s.check(await waitFor(() => isGone(holder), 30_000), 'the failed-over amphora VM is gone');
     const now1 = (await traffic.request({ cmd: 'mark', label: 'failover_done' })).t;

@@ -10,7 +10,7 @@
 import { REPO, log, since, waitFor } from '../lib/context.mjs';
 import { Member, burstUntilClean, split, startTraffic, tcpBurst } from '../lib/dataplane.mjs';
 import { amphorae, api, create, deleteLb, operating, PROJECT, update, VIP_SUBNET, waitOper, waitProv } from '../lib/octavia.mjs';
-import { ipvsOf, isGone, markerTime, tenantVm, vmExec, vmOf } from '../lib/vms.mjs';
+import { agentListeningAfterBoot, ipvsOf, isGone, markerTime, tenantVm, vmExec, vmOf } from '../lib/vms.mjs';
 
 const VIP = '198.51.100.100';
 const PORT = 80;
@@ -68,7 +68,7 @@ export async function single(s) {
     s.fig('lb_create_s', since(t));
     const [amp] = await amphorae(lb.id);
     const vm = vmOf(amp);
-    s.fig('amphora', { id: amp.id, lb_network_ip: amp.lb_network_ip, vrrp_ip: amp.vrrp_ip, slot: vm.req.slot, booted_after_build_s: Math.round((markerTime(vm, 'running') - vm.req.created * 1000) / 100) / 10 });
+    s.fig('amphora', { id: amp.id, lb_network_ip: amp.lb_network_ip, vrrp_ip: amp.vrrp_ip, slot: vm.req.slot, booted_after_build_s: Math.round((markerTime(vm, 'running') - vm.req.created * 1000) / 100) / 10, agent_listening_after_boot_s: agentListeningAfterBoot(vm) });
     s.check(amp.lb_network_ip === vm.req.mgmt_ip, `the amphora's lb_network_ip ${amp.lb_network_ip} is its VM's ${vm.req.mgmt_ip}`);
     s.fig('lb_online_s', await waitOper(`/v2/lbaas/loadbalancers/${lb.id}`, 'loadbalancer', 'ONLINE', 60));
 
