@@ -13,15 +13,8 @@ R=$1
 W=$R/mnt/e2e
 # shellcheck disable=SC1091
 . "$W/vm.env"
-E2E=$REPO/test/e2e/vm
-HERE=$REPO/test/controller-vm/vm
-E=$R/etc/systemd/system
-mkdir -p "$E" "$R/etc/tmpfiles.d" "$W/logs" "$W/cmd"
-rm -f "$R/.dockerenv"
-ln -sfn /dev/null "$R/etc/tmpfiles.d/tmp.conf"
-grep -v '^#' "$E2E/masks.txt" | while read -r unit; do
-  [ -n "$unit" ] && ln -sfn /dev/null "$E/$unit"
-done
+# shellcheck source=test/controller-vm/vm/prepare-common.sh
+. "$REPO/test/controller-vm/vm/prepare-common.sh"
 for d in /var/lib/octavia /etc/octavia; do
   rm -rf "${R:?}$d"; mkdir -p "$R$d"; chown root:root "$R$d"; chmod 0755 "$R$d"
 done
@@ -63,26 +56,6 @@ UNIT
 mkdir -p "$E/network-online.target.wants"
 ln -sfn ../cvm-net.service "$E/network-online.target.wants/cvm-net.service"
 
-# the test's hands inside the VM: runs cmd/*.sh, writes *.out and *.rc (see vm-exec.mjs)
-cat > "$E/cvm-exec.service" <<UNIT
-[Unit]
-Description=amphora VM: test command channel
-After=cvm-net.service
-[Service]
-Type=simple
-ExecStart=/bin/bash $HERE/cvm-exec.sh /mnt/e2e/cmd
-UNIT
-# the journal, to the host as it goes (a VM is killed, not shut down)
-cat > "$E/cvm-journal.service" <<UNIT
-[Unit]
-Description=amphora VM: journal to the host
-DefaultDependencies=no
-After=systemd-journald.service
-[Service]
-Type=simple
-ExecStart=/bin/sh -c 'exec journalctl -b -f -o short-monotonic --no-pager > /mnt/e2e/logs/journal.txt 2>&1'
-UNIT
-
 case "$KIND" in
   ts)
     AGENT=amphora-agent.service
@@ -103,17 +76,5 @@ UNIT
   *) echo "unknown KIND $KIND" >&2; exit 1;;
 esac
 
-cat > "$E/cvm.target" <<UNIT
-[Unit]
-Description=amphora VM: basic system, network, the agent
-Requires=basic.target
-After=basic.target
-Wants=cvm-net.service cvm-exec.service cvm-journal.service $AGENT
-AllowIsolate=yes
-UNIT
-ln -sfn /etc/systemd/system/cvm.target "$E/default.target"
-for u in rescue emergency; do
-  mkdir -p "$E/$u.service.d"
-  printf '[Service]\nExecStart=\nExecStart=/bin/systemctl poweroff --force\n' > "$E/$u.service.d/cvm.conf"
-done
+cvm_target 'amphora VM: basic system, network, the agent' cvm-net.service "$AGENT"
 echo "[cvm-prepare] amphora $AMPHORA_ID ($KIND) ready"

@@ -9,15 +9,8 @@ R=$1
 W=$R/mnt/e2e
 # shellcheck disable=SC1091
 . "$W/vm.env"
-E2E=$REPO/test/e2e/vm
-HERE=$REPO/test/controller-vm/vm
-E=$R/etc/systemd/system
-mkdir -p "$E" "$R/etc/tmpfiles.d" "$W/logs" "$W/cmd"
-rm -f "$R/.dockerenv"
-ln -sfn /dev/null "$R/etc/tmpfiles.d/tmp.conf"
-grep -v '^#' "$E2E/masks.txt" | while read -r unit; do
-  [ -n "$unit" ] && ln -sfn /dev/null "$E/$unit"
-done
+# shellcheck source=test/controller-vm/vm/prepare-common.sh
+. "$REPO/test/controller-vm/vm/prepare-common.sh"
 echo tenant > "$R/etc/hostname"
 {
   echo '[Unit]'
@@ -31,7 +24,7 @@ echo tenant > "$R/etc/hostname"
   for a in $TENANT_IPS; do echo "ExecStart=/sbin/ip addr add $a/24 dev vec1"; done
   echo 'ExecStart=/sbin/ip link set vec1 up'
 } > "$E/cvm-net.service"
-WANTS="cvm-net.service cvm-exec.service cvm-journal.service"
+WANTS="cvm-net.service"
 for m in $SCTP_MEMBERS; do
   name=${m%%=*}; addr=${m#*=}
   cat > "$E/cvm-sctp-$name.service" <<UNIT
@@ -45,28 +38,6 @@ ExecStart=/usr/bin/python3 $REPO/test/controller-vm/net/sctp-member.py $name ${a
 UNIT
   WANTS="$WANTS cvm-sctp-$name.service"
 done
-cat > "$E/cvm-exec.service" <<UNIT
-[Unit]
-Description=tenant VM: test command channel
-After=cvm-net.service
-[Service]
-ExecStart=/bin/bash $HERE/cvm-exec.sh /mnt/e2e/cmd
-UNIT
-cat > "$E/cvm-journal.service" <<UNIT
-[Unit]
-Description=tenant VM: journal to the host
-DefaultDependencies=no
-After=systemd-journald.service
-[Service]
-ExecStart=/bin/sh -c 'exec journalctl -b -f -o short-monotonic --no-pager > /mnt/e2e/logs/journal.txt 2>&1'
-UNIT
-cat > "$E/cvm.target" <<UNIT
-[Unit]
-Description=tenant VM
-Requires=basic.target
-After=basic.target
-Wants=$WANTS
-AllowIsolate=yes
-UNIT
-ln -sfn /etc/systemd/system/cvm.target "$E/default.target"
+# shellcheck disable=SC2086  # the units, one word each
+cvm_target 'tenant VM' $WANTS
 echo "[cvm-prepare] tenant ready"
