@@ -62,10 +62,11 @@ async function allAlive(paths: Paths, files: readonly string[]): Promise<boolean
  * server (Octavia's pool create after a listener without one), a few hundred ms later under a
  * slow CPU, and its pid file follows. A dead main process ends the wait at once.
  */
-async function aliveBy(paths: Paths, main: string, files: readonly string[], deadline: number, exited: () => DaemonExit | undefined): Promise<boolean> {
+async function aliveBy(paths: Paths, main: string, children: readonly string[], deadline: number, exited: () => DaemonExit | undefined): Promise<boolean> {
   for (;;) {
-    if (await allAlive(paths, files)) return true;
-    if (exited() !== undefined || (await pidFileState(paths, main)) !== 'alive' || Date.now() >= deadline) return false;
+    const [mainState, ...childStates] = await Promise.all([main, ...children].map((f) => pidFileState(paths, f)));
+    if (mainState === 'alive' && childStates.every((c) => c === 'alive')) return true;
+    if (exited() !== undefined || mainState !== 'alive' || Date.now() >= deadline) return false;
     await sleep(POLL_MS);
   }
 }
@@ -210,10 +211,10 @@ async function waitForLine(
  */
 export async function waitReloaded(paths: Paths, wait: Omit<HealthWait, 'settleMs' | 'action'> & { readonly since: number }): Promise<void> {
   const exited = () => wait.exited?.();
-  const deadline = Date.now() + (wait.timeoutMs ?? 5000);
-  const seen = await waitForLine(wait.daemon.logFile, wait.since, reloadOf(wait.daemon), wait.timeoutMs ?? 5000, () => exited() !== undefined);
-  const files = [wait.daemon.pidFile, ...wait.children];
-  if (seen === 'acknowledged' && exited() === undefined && (await aliveBy(paths, wait.daemon.pidFile, files, deadline, exited))) return;
+  const timeoutMs = wait.timeoutMs ?? 5000;
+  const deadline = Date.now() + timeoutMs;
+  const seen = await waitForLine(wait.daemon.logFile, wait.since, reloadOf(wait.daemon), timeoutMs, () => exited() !== undefined);
+  if (seen === 'acknowledged' && exited() === undefined && (await aliveBy(paths, wait.daemon.pidFile, wait.children, deadline, exited))) return;
   const why = seen === 'failed' ? 'refused the reload' : seen === 'silent' ? 'did not acknowledge the reload' : 'is not running after reload';
   throw await notRunning(wait.daemon, 'reload', why, exited());
 }
