@@ -65,9 +65,9 @@ export function startTraffic() {
   return new LineChild('traffic', 'ip', inNet(NODE, [join(REPO, 'test', 'e2e', 'guest', 'traffic.mjs')]));
 }
 
-/** n TCP connections to vip:port, one message each: {sent, replies, lost, perBackend}. */
+/** n TCP connections to vip:port, one message each: {sent, replies, lost, perBackend, failures, slowest_s}. */
 export async function tcpBurst(vip, port, n) {
-  const { stdout } = await promisify(execFile)('ip', inNet('/usr/bin/python3', [join(TIER, 'net', 'tcp-client.py'), vip, String(port), String(n)]), { timeout: 120_000 });
+  const { stdout } = await promisify(execFile)('ip', inNet('/usr/bin/python3', [join(TIER, 'net', 'tcp-client.py'), vip, String(port), String(n)]), { timeout: (n * 15 + 30) * 1000 });
   return JSON.parse(stdout);
 }
 

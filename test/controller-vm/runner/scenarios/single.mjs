@@ -156,8 +156,8 @@ export async function single(s) {
     }
     s.fig('mixed_tcp_ready_s', since(t));
     const tb = await tcpBurst(VIP, PORT, 30);
-    s.fig('mixed_tcp_split', { lost: tb.lost, ...split(tb.perBackend) });
-    s.check(tb.lost === 0 && Object.keys(split(tb.perBackend).members).length === 3, `30 TCP connections to ${VIP}:${PORT} reach the 3 members (lost ${tb.lost})`);
+    s.fig('mixed_tcp_split', { lost: tb.lost, ...split(tb.perBackend), slowest_s: tb.slowest_s, failures: tb.failures });
+    s.check(tb.lost === 0 && Object.keys(split(tb.perBackend).members).length === 3, `30 TCP connections to ${VIP}:${PORT} reach the 3 members (lost ${tb.lost}${tb.lost ? `: ${JSON.stringify(tb.failures)}` : ''})`);
     const ub = await burstUntilClean(traffic, { vip: VIP, port: PORT, n: 40 });
     s.fig('mixed_udp_split', { lost: ub.lost, ...split(ub.perBackend) });
     s.check(ub.lost === 0, `UDP on the same port still served beside TCP (lost ${ub.lost})`);
