@@ -1,0 +1,162 @@
+#!/usr/bin/env node
+/**
+ * @module test/image/run
+ * `npm run test:image`: builds the amphora image with diskimage-builder (lib/build.mjs) and boots it
+ * under qemu with the checks of lib/boot.mjs. The last line is
+ *   IMAGE-REPORT {json}
+ * with ok, skipped (+ reason), distribution, build_seconds {cold, warm}, cache, image_bytes,
+ * rootfs_bytes, boot_to_agent_seconds, versions, checks, wall_seconds.
+ * Exit status: 0 when ok; 1 otherwise; 130 after SIGINT/SIGTERM; 0 with a SKIP line when this
+ * machine cannot run the target (not root, no qemu-system-x86_64, qemu-img, genisoimage or xorriso),
+ * 1 for a skip under CI=true.
+ *
+ * usage: node test/image/run.mjs [--release trixie] [--twice] [--skip-build --qcow2 FILE]
+ *                                [--smp 1|2] [--timeout SECONDS] [--keep] [--verbose]
+ *   --twice       build a second time (warm cache) and report both build times
+ *   --skip-build  boot an image built before (--qcow2 FILE); build_seconds are then null
+ *   --keep        keep the work dir (PKI, config drive, overlay, console log)
+ *   env: AMPHORA_SHARED (the shared tools' parent; default ../shared beside the repository)
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { isoTool } from './lib/config-drive.mjs';
+import { bootAndCheck } from './lib/boot.mjs';
+
+const { values: opts } = parseArgs({
+  options: {
+    release: { type: 'string', default: 'trixie' },
+    twice: { type: 'boolean' },
+    'skip-build': { type: 'boolean' },
+    qcow2: { type: 'string' },
+    smp: { type: 'string', default: '2' },
+    timeout: { type: 'string', default: '600' },
+    keep: { type: 'boolean' },
+    verbose: { type: 'boolean' },
+  },
+});
+const started = Date.now();
+const say = (msg) => process.stdout.write(`[image ${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}\n`);
+// One logger for both conventions: log(msg), log.info(msg), log.verbose(msg).
+const log = Object.assign((msg) => say(msg), { info: say, verbose: opts.verbose ? say : () => {} });
+const report = {
+  ok: false,
+  skipped: false,
+  reason: null,
+  distribution: null,
+  build_seconds: { cold: null, warm: null },
+  cache: null,
+  image_bytes: null,
+  rootfs_bytes: null,
+  boot_to_agent_seconds: null,
+  versions: {},
+  checks: [],
+  wall_seconds: null,
+};
+function finish(code) {
+  report.wall_seconds = Math.round((Date.now() - started) / 100) / 10;
+  process.stdout.write(`IMAGE-REPORT ${JSON.stringify(report)}\n`);
+  process.exit(code);
+}
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    say(`${sig}: stopping`);
+    report.reason = `interrupted by ${sig}`;
+    finish(130); // qemu.mjs kills any live VM on exit
+  });
+}
+
+const has = (cmd) => {
+  try {
+    execFileSync('sh', ['-c', 'command -v "$1"', 'sh', cmd], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+function lacking() {
+  if (process.getuid?.() !== 0) return 'not root (qemu, the config drive and the build need root)';
+  const missing = ['qemu-system-x86_64', 'qemu-img'].filter((c) => !has(c));
+  if (!isoTool()) missing.push('genisoimage or xorriso');
+  return missing.length ? `missing: ${missing.join(', ')} (apt-get install qemu-system-x86 qemu-utils genisoimage)` : null;
+}
+
+/** 'warm' or 'cold', from whatever buildImage says about its cache. */
+function cacheKind(cache) {
+  if (typeof cache === 'string') return /warm|hit|reused/i.test(cache) ? 'warm' : 'cold';
+  if (cache && typeof cache === 'object') return cache.warm === true || cache.hit === true || /warm|hit/i.test(String(cache.state ?? cache.kind ?? '')) ? 'warm' : 'cold';
+  return 'cold';
+}
+
+async function build(workDir) {
+  const { buildImage } = await import('./lib/build.mjs');
+  let built = null;
+  for (let i = 0; i < (opts.twice ? 2 : 1); i++) {
+    say(`building the ${opts.release} image (${i === 0 ? 'first' : 'second'} build)`);
+    built = await buildImage({ release: opts.release, outDir: join(workDir, `out${i}`), log });
+    if (built?.skipped) return built;
+    const kind = cacheKind(built.cache);
+    report.build_seconds[kind] = built.seconds;
+    report.cache = built.cache ?? null;
+    say(`built in ${built.seconds} s (${kind} cache): ${built.qcow2}`);
+  }
+  report.rootfs_bytes = built.rootfs_bytes ?? null;
+  return built;
+}
+
+async function main() {
+  const why = lacking();
+  if (why) {
+    report.skipped = true;
+    report.reason = why;
+    say(`SKIP: ${why}`);
+    return finish(process.env.CI === 'true' ? 1 : 0);
+  }
+  if (opts['skip-build'] && !opts.qcow2) throw new Error('--skip-build needs --qcow2 FILE');
+  const workDir = mkdtempSync(join(tmpdir(), 'amphora-image-'));
+  let code = 1;
+  try {
+    let qcow2 = opts.qcow2 ? resolve(opts.qcow2) : null;
+    if (!opts['skip-build']) {
+      const built = await build(workDir);
+      if (built?.skipped) {
+        report.skipped = true;
+        report.reason = built.reason;
+        say(`SKIP: ${built.reason}`);
+        return finish(process.env.CI === 'true' ? 1 : 0);
+      }
+      qcow2 = built.qcow2;
+    }
+    if (!existsSync(qcow2)) throw new Error(`no image at ${qcow2}`);
+    report.image_bytes = statSync(qcow2).size;
+    const r = await bootAndCheck({ qcow2, workDir: join(workDir, 'boot'), log, timeoutSeconds: Number(opts.timeout), smp: Number(opts.smp) });
+    Object.assign(report, {
+      ok: r.ok,
+      distribution: r.distribution,
+      boot_to_agent_seconds: r.boot_to_agent_seconds,
+      versions: r.versions,
+      checks: r.checks,
+      probe_seconds: r.probe_seconds,
+      agent_conf_source: r.agent_conf_source,
+      system_state: r.system_state,
+      failed_units: r.failed_units,
+      smp: Number(opts.smp),
+    });
+    code = r.ok ? 0 : 1;
+  } catch (e) {
+    report.reason = e.message;
+    say(`FAILED: ${e.stack ?? e.message}`);
+  } finally {
+    if (opts.keep) say(`work dir kept: ${workDir}`);
+    else rmSync(workDir, { recursive: true, force: true });
+  }
+  return finish(code);
+}
+
+main().catch((e) => {
+  report.reason = e.message;
+  say(`FAILED: ${e.stack ?? e.message}`);
+  finish(1);
+});
