@@ -88,7 +88,7 @@ export async function bootAndCheck({ qcow2, workDir, log, timeoutSeconds = 600, 
     result.checks.push({ name, ok: Boolean(ok), detail });
     log.info(`${ok ? 'ok  ' : 'FAIL'} ${name}${ok ? '' : `: ${detail}`}`);
   };
-  const { pki, texts, overlay } = prepare({ qcow2, workDir, shared: shared ?? process.env.AMPHORA_SHARED ?? resolve(REPO, '..', 'shared') });
+  const { pki, texts, overlay } = prepare({ qcow2, workDir, shared: shared || process.env.AMPHORA_SHARED || resolve(REPO, '..', 'shared') });
   result.agent_conf_source = texts.source;
   log.info(`config drive ready (agent config rendered by ${texts.source}); booting ${qcow2} (TCG, ${smp} vCPU, ${memMiB} MiB)`);
   const port = await freePort();
