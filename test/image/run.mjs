@@ -140,8 +140,8 @@ async function main() {
       checks: r.checks,
       probe_seconds: r.probe_seconds,
       agent_conf_source: r.agent_conf_source,
-      system_state: r.system_state,
-      failed_units: r.failed_units,
+      failed_units: r.diagnostics?.failed_units ?? null,
+      ...(r.ok ? {} : { diagnostics: r.diagnostics }),
       smp: Number(opts.smp),
     });
     code = r.ok ? 0 : 1;

@@ -68,5 +68,11 @@ tcmods() {
 }
 probe tc_modules bash -c "$(declare -f tcmods); tcmods"
 probe failed_units systemctl --failed --no-legend --plain
+# Diagnostics for the report (no check of their own): the management network, what cloud-init
+# complained about, the agent's last log lines, the slowest units.
+probe network bash -c 'ip -br link; ip -br addr; ip route; networkctl --no-pager list 2>&1 | head -20'
+probe cloud_init_problems bash -c "grep -E 'WARNING|ERROR|Traceback|Exception|Error' /var/log/cloud-init.log | tail -40"
+probe agent_log journalctl -u amphora-agent.service -b --no-pager -n 30 -o short-monotonic
+probe blame bash -c 'systemd-analyze time; systemd-analyze blame --no-pager | head -15'
 probe system_state systemctl is-system-running
 say end 0 "$(date -u +%FT%TZ) uptime $(cut -d' ' -f1 /proc/uptime)"

@@ -10,7 +10,8 @@
  *
  * bootAndCheck({ qcow2, workDir, log, timeoutSeconds = 600, smp = 2, memMiB = 2048, shared })
  *   -> { ok, boot_to_agent_seconds, probe_seconds, distribution, versions, checks, info,
- *        agent_conf_source, failed_units, system_state, console_log }
+ *        agent_conf_source, diagnostics (failed units, network, cloud-init's complaints, the agent's
+ *        log, systemd-analyze blame: from the probe), console_log }
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -35,10 +36,16 @@ function makePki(shared, dir) {
   return dir;
 }
 
-/** Polls `GET /` until it is answered 200 or the deadline passes; answers seconds since qemu started. */
-async function waitForAgent(vm, req, deadline, log) {
+/**
+ * Polls `GET /` until it is answered 200; answers seconds since qemu started. Gives up at the
+ * deadline, or AGENT_GRACE_MS after the guest probe ended (cloud-init is done by then: an agent
+ * still silent is not coming, and the failure is reported minutes sooner).
+ */
+const AGENT_GRACE_MS = 120_000;
+async function waitForAgent(vm, req, { deadline, consoleLog, log }) {
   let last = '';
-  while (Date.now() < deadline) {
+  let probeEndedAt = null;
+  while (Date.now() < deadline && (probeEndedAt === null || Date.now() - probeEndedAt < AGENT_GRACE_MS)) {
     if (!vm.running()) throw new Error('qemu exited before the agent answered');
     try {
       const r = await req('GET', '/', { timeoutMs: 15_000 });
@@ -48,9 +55,11 @@ async function waitForAgent(vm, req, deadline, log) {
       last = e.code ?? e.message;
     }
     log.verbose?.(`agent not answering yet (${last})`);
+    if (probeEndedAt === null && parseProbe(consoleLog).end) probeEndedAt = Date.now();
     await sleep(1000);
   }
-  throw new Error(`the agent did not answer GET / in time (last: ${last})`);
+  const why = probeEndedAt === null ? 'before the deadline' : `${AGENT_GRACE_MS / 1000} s after cloud-init's final stage ran the probe`;
+  throw new Error(`the agent did not answer GET / ${why} (last: ${last})`);
 }
 
 /** Waits for the probe's `end` line on the console; answers the parsed results (partial on timeout). */
@@ -97,23 +106,28 @@ export async function bootAndCheck({ qcow2, workDir, log, timeoutSeconds = 600, 
   const vm = startQemu({ overlay, iso: join(workDir, 'config-2.iso'), consoleLog, qemuLog: join(workDir, 'qemu.log'), port, memMiB, smp });
   const hard = setTimeout(() => vm.stop(), Math.max(0, deadline - Date.now()) + 30_000);
   try {
-    result.boot_to_agent_seconds = Math.round((await waitForAgent(vm, req, deadline, log)) * 10) / 10;
-    add('the agent answers GET / over mutual TLS (server name = amphora id)', true, `after ${result.boot_to_agent_seconds} s from qemu's start`);
-    result.info = await apiChecks({ req, amphoraId: AMPHORA_ID, rogueClientPem: readFileSync(join(pki, 'rogue_client.pem')), add });
+    try {
+      result.boot_to_agent_seconds = Math.round((await waitForAgent(vm, req, { deadline, consoleLog, log })) * 10) / 10;
+      add('the agent answers GET / over mutual TLS (server name = amphora id)', true, `after ${result.boot_to_agent_seconds} s from qemu's start`);
+      result.info = await apiChecks({ req, amphoraId: AMPHORA_ID, rogueClientPem: readFileSync(join(pki, 'rogue_client.pem')), add });
+    } catch (e) {
+      add('the agent answers over mutual TLS and its API checks complete', false, e.message);
+    }
+    // The probe's results also explain an agent that never answered: read them either way.
     const probe = await waitForProbe(vm, consoleLog, deadline);
     if (probe.end) result.probe_seconds = Math.round((performance.now() - vm.startedAt) / 100) / 10;
     Object.assign(result, probeFacts(probe));
-    result.failed_units = probe.failed_units?.out.trim() ?? null;
-    result.system_state = probe.system_state?.out.trim() ?? null;
+    result.diagnostics = Object.fromEntries(['failed_units', 'system_state', 'network', 'cloud_init_problems', 'agent_log', 'blame'].map((k) => [k, probe[k]?.out.trim() ?? null]));
     add('the guest probe ran to its end (cloud-init user_data from the config drive)', Boolean(probe.end), probe.end ? `at ${result.probe_seconds} s` : `results so far: ${Object.keys(probe).join(', ') || 'none'}`);
     for (const c of probeChecks(probe)) add(c.name, c.ok, c.detail);
-  } catch (e) {
-    add('boot and checks completed', false, e.message);
   } finally {
     clearTimeout(hard);
     await vm.stop();
   }
   result.ok = result.checks.length > 0 && result.checks.every((c) => c.ok);
-  if (!result.ok) log.info(`console tail (${consoleLog}):\n${consoleTail(consoleLog)}`);
+  if (!result.ok) {
+    log.info(`console tail (${consoleLog}):\n${consoleTail(consoleLog)}`);
+    for (const [k, v] of Object.entries(result.diagnostics ?? {})) if (v) log.info(`guest ${k}:\n${v}`);
+  }
   return result;
 }
