@@ -68,7 +68,7 @@ virtual_server ${VIP} 53 {
 }
 `;
 
-const brief = (r) => `${r.status} ${typeof r.body === 'string' ? r.body.slice(0, 300) : JSON.stringify(r.body).slice(0, 300)}`;
+const brief = (r) => `${r.status} in ${r.ms} ms: ${typeof r.body === 'string' ? r.body.slice(0, 300) : JSON.stringify(r.body).slice(0, 300)}`;
 
 /** A request that must fail in the TLS handshake: ok when it errors before any HTTP status. */
 async function refused(call) {
