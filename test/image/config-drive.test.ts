@@ -2,7 +2,8 @@
  * @module test/image/config-drive.test
  * The image tier's config drive (test/image/lib/config-drive.mjs), checked on the host without a VM:
  * the ISO made by the real genisoimage reads back (isoinfo) as a config drive v2 whose every
- * meta_data `files` entry points at exactly the controller's file; the built-in agent config and
+ * meta_data `files` entry points at exactly the controller's file, and network_data.json gives the
+ * management NIC DHCP for IPv4 as Nova does; the built-in agent config and
  * user_data equal what Octavia 11's own templaters render (python3-octavia), so the fallback is
  * honest; and the user_data with the probe is still YAML with Octavia's runcmd entry first.
  * Skips with its reason when genisoimage or python3-octavia is missing (fails under CI).
@@ -35,7 +36,7 @@ describe.skipIf(!canRun)('config drive as Octavia 11 and Nova make it', () => {
     files = drive.controllerFiles({ pki: join(dir, 'pki'), texts });
     userData = drive.withProbe(texts.user_data, '#!/bin/bash\necho probe\n');
     iso = join(dir, 'config-2.iso');
-    drive.makeConfigDrive({ dir: join(dir, 'drive'), iso, amphoraId: AMP, files, userData });
+    drive.makeConfigDrive({ dir: join(dir, 'drive'), iso, amphoraId: AMP, files, userData, mgmtMac: 'fa:16:3e:13:00:01' });
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -49,6 +50,9 @@ describe.skipIf(!canRun)('config drive as Octavia 11 and Nova make it', () => {
     expect(files['/etc/octavia/amphora-agent.conf']).toContain(`amphora_id = ${AMP}`);
     expect(files['/etc/octavia/certs/server.pem']).toContain('PRIVATE KEY');
     expect(isoFile('/openstack/latest/user_data')).toBe(userData);
+    const net = JSON.parse(isoFile('/openstack/latest/network_data.json'));
+    expect(net.links).toEqual([expect.objectContaining({ ethernet_mac_address: 'fa:16:3e:13:00:01', mtu: 1500 })]);
+    expect(net.networks).toEqual([expect.objectContaining({ id: 'network0', type: 'ipv4_dhcp', link: net.links[0].id })]);
   });
 
   it("renders the same agent config and user_data as Octavia's templaters", () => {

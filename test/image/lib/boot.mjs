@@ -21,7 +21,7 @@ import { agentRequest } from './agent-https.mjs';
 import { apiChecks } from './api-checks.mjs';
 import { controllerFiles, controllerTexts, makeConfigDrive, withProbe } from './config-drive.mjs';
 import { parseProbe, probeChecks, probeFacts } from './probe-results.mjs';
-import { consoleTail, freePort, makeOverlay, startQemu } from './qemu.mjs';
+import { MGMT_MAC, consoleTail, freePort, makeOverlay, startQemu } from './qemu.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '..', '..', '..');
@@ -82,6 +82,7 @@ function prepare({ qcow2, workDir, shared }) {
     amphoraId: AMPHORA_ID,
     files: controllerFiles({ pki, texts }),
     userData: withProbe(texts.user_data, probe),
+    mgmtMac: MGMT_MAC,
   });
   const overlay = join(workDir, 'overlay.qcow2');
   makeOverlay(qcow2, overlay);

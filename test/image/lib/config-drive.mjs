@@ -5,7 +5,7 @@
  * /etc/rsyslog.d/10-rsyslog.conf, the amphora's server.pem and the controller's client_ca.pem) and a
  * cloud-config `user_data`; Nova writes them to a config drive v2 (ISO 9660, label `config-2`:
  * openstack/latest/meta_data.json listing `files` [{path, content_path}], openstack/content/NNNN,
- * openstack/latest/user_data). cloud-init's ConfigDrive datasource writes the files at first boot.
+ * openstack/latest/user_data, openstack/latest/network_data.json). cloud-init's ConfigDrive datasource writes the files at first boot.
  *
  * The agent config and the user_data are rendered by Octavia's own templaters when python3-octavia
  * is installed (the real thing); otherwise by renderAgentConf/OCTAVIA_USER_DATA below, which give
@@ -121,7 +121,7 @@ export function withProbe(userData, probeScript) {
  * Writes the config drive's tree under dir and packs it into an ISO (genisoimage, else xorriso in its
  * mkisofs mode). files: { guestPath: text }. Answers { iso, instanceUuid, metaData }.
  */
-export function makeConfigDrive({ dir, iso, amphoraId, files, userData }) {
+export function makeConfigDrive({ dir, iso, amphoraId, files, userData, mgmtMac }) {
   const os = join(dir, 'openstack');
   const content = join(os, 'content');
   mkdirSync(join(os, 'latest'), { recursive: true });
@@ -143,11 +143,28 @@ export function makeConfigDrive({ dir, iso, amphoraId, files, userData }) {
   };
   writeFileSync(join(os, 'latest', 'meta_data.json'), JSON.stringify(metaData));
   writeFileSync(join(os, 'latest', 'user_data'), userData);
+  if (mgmtMac) writeFileSync(join(os, 'latest', 'network_data.json'), JSON.stringify(networkData(mgmtMac)));
   const args = ['-o', iso, '-ldots', '-allow-lowercase', '-allow-multidot', '-l', '-quiet', '-J', '-r', '-V', 'config-2', dir];
   const tool = isoTool();
   if (!tool) throw new Error('neither genisoimage nor xorriso is installed');
   execFileSync(tool.cmd, [...tool.pre, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   return { iso, instanceUuid, metaData };
+}
+
+/**
+ * Nova's network_data.json for an amphora booted on Octavia's management network alone (the VIP port
+ * is attached later): one link, its subnet with DHCP enabled (`ipv4_dhcp`). Without it cloud-init
+ * falls back to DHCP for IPv4 and IPv6 on the first NIC, and a DHCPv6 that never answers held
+ * ifupdown's networking.service (and so the whole boot) for its 5-minute timeout.
+ */
+export function networkData(mac) {
+  const vif = randomUUID();
+  const link = `tap${vif.slice(0, 11)}`;
+  return {
+    links: [{ id: link, vif_id: vif, type: 'ovs', mtu: 1500, ethernet_mac_address: mac }],
+    networks: [{ id: 'network0', type: 'ipv4_dhcp', link, network_id: randomUUID() }],
+    services: [],
+  };
 }
 
 /** genisoimage, else xorriso (-as mkisofs takes the same options); null when neither is there. */

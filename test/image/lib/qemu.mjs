@@ -4,8 +4,10 @@
  * a throw-away qcow2 overlay over the image (the image stays as built), the config drive as a
  * read-only virtio disk, the serial console into a file, and two NICs as Nova would give an
  * amphora: the management NIC on qemu's user network with the agent's port forwarded to a free port
- * on the host's 127.0.0.1, and the VIP NIC (a fixed MAC the test plugs through the agent's API) on
- * an empty hub, so nothing the guest sends on it leaves qemu.
+ * on the host's 127.0.0.1, and the VIP NIC (a fixed MAC the test plugs through the agent's API) on a
+ * second, restricted user network (restrict=on: nothing the guest sends there leaves qemu). An empty
+ * qemu hub would be quieter still, but nothing drains it: the guest's transmit queue stalled
+ * (NETDEV WATCHDOG every 5 s) as soon as the plugged VIP sent its first frame.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
@@ -60,7 +62,7 @@ export function qemuArgs({ overlay, iso, consoleLog, port, memMiB, smp }) {
     '-drive', `file=${iso},if=virtio,format=raw,readonly=on`,
     '-netdev', `user,id=mgmt,hostfwd=tcp:127.0.0.1:${port}-:9443`,
     '-device', `virtio-net-pci,netdev=mgmt,mac=${MGMT_MAC}`,
-    '-netdev', 'hubport,id=vip,hubid=13',
+    '-netdev', 'user,id=vip,restrict=on,net=10.13.0.0/24',
     '-device', `virtio-net-pci,netdev=vip,mac=${VIP_MAC}`,
     '-no-reboot',
   ];
