@@ -11,7 +11,7 @@
  * 1 for a skip under CI=true.
  *
  * usage: node test/image/run.mjs [--release trixie] [--out DIR] [--force] [--twice] [--skip-build --qcow2 FILE]
- *                                [--smp 1|2] [--timeout SECONDS] [--keep] [--verbose]
+ *                                [--smp 1|2] [--timeout SECONDS (900)] [--keep] [--verbose]
  *   --out DIR     where the build puts the image (default: lib/build.mjs's own, /var/tmp/amphora-agent-image/<release>/,
  *                 which it keeps between runs so an unchanged image is reused)
  *   --force       build even when the build would hand back an identical earlier image
@@ -37,7 +37,7 @@ const { values: opts } = parseArgs({
     'skip-build': { type: 'boolean' },
     qcow2: { type: 'string' },
     smp: { type: 'string', default: '2' },
-    timeout: { type: 'string', default: '600' },
+    timeout: { type: 'string', default: '900' },
     keep: { type: 'boolean' },
     verbose: { type: 'boolean' },
   },

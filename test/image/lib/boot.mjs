@@ -8,7 +8,7 @@
  * results on the serial console). Everything has one deadline (timeoutSeconds); qemu is always
  * stopped (its process group) and the console's tail is logged on failure.
  *
- * bootAndCheck({ qcow2, workDir, log, timeoutSeconds = 600, smp = 2, memMiB = 2048, shared })
+ * bootAndCheck({ qcow2, workDir, log, timeoutSeconds = 900, smp = 2, memMiB = 2048, shared })
  *   -> { ok, boot_to_agent_seconds, probe_seconds, distribution, versions, checks, info,
  *        agent_conf_source, diagnostics (failed units, network, cloud-init's complaints, the agent's
  *        log, systemd-analyze blame: from the probe), console_log }
@@ -89,7 +89,7 @@ function prepare({ qcow2, workDir, shared }) {
   return { pki, texts, drive, overlay };
 }
 
-export async function bootAndCheck({ qcow2, workDir, log, timeoutSeconds = 600, smp = 2, memMiB = 2048, shared }) {
+export async function bootAndCheck({ qcow2, workDir, log, timeoutSeconds = 900, smp = 2, memMiB = 2048, shared }) {
   const deadline = Date.now() + timeoutSeconds * 1000;
   mkdirSync(workDir, { recursive: true });
   const consoleLog = join(workDir, 'console.log');
