@@ -8,9 +8,11 @@
  * Exit status: 0 built or reused; 1 the build failed (the last lines of DIB's log are printed).
  *
  * usage: node test/image/build.mjs [--release trixie|bookworm] [--out DIR] [--force]
- *                                  [--node-tarball FILE] [--timeout SEC]
- *   --out      default /var/tmp/amphora-agent-image/<release>/
- *   --force    build even when the inputs match the last image
+ *                                  [--node-tarball FILE] [--timeout SEC] [--cache-dir DIR]
+ *   --out        default /var/tmp/amphora-agent-image/<release>/
+ *   --force      build even when the inputs match the last image
+ *   --timeout    hard limit of the build in seconds (default 900; waiting for another build not counted)
+ *   --cache-dir  DIB's cache (default ~/.cache/image-create); an empty folder gives a cold build
  *   bookworm needs --node-tarball (or DIB_AMPHORA_AGENT_NODE_TARBALL): its nodejs is 18.
  */
 import { parseArgs } from 'node:util';
@@ -23,6 +25,7 @@ const { values: opts } = parseArgs({
     force: { type: 'boolean', default: false },
     'node-tarball': { type: 'string' },
     timeout: { type: 'string' },
+    'cache-dir': { type: 'string' },
   },
 });
 const started = Date.now();
@@ -35,6 +38,7 @@ try {
     force: opts.force,
     nodeTarball: opts['node-tarball'] ?? (process.env.DIB_AMPHORA_AGENT_NODE_TARBALL || undefined),
     timeoutSeconds: Number(opts.timeout ?? DEFAULT_TIMEOUT_SECONDS),
+    ...(opts['cache-dir'] ? { cacheDir: opts['cache-dir'] } : {}),
     log,
   });
   log(`${result.cache === 'reused' ? 'reused' : `built (${result.cache} cache) in ${result.seconds} s`}: ${result.qcow2} (${result.qcow2_bytes} bytes), ${result.tar} (${result.rootfs_bytes} bytes)`);

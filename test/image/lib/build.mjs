@@ -59,6 +59,7 @@ function runDib(args, env, logFile, deadline) {
     child.stdout.pipe(out, { end: false });
     child.stderr.pipe(out, { end: false });
     let timedOut = false;
+    let interrupted;
     const kill = (sig) => {
       try {
         process.kill(-child.pid, sig);
@@ -66,6 +67,14 @@ function runDib(args, env, logFile, deadline) {
         /* already gone */
       }
     };
+    // DIB runs in its own process group (so that the limit ends all of it): an interrupt of
+    // this process must reach it too, or it would go on building with nobody waiting.
+    const onSignal = (sig) => {
+      interrupted = sig;
+      kill('SIGTERM');
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
     // SIGTERM first: DIB's traps unmount and detach its loop devices; SIGKILL if that hangs.
     const timer = setTimeout(() => {
       timedOut = true;
@@ -75,7 +84,9 @@ function runDib(args, env, logFile, deadline) {
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      out.end(() => resolveRun({ code, signal, timedOut }));
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      out.end(() => resolveRun({ code, signal, timedOut, interrupted }));
     });
   });
 }
@@ -95,6 +106,8 @@ function tail(file, n = 40) {
  *   release, steps, load, versions, checks, inputs }.
  * `elements` replaces ['amphora-agent'] (the agent is packed only when it is in the list), and
  * `elementsPath` adds folders to ELEMENTS_PATH (before the project's), e.g. for a reference image.
+ * `cacheDir` is DIB's cache (DIB_IMAGE_CACHE, default ~/.cache/image-create): an empty one makes
+ * a cold build without taking the cache away from other builds on the machine.
  */
 export async function buildImage({
   release = 'trixie',
@@ -106,6 +119,7 @@ export async function buildImage({
   elementsPath = [],
   name = `amphora-${release}`,
   timeoutSeconds = DEFAULT_TIMEOUT_SECONDS,
+  cacheDir = process.env.DIB_IMAGE_CACHE || join(homedir(), '.cache', 'image-create'),
 } = {}) {
   const started = Date.now();
   if (!RELEASES.has(release)) throw new Error(`release ${release}: only ${[...RELEASES].join(', ')} are built here`);
@@ -160,7 +174,7 @@ export async function buildImage({
     const overrides = join(work, 'elements');
     mkdirSync(overrides);
     if (NEEDS_BASE_OVERRIDE.has(release)) deriveBaseElement(dib, overrides);
-    const cache = existsSync(join(homedir(), '.cache/image-create', `debootstrap-debian-${release}-amd64.tar.gz`)) ? 'warm' : 'cold';
+    const cache = existsSync(join(cacheDir, `debootstrap-debian-${release}-amd64.tar.gz`)) ? 'warm' : 'cold';
     const mirrors = hostMirrors();
     const caFile = npmCaFile();
     const env = {
@@ -170,6 +184,7 @@ export async function buildImage({
       DIB_RELEASE: release,
       DIB_DISTRIBUTION_MIRROR: mirrors.archive,
       DIB_APT_SOURCES_CONF: aptSourcesConf(release, mirrors),
+      DIB_IMAGE_CACHE: cacheDir,
       DIB_DEBOOTSTRAP_CACHE: '1',
       DIB_DEBIAN_USE_DEBOOTSTRAP_CACHE: '1',
       // svc-map's Python in DIB 3.37 picks Python 2 for Debian without it; harmless in 3.13.
@@ -192,6 +207,7 @@ export async function buildImage({
       clearInterval(sampler);
     }
     steps.dib = since(t);
+    if (run.interrupted) throw new Error(`interrupted by ${run.interrupted}; disk-image-create stopped (log ${logFile})`);
     if (run.timedOut) throw new Error(`disk-image-create did not finish within ${timeoutSeconds} s (load ${loadavg()}); last lines of ${logFile}:\n${tail(logFile)}`);
     if (run.code !== 0) throw new Error(`disk-image-create failed (exit ${run.code ?? run.signal}); last lines of ${logFile}:\n${tail(logFile)}`);
     const qcow2 = join(outDir, `${name}.qcow2`);
