@@ -150,11 +150,11 @@ export async function buildImage({
   }
 
   const steps = {};
+  // Waiting for someone else's build is neither this build's time nor its time limit; npm's
+  // build waits too, as it would compete for the same cores.
+  let waited = await whileNoOtherDib(Date.now() + timeoutSeconds * 1000, log);
   const work = mkdtempSync('/var/tmp/amphora-image-work-');
   try {
-    // Waiting for someone else's build is neither this build's time nor its time limit; npm's
-    // build waits too, as it would compete for the same cores.
-    let waited = await whileNoOtherDib(Date.now() + timeoutSeconds * 1000, log);
     let tarball;
     if (withAgent) {
       let t = Date.now();
