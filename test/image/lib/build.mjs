@@ -214,7 +214,9 @@ export async function buildImage({
     const tar = join(outDir, `${name}.tar`);
     for (const f of [qcow2, tar]) if (!existsSync(f)) throw new Error(`disk-image-create succeeded but ${f} is missing; last lines of ${logFile}:\n${tail(logFile)}`);
     t = Date.now();
-    const tree = withAgent ? inspectImageTree(tar, { nodeFromTarball: Boolean(nodeTarball) }) : undefined;
+    // Versions for every image; the checks are the amphora-agent element's promises, so only for it.
+    const tree = inspectImageTree(tar, { nodeFromTarball: Boolean(nodeTarball) });
+    if (!withAgent) tree.checks = [];
     steps.inspect = since(t);
     const nodeLine = /amphora-agent: node (v\d+\.\d+\.\d+)/.exec(readFileSync(logFile, 'utf8'));
     const result = {
@@ -229,12 +231,12 @@ export async function buildImage({
       elements,
       steps,
       load: { start: load.start, end: loadavg(), mean: load.samples.length ? Math.round((load.samples.reduce((a, b) => a + b, 0) / load.samples.length) * 100) / 100 : load.start },
-      versions: { node: nodeLine?.[1] ?? null, ...(tree?.versions ?? {}) },
-      checks: tree?.checks ?? [],
+      versions: { node: nodeLine?.[1] ?? null, ...tree.versions },
+      checks: tree.checks,
       inputs,
       built_at: new Date().toISOString(),
     };
-    if (tree && !tree.ok) {
+    if (tree.checks.some((c) => !c.ok)) {
       const failed = tree.checks.filter((c) => !c.ok).map((c) => c.name);
       throw new Error(`the image's tree fails: ${failed.join('; ')} (image left in ${outDir}, not recorded for reuse)`);
     }
