@@ -143,16 +143,22 @@ export async function buildImage({
     lockFile: withAgent ? join(REPO, 'package-lock.json') : undefined,
     nodeTarball,
   });
-  const prev = previous(outDir);
-  if (!force && prev?.inputs?.hash === inputs.hash) {
+  const reuse = () => {
+    const prev = previous(outDir);
+    if (force || prev?.inputs?.hash !== inputs.hash) return undefined;
     log(`inputs unchanged (${inputs.hash.slice(0, 12)}): reusing ${prev.qcow2}`);
     return { ...prev, cache: 'reused', seconds: since(started), built_seconds: prev.seconds, built_cache: prev.cache };
-  }
+  };
+  const early = reuse();
+  if (early) return early;
 
   const steps = {};
   // Waiting for someone else's build is neither this build's time nor its time limit; npm's
   // build waits too, as it would compete for the same cores.
   let waited = await whileNoOtherDib(Date.now() + timeoutSeconds * 1000, log);
+  // The build waited for may have made this very image (two callers of the same inputs).
+  const made = waited > 0 ? reuse() : undefined;
+  if (made) return made;
   const work = mkdtempSync('/var/tmp/amphora-image-work-');
   try {
     let tarball;
