@@ -23,7 +23,10 @@ describe('image element layout', () => {
     const map = JSON.parse(await readFile(join(ELEMENT, 'pkg-map'), 'utf8')) as { default: Record<string, string> };
     const installs = await readFile(join(ELEMENT, 'package-installs.yaml'), 'utf8');
     for (const pkg of installs.match(/^[a-z0-9][a-z0-9.+-]*(?=:)/gm) ?? []) expect(map.default, `pkg-map default for ${pkg}`).toHaveProperty(pkg);
-    for (const pkg of ['nodejs', 'npm', 'keepalived', 'haproxy', 'ipvsadm', 'iproute2', 'netcat-openbsd', 'openssl', 'nftables', 'isc-dhcp-client']) expect(installs).toMatch(new RegExp(`^${pkg}:`, 'm'));
+    for (const pkg of ['nodejs', 'keepalived', 'haproxy', 'ipvsadm', 'iproute2', 'netcat-openbsd', 'openssl', 'nftables', 'isc-dhcp-client', 'ifupdown']) expect(installs).toMatch(new RegExp(`^${pkg}:`, 'm'));
+    // the agent's dependencies are installed on the build host: npm never enters the image
+    expect(installs).not.toMatch(/^npm:/m);
+    expect(deps).toEqual(expect.arrayContaining(['cloud-init', 'cloud-init-datasources']));
   });
 
   it('phase scripts are executable bash with set -eu, pipefail and DIB_DEBUG_TRACE; environment files are not executable', async () => {

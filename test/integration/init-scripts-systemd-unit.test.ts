@@ -49,14 +49,18 @@ describe.skipIf(!canVerifyUnit)('systemd unit', () => {
     expect((await verify('missing.service')).code).not.toBe(0);
   });
 
-  it('runs the npm-installed agent with the amphora config, restarts on failure and spares child daemons', async () => {
+  it('runs the npm-installed agent with the amphora config after cloud-init, restarts on failure and spares child daemons', async () => {
     const text = await readFile(UNIT, 'utf8');
     const value = (key: string): string[] => [...text.matchAll(new RegExp(`^${key}=(.*)$`, 'gm'))].map((m) => m[1] ?? '');
     expect(value('ExecStart')).toEqual(['/usr/local/bin/amphora-agent --config-file /etc/octavia/amphora-agent.conf']);
     expect(value('Type')).not.toContain('notify');
-    expect(value('Wants').join(' ')).toContain('network-online.target');
-    expect(value('After').join(' ')).toContain('network-online.target');
+    // after cloud-init's local stage (the config drive's files), not held back by network-online
+    // (systemd-networkd-wait-online's 120 s where no link is configured, e.g. UML with no NIC)
+    expect(value('After').join(' ').split(' ')).toEqual(expect.arrayContaining(['network.target', 'cloud-init-local.service']));
+    expect([...value('After'), ...value('Wants'), ...value('Requires')].join(' ')).not.toContain('network-online.target');
     expect(value('Restart')).toEqual(['on-failure']);
+    // a start that fails while the management address is not up yet is retried without a limit
+    expect(value('StartLimitIntervalSec')).toEqual(['0']);
     expect(value('KillMode')).toEqual(['process']);
     expect(value('WantedBy')).toEqual(['multi-user.target']);
   });

@@ -24,6 +24,7 @@
  *   backends be1..be4: eth0 10.1.0.21..24/24, default via 10.1.0.11, echo servers on 5000/udp
  *   (and 5002/sctp) ───────────────────────────────────────────────────────────┘
  */
+import { readFileSync } from 'node:fs';
 import { sh } from './lib/commands.mjs';
 import { T0, WANTED, log, secs, uptime } from './lib/context.mjs';
 import { call, controller, startController } from './lib/controller.mjs';
@@ -65,6 +66,11 @@ async function main() {
     kernel: (await sh('uname', ['-r'])).out.trim(),
     systemd: (await sh('systemctl', ['--version'])).out.split('\n')[0],
     keepalived: (await sh('keepalived', ['--version'], { allowFail: true })).err.split('\n')[0],
+    // the root the guest runs on: this machine's (Debian 12) or an amphora image's (run.mjs --rootfs)
+    root: process.env.E2E_ROOTFS || '/',
+    distribution: /^PRETTY_NAME="?([^"\n]*)/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? null,
+    node: process.version,
+    haproxy: (await sh('haproxy', ['-v'], { allowFail: true })).out.split('\n')[0],
   };
   saveResults();
   const ready = startController();

@@ -3,6 +3,9 @@
 # into the overlay (tmpfs): masks, the e2e target and runner unit, the agent's own systemd unit
 # from init-scripts/ with a drop-in that runs the repository's dist/amphora-agent.mjs, and the first
 # agent's configuration and PKI from the run's work directory (/mnt/e2e in the guest).
+# On an image's root (E2E_ROOTFS, see vm/init.sh) the agent is the image's own: its installed unit
+# and /usr/local/bin/amphora-agent run unchanged, and the repository is mounted at its host path
+# for the runner (the image's node runs it).
 set -eu
 R=$1
 W=$R/mnt/e2e
@@ -31,8 +34,15 @@ done
 # under another name, its own configuration in /etc/octavia-b) is started by the
 # ACTIVE_STANDBY scenario. Both are installed now, so that no daemon-reload is needed later.
 agent_unit() { # NAME ETC_DIR
-  install -m 0644 "$REPO/init-scripts/systemd/amphora-agent.service" "$R/usr/lib/systemd/system/$1.service"
   mkdir -p "$E/$1.service.d" "$R$2"
+  if [ -n "${E2E_ROOTFS:-}" ]; then
+    # the image's unit; only agent B needs another configuration file
+    [ "$1" = amphora-agent ] && return
+    cp "$R/usr/lib/systemd/system/amphora-agent.service" "$R/usr/lib/systemd/system/$1.service"
+    printf '[Service]\nExecStart=\nExecStart=/usr/local/bin/amphora-agent --config-file %s/amphora-agent.conf\nSyslogIdentifier=%s\n' "$2" "$1" > "$E/$1.service.d/e2e.conf"
+    return
+  fi
+  install -m 0644 "$REPO/init-scripts/systemd/amphora-agent.service" "$R/usr/lib/systemd/system/$1.service"
   cat > "$E/$1.service.d/e2e.conf" <<UNIT
 # e2e: run the repository's build instead of /usr/local/bin/amphora-agent
 [Service]
@@ -41,6 +51,14 @@ ExecStart=$NODE $REPO/dist/amphora-agent.mjs --config-file $2/amphora-agent.conf
 SyslogIdentifier=$1
 UNIT
 }
+if [ -n "${E2E_ROOTFS:-}" ]; then
+  [ -x "$R/usr/local/bin/amphora-agent" ] || { echo "[e2e-prepare] $E2E_ROOTFS has no /usr/local/bin/amphora-agent" >&2; exit 1; }
+  # the image's fstab names its disk's partitions, which a UML guest on its files has not
+  : > "$R/etc/fstab"
+  # the runner and its scenarios, read-only at the same path as on the host
+  mkdir -p "$R$REPO"
+  mount --bind "$REPO" "$R$REPO"
+fi
 agent_unit amphora-agent /etc/octavia
 agent_unit amphora-agent-b /etc/octavia-b
 cp -a "$W/amphora-a/etc-octavia/." "$R/etc/octavia/"

@@ -16,6 +16,10 @@ export const GUEST = join(REPO, 'test', 'e2e', 'guest');
 export const LOGS = join(WORK, 'logs');
 export const WANTED = (env.E2E_SCENARIOS ?? '').split(',').filter(Boolean);
 export const PY = '/usr/bin/python3';
+// On an image's root (run.mjs --rootfs): where the host's root is (vm/init.sh) and the work
+// directory's path there; the controller runs with the host's Python (guest/host-python.sh).
+export const HOST_ROOT = env.E2E_ROOTFS ? '/host' : '';
+export const HOST_WORK = env.E2E_HOST_WORK ?? WORK;
 export const T0 = performance.now();
 export const uptime = () => Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
 export const secs = (ms) => Math.round(ms / 10) / 100;

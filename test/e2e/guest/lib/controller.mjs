@@ -7,7 +7,7 @@
  * the agents' heartbeats (lib/heartbeats.mjs).
  */
 import { join } from 'node:path';
-import { GUEST, LOGS, PY, WORK } from './context.mjs';
+import { GUEST, HOST_ROOT, HOST_WORK, LOGS, PY, WORK } from './context.mjs';
 import { LineChild } from './line-child.mjs';
 import { AGENTS, HEARTBEAT } from './topology.mjs';
 
@@ -19,8 +19,12 @@ export let controller;
  * bound the heartbeat port (lib/heartbeats.mjs reads what it receives there).
  */
 export function startController() {
-  controller = new LineChild('controller', PY, [join(GUEST, 'controller.py')], join(LOGS, 'controller.log'));
-  return controller.request({ certs: join(WORK, 'pki'), retries: 60, retry_interval: 1, agents: AGENTS, heartbeat: HEARTBEAT }, 180_000);
+  const script = join(GUEST, 'controller.py');
+  // an image's root has no Octavia: the host's Python in the host's root, where the PKI is at its host path
+  controller = HOST_ROOT
+    ? new LineChild('controller', '/bin/bash', [join(GUEST, 'host-python.sh'), script], join(LOGS, 'controller.log'))
+    : new LineChild('controller', PY, [script], join(LOGS, 'controller.log'));
+  return controller.request({ certs: join(HOST_ROOT ? HOST_WORK : WORK, 'pki'), retries: 60, retry_interval: 1, agents: AGENTS, heartbeat: HEARTBEAT }, 180_000);
 }
 
 export async function call(agent, method, ...args) {
