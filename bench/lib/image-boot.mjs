@@ -3,16 +3,37 @@
  * One timed boot of an amphora image for the image suite: boot-to-agent-answering, from qemu's
  * start to the first `GET /` answered `{"api_version": "1.0"}` over mutual TLS. It uses the boot
  * part of the image test (test/image/lib: the config drive as Octavia 11's controller and Nova
- * make it, qemu with TCG and an overlay, the agent request with the controller's certificate),
+ * make it, plus Nova's network_data.json for the management NIC; qemu with TCG and an overlay;
+ * the agent request with the controller's certificate),
  * without that test's probe and API checks: the config drive's user_data is the controller's own,
  * so the guest does at boot what an amphora does in production and nothing more, and the VM is
  * stopped as soon as the agent has answered. The same code boots both images.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadImageLib } from './image-lib.mjs';
 import { log } from './log.mjs';
+
+/**
+ * Nova's network_data.json for the management NIC (IPv4 by DHCP), written where makeConfigDrive
+ * packs the drive's tree. Nova always writes it; without it cloud-init falls back to DHCP for
+ * IPv4 and IPv6 on the first NIC, and ifupdown (the reference image has it) then holds
+ * network-online.target, and the agents ordered after it, until dhclient -6 gives up: qemu's user
+ * network has no DHCPv6 server.
+ */
+async function writeNetworkData(driveDir, mac) {
+  const dir = join(driveDir, 'openstack', 'latest');
+  await mkdir(dir, { recursive: true });
+  const link = 'tap-mgmt0';
+  const data = {
+    links: [{ id: link, vif_id: randomUUID(), type: 'ovs', mtu: 1500, ethernet_mac_address: mac }],
+    networks: [{ id: 'network0', type: 'ipv4_dhcp', link, network_id: randomUUID() }],
+    services: [],
+  };
+  await writeFile(join(dir, 'network_data.json'), JSON.stringify(data));
+}
 
 /** Polls GET / once a second; answers seconds since qemu started, or throws at the deadline. */
 async function waitForAgent(vm, req, deadline) {
@@ -39,6 +60,7 @@ export async function timedBoot({ qcow2, workDir, pki, timeoutSeconds, smp = 2, 
   const lib = await loadImageLib('config-drive.mjs', 'qemu.mjs', 'agent-https.mjs');
   await mkdir(workDir, { recursive: true });
   const texts = lib.controllerTexts({ amphoraId: pki.amphoraId });
+  await writeNetworkData(join(workDir, 'drive'), lib.MGMT_MAC);
   lib.makeConfigDrive({
     dir: join(workDir, 'drive'),
     iso: join(workDir, 'config-2.iso'),

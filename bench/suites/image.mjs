@@ -3,12 +3,14 @@
  * around Octavia's reference agent (Debian 13's octavia-agent 16.0.0). Both images are built, or
  * reused while their inputs are unchanged, by the project's image build (lib/image-build.mjs),
  * then each is booted BENCH_IMAGE_BOOTS times under qemu (TCG) with the controller's config drive
- * (lib/image-boot.mjs), one VM at a time, the two images alternating. Figures: boot-to-agent-
+ * (lib/image-boot.mjs), one VM at a time, the two images alternating, each boot after waiting
+ * (BENCH_IMAGE_QUIET_WAIT s at most) for other image builds and VMs on the machine to end. Figures: boot-to-agent-
  * answering seconds (median and samples), image sizes, the build's seconds, and the versions of
  * the agent, keepalived, haproxy and the kernel in each image.
  */
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { timedBoot } from '../lib/image-boot.mjs';
 import { ensureImage } from '../lib/image-build.mjs';
 import { imageSizes, imageVersions } from '../lib/image-facts.mjs';
@@ -31,10 +33,22 @@ const median = (v) => {
 };
 const mib = (bytes) => round(bytes / 2 ** 20, 1);
 
-/** What else runs on the machine while a VM boots (another build or VM slows TCG down). */
+/** How many other image builds and VMs run on the machine (either slows a TCG boot down). */
 async function neighbours() {
   const r = await runCommand('pgrep', ['-c', '-f', 'disk-image-create|qemu-system']);
   return Number(r.stdout.trim()) || 0;
+}
+
+/** Waits up to maxSeconds for the machine to have no other build or VM; answers how many are left. */
+async function waitForQuiet(maxSeconds) {
+  const until = Date.now() + maxSeconds * 1000;
+  let busy = await neighbours();
+  if (busy > 0) log(`[image] waiting up to ${maxSeconds} s for ${busy} other DIB/qemu process(es) to end before booting`);
+  while (busy > 0 && Date.now() < until) {
+    await sleep(10_000);
+    busy = await neighbours();
+  }
+  return busy;
 }
 
 /** Builds (or reuses) one image and reads its sizes and versions; an error leaves the side empty. */
@@ -53,13 +67,13 @@ async function prepareSide(side, rebuild, errors) {
 }
 
 /** Boots the images in turn, `boots` rounds, the first side alternating; answers samples per side. */
-async function bootRounds(ctx, images, { boots, timeout }, errors) {
+async function bootRounds(ctx, images, { boots, timeout, quietWait }, errors) {
   const samples = { ours: [], reference: [] };
   const loads = { ours: [], reference: [] };
   for (let i = 0; i < boots; i += 1) {
     const order = i % 2 === 0 ? SIDES : [...SIDES].reverse();
     for (const side of order.filter((s) => images[s])) {
-      const busy = await neighbours();
+      const busy = await waitForQuiet(quietWait);
       const load = round(loadavg()[0], 2);
       log(`[image ${side}] boot ${i + 1}/${boots} (load ${load}${busy ? `, ${busy} other DIB/qemu process(es) running` : ''})`);
       try {
@@ -109,13 +123,14 @@ export async function run(ctx) {
   const params = {
     boots: envInt('BENCH_IMAGE_BOOTS', 2),
     boot_timeout_s: envInt('BENCH_IMAGE_BOOT_TIMEOUT', 600),
+    quiet_wait_s: envInt('BENCH_IMAGE_QUIET_WAIT', 900),
     rebuild: process.env.BENCH_IMAGE_REBUILD === '1',
   };
   const errors = [];
   const images = {};
   // One after the other: build.mjs also waits for any other DIB run on the machine.
   for (const side of SIDES) images[side] = await prepareSide(side, params.rebuild, errors);
-  const { samples, loads } = await bootRounds(ctx, images, { boots: params.boots, timeout: params.boot_timeout_s }, errors);
+  const { samples, loads } = await bootRounds(ctx, images, { boots: params.boots, timeout: params.boot_timeout_s, quietWait: params.quiet_wait_s }, errors);
 
   const fig = Object.fromEntries(SIDES.map((s) => [s, figures(images[s], samples[s])]));
   for (const side of SIDES) {
