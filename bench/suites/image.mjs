@@ -51,12 +51,22 @@ async function waitForQuiet(maxSeconds) {
   return busy;
 }
 
+/**
+ * The seconds the build itself took: its steps (npm build and pack for ours, the DIB run) without
+ * the wait for another build and the tree inspection. A reused image keeps its build's steps.
+ */
+function buildSeconds(build) {
+  const steps = Object.entries(build.steps ?? {}).filter(([k]) => k !== 'waited_for_other_dib' && k !== 'inspect');
+  if (steps.length === 0) return build.cache === 'reused' ? build.built_seconds : build.seconds;
+  return round(steps.reduce((sum, [, v]) => sum + v, 0), 1);
+}
+
 /** Builds (or reuses) one image and reads its sizes and versions; an error leaves the side empty. */
 async function prepareSide(side, rebuild, errors) {
   try {
     const build = await ensureImage(side, { rebuild });
     const [sizes, versions] = await Promise.all([imageSizes(build), imageVersions(build.tar)]);
-    const built = build.cache === 'reused' ? build.built_seconds : build.seconds;
+    const built = buildSeconds(build);
     log(`[image ${side}] ${build.qcow2}: ${mib(sizes.qcow2_bytes)} MiB qcow2, ${mib(sizes.rootfs_bytes)} MiB of files; agent ${versions.agent}`);
     return { build, sizes, versions, built };
   } catch (err) {
