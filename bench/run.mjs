@@ -28,10 +28,15 @@ const SUITES = {
   check_script: () => import('./suites/check_script.mjs'),
   controller_calls: () => import('./suites/controller_calls.mjs'),
   heartbeat: () => import('./suites/heartbeat.mjs'),
+  image: () => import('./suites/image.mjs'),
 };
 
+/** Suites that run only when BENCH_SUITES names them (image: two image builds and qemu boots, 15+ minutes). */
+const OPT_IN = new Set(['image']);
+
 function selectedSuites() {
-  const wanted = (process.env.BENCH_SUITES ?? Object.keys(SUITES).join(',')).split(',').filter(Boolean);
+  const defaults = Object.keys(SUITES).filter((s) => !OPT_IN.has(s));
+  const wanted = (process.env.BENCH_SUITES ?? defaults.join(',')).split(',').filter(Boolean);
   const unknown = wanted.filter((s) => !(s in SUITES));
   if (unknown.length > 0) throw new UsageError(`unknown suite(s) in BENCH_SUITES: ${unknown.join(', ')} (known: ${Object.keys(SUITES).join(', ')})`);
   return wanted;
