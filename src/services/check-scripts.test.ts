@@ -176,7 +176,7 @@ describe('udp_check.sh', () => {
   it('is a valid script that insists on an address and a port', async () => {
     const t = await setup();
     await t.scripts.writeUdpCheck();
-    execFileSync('sh', ['-n', t.paths.udpCheckScript]);
+    execFileSync('bash', ['-n', t.paths.udpCheckScript]);
     expect(t.run(t.paths.udpCheckScript).status).toBe(2);
   });
 });
