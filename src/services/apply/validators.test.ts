@@ -18,6 +18,8 @@ describe('validateKeepalivedConfig', () => {
     ['only the script_security warning (exit 6)', 6, `${SECURITY}\n`],
     ['script_security and nopreempt (a controller VRRP config)', 6, `${SECURITY}\n${NOPREEMPT}\n`],
     ['a virtual server without real servers (exit 5: a pool without members)', 5, `${NO_REAL_SERVERS}\n`],
+    // keepalived 2.3.3 (Debian 13) says where, seen through Octavia's pool create on an image
+    ['the same from keepalived 2.3, with file and line', 5, `(/var/lib/octavia/lvs/octavia-keepalivedlvs-x.conf.new: Line 17) ${NO_REAL_SERVERS}\n`],
   ])('accepts %s', async (_name, exitCode, stderr) => {
     await expect(validate(exitCode, stderr)).resolves.toBeUndefined();
   });
@@ -26,6 +28,7 @@ describe('validateKeepalivedConfig', () => {
     ['a parse error hidden behind exit 6', 6, `(x.conf: Line 13) Unknown keyword 'bogus_keyword'\n${SECURITY}\n`],
     ['a missing check script next to a harmless warning', 5, `Disabling track script check_script since not found/accessible\n${NOPREEMPT}\n`],
     ['exit 5 with nothing printed', 5, ''],
+    ['a parse error with its location next to a located harmless finding', 5, `(x.conf: Line 3) Unknown keyword 'bogus'\n(x.conf: Line 17) ${NO_REAL_SERVERS}\n`],
     ['another exit status even with only harmless output', 4, `${SECURITY}\n`],
   ])('refuses %s with the whole output', async (_name, exitCode, stderr) => {
     const err = await validate(exitCode, stderr).catch((e: unknown) => e);

@@ -12,7 +12,9 @@
  * controller-rendered config with a check script triggers, hides parse errors, and findings
  * that do not stop keepalived from running a controller-rendered config give exit 5. So a
  * non-zero status only says that keepalived found something; the config is refused unless
- * every line it printed is one of the known harmless findings below.
+ * every line it printed is one of the known harmless findings below. keepalived 2.3 (Debian 13)
+ * puts the file and line before more of its findings ("(FILE: Line 17) Virtual server ... has no
+ * real servers - ignoring"): a finding is judged without that location.
  */
 import type { Logger } from '../../log.js';
 import { CommandFailed, ConfigRejected } from '../../model/errors.js';
@@ -38,11 +40,14 @@ const HARMLESS: readonly RegExp[] = [
   /^Virtual server .*: hysteresis 0 >= quorum 0; setting hysteresis to \d+$/,
 ];
 
+/** "(/path/file.conf: Line 17) " before a finding (keepalived 2.3 writes it for more of them). */
+const LOCATION = /^\([^()]*: Line \d+\) /;
+
 export function harmfulFindings(output: string): string[] {
   return output
     .split('\n')
     .map((line) => line.trim())
-    .filter((line) => line !== '' && !HARMLESS.some((re) => re.test(line)));
+    .filter((line) => line !== '' && !HARMLESS.some((re) => re.test(line.replace(LOCATION, ''))));
 }
 
 export async function validateKeepalivedConfig(
