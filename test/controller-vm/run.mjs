@@ -17,7 +17,11 @@
  * Exit status: 0 when every scenario passed with every agent asked for; 1 otherwise; 130 after
  * SIGINT/SIGTERM; 0 with a SKIP line when this machine cannot run the tier (1 under CI=true).
  *
- * usage: node test/controller-vm/run.mjs [--agents ts,ref] [--only single,active_standby] [--keep] [--verbose]
+ * With --rootfs DIR our agent's amphorae boot on an amphora image's root file system (DIR: the image
+ * unpacked on this machine, see test/image/) and run the image's own agent, keepalived and haproxy;
+ * the reference agent's and the tenant VM stay on this machine's root.
+ *
+ * usage: node test/controller-vm/run.mjs [--agents ts,ref] [--only single,active_standby] [--rootfs DIR] [--keep] [--verbose]
  *   env: AMPHORA_SHARED (the shared tools; default ../shared beside the repository), CVM_VM_MEM (MiB per VM)
  */
 import { execFileSync } from 'node:child_process';
@@ -46,8 +50,9 @@ const HEARTBEAT = { interval: 5, timeout: 60 };
 const SCENARIOS = ['single', 'active_standby'];
 
 const { values: opts } = parseArgs({
-  options: { agents: { type: 'string' }, only: { type: 'string' }, keep: { type: 'boolean' }, verbose: { type: 'boolean' } },
+  options: { agents: { type: 'string' }, only: { type: 'string' }, rootfs: { type: 'string' }, keep: { type: 'boolean' }, verbose: { type: 'boolean' } },
 });
+const rootfs = opts.rootfs ? resolve(opts.rootfs) : '';
 const list = (s, all) => (s ? s.split(',').map((x) => x.trim()).filter((x) => all.includes(x)) : all);
 // By default our agent runs every scenario and the reference none: in these VMs each change costs
 // the reference 40-50 s against ours 4-7 s, so its SINGLE scenario alone takes about 13 minutes,
@@ -67,6 +72,7 @@ function report(obj, code) {
 const missing = lacking({ controllerDir: CONTROLLER_DIR, refDir: REF_DIR, repo: REPO });
 if (!existsSync('/usr/bin/linux.uml')) missing.push('/usr/bin/linux.uml (package user-mode-linux)');
 if (!existsSync('/dev/net/tun')) missing.push('/dev/net/tun (the VMs NICs are taps)');
+if (rootfs && !existsSync(join(rootfs, 'usr/local/bin/amphora-agent'))) missing.push(`/usr/local/bin/amphora-agent in the image root ${rootfs}`);
 if (missing.length > 0) {
   const reason = `controller-vm: needs ${missing.join(', ')}`;
   process.stderr.write(`SKIP ${reason}\n`);
@@ -97,6 +103,7 @@ const env = {
   CVM_REPO: REPO,
   CVM_NODE: process.execPath,
   CVM_TIER_DIR: HERE,
+  CVM_ROOTFS: rootfs,
 };
 // read by every Octavia service after the harness's octavia.conf (up.sh keeps a file already there)
 writeFileSync(
@@ -133,7 +140,7 @@ const run = (script, args, limitSec, extraEnv = {}) =>
   stopping && !script.endsWith('/down.sh')
     ? Promise.resolve({ code: 130, stdout: '', seconds: 0, timedOut: false })
     : runLogged(script, args, { env: { ...env, ...extraEnv }, logFile, limitSec, verbose: Boolean(opts.verbose) });
-const host = { cpus: cpus().length, loadavg_at_start: loadavg().map((l) => Math.round(l * 100) / 100) };
+const host = { cpus: cpus().length, loadavg_at_start: loadavg().map((l) => Math.round(l * 100) / 100), amphora_root: rootfs || '/' };
 const costs = {};
 let results = {};
 let upStarted = false;
@@ -156,7 +163,7 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 }
 
 async function main() {
-  say(`work directory ${work}; plan ${JSON.stringify(plan)}; heartbeat every ${HEARTBEAT.interval} s, timeout ${HEARTBEAT.timeout} s`);
+  say(`work directory ${work}; plan ${JSON.stringify(plan)}; amphorae on ${rootfs || "this machine's root"}; heartbeat every ${HEARTBEAT.interval} s, timeout ${HEARTBEAT.timeout} s`);
   upStarted = true;
   const up = await run(join(harness, 'up.sh'), ['--agent', agents[0], state], LIMIT.up);
   costs.up_seconds = up.seconds;

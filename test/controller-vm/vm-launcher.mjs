@@ -5,7 +5,8 @@
  *
  * usage: node vm-launcher.mjs STATE_DIR   (started by the shared up.sh as amp-launcher.sh)
  * env: CVM_DIR (the VM directories, see drivers/), CVM_FABRIC_NS (the namespace holding the
- *      management bridge brm and the VIP bridge brv), CVM_REPO, CVM_NODE, CVM_VM_MEM (MiB)
+ *      management bridge brm and the VIP bridge brv), CVM_REPO, CVM_NODE, CVM_VM_MEM (MiB),
+ *      CVM_ROOTFS (an amphora image's root: our agent's amphorae boot on it, see run.mjs --rootfs)
  *
  * Every 0.3 s it looks at $CVM_DIR/vms/<compute id>/: a request.json without `running` is a VM to
  * boot (two taps, tm<slot> on brm and tv<slot> on brv; the guest is test/e2e/vm/init.sh with
@@ -19,7 +20,7 @@ import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync,
 import { join } from 'node:path';
 
 const STATE = process.argv[2];
-const { CVM_DIR, CVM_FABRIC_NS: NS, CVM_REPO: REPO, CVM_NODE: NODE } = process.env;
+const { CVM_DIR, CVM_FABRIC_NS: NS, CVM_REPO: REPO, CVM_NODE: NODE, CVM_ROOTFS: ROOTFS = '' } = process.env;
 const MEM = process.env.CVM_VM_MEM ?? '768';
 const UML = '/usr/bin/linux.uml';
 const VMS = join(CVM_DIR, 'vms');
@@ -44,11 +45,14 @@ function taps(slot) {
 
 function boot(dir, id, req) {
   const kind = req.prepare ? 'tenant' : readFileSync(join(STATE, 'agent-kind'), 'utf8').trim();
+  // only our agent's amphorae run the image: the reference agent is Debian 12's package on this
+  // machine's root, and the tenant VM is no amphora
+  const rootfs = kind === 'ts' ? ROOTFS : '';
   mkdirSync(join(dir, 'logs'), { recursive: true });
   mkdirSync(join(dir, 'cmd'), { recursive: true });
   writeFileSync(
     join(dir, 'vm.env'),
-    [`KIND=${kind}`, `REPO=${REPO}`, `NODE=${NODE}`, `MGMT_IP=${req.mgmt_ip}`, `MGMT_PREFIX=${req.mgmt_prefix}`, `VIP_MAC=${req.vip_mac}`, `AMPHORA_ID=${req.amphora_id}`, ...Object.entries(req.env ?? {}).map(([k, v]) => `${k}="${v}"`), ''].join('\n'),
+    [`KIND=${kind}`, `ROOTFS=${rootfs}`, `REPO=${REPO}`, `NODE=${NODE}`, `MGMT_IP=${req.mgmt_ip}`, `MGMT_PREFIX=${req.mgmt_prefix}`, `VIP_MAC=${req.vip_mac}`, `AMPHORA_ID=${req.amphora_id}`, ...Object.entries(req.env ?? {}).map(([k, v]) => `${k}="${v}"`), ''].join('\n'),
   );
   for (const [tap, bridge] of taps(req.slot)) {
     ip('tuntap', 'add', 'dev', tap, 'mode', 'tap');
@@ -58,7 +62,7 @@ function boot(dir, id, req) {
     `mem=${MEM}M`, 'root=/dev/root', 'rootfstype=hostfs', 'rootflags=/', 'ro',
     `init=${join(REPO, 'test', 'e2e', 'vm', 'init.sh')}`,
     'con0=null,fd:1', 'con=null', 'ssl=null', 'panic=-1', 'loglevel=4', 'net.ifnames=0', 'systemd.show_status=auto',
-    `e2e.work=${dir}`, `e2e.prepare=${join(REPO, 'test', 'controller-vm', 'vm', req.prepare ?? 'prepare-amphora.sh')}`,
+    `e2e.work=${dir}`, ...(rootfs ? [`e2e.root=${rootfs}`] : []), `e2e.prepare=${join(REPO, 'test', 'controller-vm', 'vm', req.prepare ?? 'prepare-amphora.sh')}`,
     ...['systemd-udevd.service', 'systemd-udev-trigger.service', 'systemd-udevd-kernel.socket', 'systemd-udevd-control.socket'].map((u) => `systemd.mask=${u}`),
     `vec0:transport=tap,ifname=tm${req.slot}`, `vec1:transport=tap,ifname=tv${req.slot}`,
   ];
@@ -67,7 +71,7 @@ function boot(dir, id, req) {
   const child = spawn('ip', ['netns', 'exec', NS, UML, ...cmdline], { detached: true, stdio: ['ignore', out, out], env: { ...process.env, TMPDIR: '/dev/shm' } });
   live.set(id, { child, slot: req.slot });
   atomic(join(dir, 'running'), `${JSON.stringify({ pid: child.pid, kind, t: Date.now() / 1000 })}\n`);
-  log(`amphora ${req.amphora_id}: ${kind} VM slot ${req.slot} (${req.mgmt_ip}, ${req.vip_mac}) booting, pid ${child.pid}, ${((Date.now() / 1000 - req.created)).toFixed(1)} s after the build`);
+  log(`amphora ${req.amphora_id}: ${kind} VM${rootfs ? ' on the image' : ''} slot ${req.slot} (${req.mgmt_ip}, ${req.vip_mac}) booting, pid ${child.pid}, ${((Date.now() / 1000 - req.created)).toFixed(1)} s after the build`);
   child.on('exit', (code, signal) => {
     live.delete(id);
     for (const [tap] of taps(req.slot)) {

@@ -5,7 +5,8 @@
  * under qemu with the checks of lib/boot.mjs. The last line is
  *   IMAGE-REPORT {json}
  * with ok, skipped (+ reason), distribution, build_seconds {cold, warm}, cache, image_bytes,
- * rootfs_bytes, boot_to_agent_seconds, versions, checks, wall_seconds.
+ * rootfs_bytes, boot_to_agent_seconds, versions, checks, wall_seconds, and the paths of the built
+ * qcow2 and tar.
  * Exit status: 0 when ok; 1 otherwise; 130 after SIGINT/SIGTERM; 0 with a SKIP line when this
  * machine cannot run the target (not root, no qemu-system-x86_64, qemu-img, genisoimage or xorriso),
  * 1 for a skip under CI=true.
@@ -110,6 +111,8 @@ async function build() {
     say(`image ready in ${built.seconds} s (cache: ${built.cache}): ${built.qcow2}`);
   }
   report.rootfs_bytes = built.rootfs_bytes ?? null;
+  // where the image is: the VM tiers boot on the tar's root file system (test/run-tiers.mjs)
+  Object.assign(report, { qcow2: built.qcow2 ?? null, tar: built.tar ?? null });
   return built;
 }
 

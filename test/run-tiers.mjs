@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+/**
+ * `npm test`: every tier, in an order that fits .ci/run's 45 minutes on 2 cores.
+ *
+ *   1. typecheck, import lint, build (each needs the one before; a failure stops the run);
+ *   2. two chains side by side:
+ *        image:  build the amphora image (diskimage-builder) and boot it under qemu (test/image)
+ *        host:   the vitest tiers, then the controller tier (Octavia's control plane, agents on the host)
+ *      The image build is mostly package downloads and installs, the controller tier mostly waits
+ *      for heartbeats: overlapping them saves about as long as the image chain takes, and every
+ *      tier has to hold on a busy machine anyway;
+ *   3. the VM tier on the image's root file system (test/e2e --rootfs), then the controller-VM tier.
+ *
+ * A failed tier does not stop the later ones (their figures are worth having), but the exit status
+ * is 1. The last line is `TIERS {json}`: each tier's exit status and seconds.
+ *
+ * usage: node test/run-tiers.mjs   (what `npm test` runs; the tiers' own options are in their READMEs)
+ */
+import { spawn } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { unpackRootfs } from './image/lib/rootfs.mjs';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const t0 = Date.now();
+const since = (t) => Math.round((Date.now() - t) / 100) / 10;
+const tiers = [];
+
+/** Runs one tier; its lines are printed as they come, with a prefix when it runs beside another. */
+function run(name, cmd, args, { prefix = '', onLine, env } = {}) {
+  const t = Date.now();
+  process.stdout.write(`\n== ${name}: ${[cmd, ...args].join(' ')}\n`);
+  return new Promise((res) => {
+    const child = spawn(cmd, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    for (const [stream, out] of [[child.stdout, process.stdout], [child.stderr, process.stderr]]) {
+      let rest = '';
+      stream.on('data', (chunk) => {
+        const lines = (rest + chunk).split('\n');
+        rest = lines.pop();
+        for (const l of lines) {
+          out.write(`${prefix}${l}\n`);
+          onLine?.(l);
+        }
+      });
+      stream.on('end', () => rest && out.write(`${prefix}${rest}\n`));
+    }
+    child.on('close', (code, signal) => {
+      const rc = code ?? 1;
+      tiers.push({ tier: name, exit: rc, ...(signal ? { signal } : {}), seconds: since(t) });
+      process.stdout.write(`== ${name}: exit ${rc}${signal ? ` (${signal})` : ''} after ${since(t)} s\n`);
+      res(rc);
+    });
+  });
+}
+
+function finish() {
+  const ok = tiers.every((t) => t.exit === 0);
+  process.stdout.write(`TIERS ${JSON.stringify({ ok, wall_seconds: since(t0), tiers })}\n`);
+  process.exit(ok ? 0 : 1);
+}
+
+for (const [name, script] of [['typecheck', 'typecheck'], ['imports', 'lint:imports'], ['build', 'build']]) {
+  if ((await run(name, 'npm', ['run', '--silent', script])) !== 0) finish();
+}
+
+let image = null;
+const readImageReport = (l) => {
+  if (l.startsWith('IMAGE-REPORT ')) image = JSON.parse(l.slice('IMAGE-REPORT '.length));
+};
+await Promise.all([
+  run('image', process.execPath, ['test/image/run.mjs'], { prefix: '[image] ', onLine: readImageReport, env: { AMPHORA_DIST_BUILT: '1' } }),
+  (async () => {
+    await run('host tiers', 'npx', ['vitest', 'run', '--config', 'test/vitest.config.ts']);
+    await run('controller', process.execPath, ['test/controller/run.mjs']);
+  })(),
+]);
+
+// The VM tier on the image's root (also when the image's boot check failed: the tier says more);
+// on this machine's root when no image was built (the run has failed already, but the tier's own
+// result still says whether the agent works).
+let rootfs = null;
+if (image?.tar) {
+  try {
+    rootfs = unpackRootfs(image.tar, (m) => process.stdout.write(`${m}\n`));
+  } catch (err) {
+    process.stdout.write(`cannot unpack ${image.tar}: ${err.message}\n`);
+    tiers.push({ tier: 'image rootfs', exit: 1, seconds: 0 });
+  }
+}
+await run('e2e', process.execPath, ['test/e2e/run.mjs', ...(rootfs ? ['--rootfs', rootfs] : [])]);
+await run('controller-vm', process.execPath, ['test/controller-vm/run.mjs']);
+finish();
