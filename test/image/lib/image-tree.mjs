@@ -77,6 +77,7 @@ export function inspectImageTree(tar, { nodeFromTarball = false } = {}) {
     ['/etc/octavia/certs 0700 root', dir('etc/octavia/certs', 'drwx------')],
     ['/var/lib/octavia 0755 root', dir('var/lib/octavia', 'drwxr-xr-x')],
     ['cloud-init installed, data sources ConfigDrive (then None)', pkgs.has('cloud-init') && /datasource_list:\s*\[\s*ConfigDrive,\s*None\s*\]/.test(datasources)],
+    ['cloud-init can grow the root to the flavor disk (growpart, resize2fs)', pkgs.has('cloud-guest-utils') && pkgs.has('e2fsprogs')],
     ['logrotate rule for the agent log', pkgs.has('logrotate') && /amphora-agent\.log/.test(read(tar, 'etc/logrotate.d/amphora-agent'))],
     ['no npm in the image', !pkgs.has('npm') && !has('usr/bin/npm') && !has('usr/local/bin/npm')],
     [nodeFromTarball ? 'node from the given tarball in /usr/local/bin' : 'node from the nodejs package', nodeFromTarball ? has('usr/local/bin/node') : pkgs.has('nodejs')],
