@@ -3,7 +3,9 @@
  * Requests to the amphora's agent through qemu's port forward, the way Octavia's controller makes
  * them: node's https with the controller's client certificate (cert and key in one PEM), the server
  * CA, and the amphora id as the server name (SNI, and the name the server certificate must carry).
- * The host is 127.0.0.1, so the name check is done by hand against `servername`, not the address.
+ * The host is 127.0.0.1 unless `target.host` says otherwise, so the name check is done by hand
+ * against `servername`, not the address. The VM tier's guest (test/e2e/guest/lib/agent-request.mjs)
+ * sends its API 2.0 requests through this too.
  * Answers { status, headers, body (JSON when it parses, else text), ms }; rejects on a transport error.
  */
 import { request } from 'node:https';
@@ -15,7 +17,7 @@ export function agentRequest(target, method, path, { body, timeoutMs = 30_000, c
   const t = performance.now();
   return new Promise((resolve, reject) => {
     const req = request({
-      host: '127.0.0.1',
+      host: target.host ?? '127.0.0.1',
       port: target.port,
       method,
       path,
