@@ -36,17 +36,13 @@ async function writeNetworkData(driveDir, mac) {
 }
 
 /** Polls GET / once a second; answers seconds since qemu started, or throws at the deadline. */
-async function waitForAgent(vm, req, deadline) {
+async function waitForAgent(lib, vm, req, deadline) {
   let last = 'no attempt';
   while (Date.now() < deadline) {
     if (!vm.running()) throw new Error(`qemu exited before the agent answered (last: ${last})`);
-    try {
-      const r = await req('GET', '/', { timeoutMs: 15_000 });
-      if (r.status === 200 && r.body?.api_version === '1.0') return (performance.now() - vm.startedAt) / 1000;
-      last = `GET / answered ${r.status}`;
-    } catch (e) {
-      last = e.code ?? e.message;
-    }
+    const why = await lib.agentNotAnswering(req);
+    if (why === null) return (performance.now() - vm.startedAt) / 1000;
+    last = why;
     await sleep(1000);
   }
   throw new Error(`the agent did not answer GET / in time (last: ${last})`);
@@ -82,7 +78,7 @@ export async function timedBoot({ qcow2, workDir, pki, timeoutSeconds, smp = 2, 
   const deadline = Date.now() + timeoutSeconds * 1000;
   const vm = lib.startQemu({ overlay, iso: join(workDir, 'config-2.iso'), consoleLog, qemuLog: join(workDir, 'qemu.log'), port, memMiB, smp });
   try {
-    const seconds = Math.round((await waitForAgent(vm, req, deadline)) * 10) / 10;
+    const seconds = Math.round((await waitForAgent(lib, vm, req, deadline)) * 10) / 10;
     return { seconds, console_log: consoleLog, agent_conf_source: texts.source };
   } catch (err) {
     log(`[image] console tail of ${consoleLog}:\n${lib.consoleTail(consoleLog, 40)}`);

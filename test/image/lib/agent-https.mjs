@@ -50,3 +50,17 @@ export function agentRequest(target, method, path, { body, timeoutMs = 30_000, c
     req.end(data);
   });
 }
+
+/**
+ * One look at the agent through `req` (agentRequest bound to a target): null when `GET /` answered
+ * 200 with API version 1.0, else what it answered or the transport error. The boot check and the
+ * bench's boot timing poll with it, each with its own stop rule.
+ */
+export async function agentNotAnswering(req) {
+  try {
+    const r = await req('GET', '/', { timeoutMs: 15_000 });
+    return r.status === 200 && r.body?.api_version === '1.0' ? null : `GET / answered ${r.status}`;
+  } catch (e) {
+    return e.code ?? e.message;
+  }
+}

@@ -17,7 +17,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { agentRequest } from './agent-https.mjs';
+import { agentNotAnswering, agentRequest } from './agent-https.mjs';
 import { apiChecks } from './api-checks.mjs';
 import { controllerFiles, controllerTexts, makeConfigDrive, withProbe } from './config-drive.mjs';
 import { parseProbe, probeChecks, probeFacts } from './probe-results.mjs';
@@ -47,13 +47,9 @@ async function waitForAgent(vm, req, { deadline, consoleLog, log }) {
   let probeEndedAt = null;
   while (Date.now() < deadline && (probeEndedAt === null || Date.now() - probeEndedAt < AGENT_GRACE_MS)) {
     if (!vm.running()) throw new Error('qemu exited before the agent answered');
-    try {
-      const r = await req('GET', '/', { timeoutMs: 15_000 });
-      if (r.status === 200 && r.body?.api_version === '1.0') return (performance.now() - vm.startedAt) / 1000;
-      last = `GET / answered ${r.status}`;
-    } catch (e) {
-      last = e.code ?? e.message;
-    }
+    const why = await agentNotAnswering(req);
+    if (why === null) return (performance.now() - vm.startedAt) / 1000;
+    last = why;
     log.verbose?.(`agent not answering yet (${last})`);
     if (probeEndedAt === null && parseProbe(consoleLog).end) probeEndedAt = Date.now();
     await sleep(1000);
