@@ -37,6 +37,10 @@ import { closeServer, listen } from './http-servers.js';
 import { DaemonLivenessReader } from './services/metrics/daemon-liveness.js';
 import type { HaproxySampler, LvsSampler } from './services/telemetry/samples.js';
 // --- end metrics ---
+// --- connection bounds ---
+import { CONNECTION_LIMITS, guardConnections, serverTimeouts, type ConnectionCounts, type ConnectionLimits } from './connection-guard.js';
+import { logTlsRefusals } from './tls-refusals.js';
+// --- end connection bounds ---
 
 export interface StartOptions {
   readonly configFiles: readonly string[];
@@ -50,6 +54,8 @@ export interface StartOptions {
    * embedded agent) the script only creates the namespace.
    */
   readonly bootCommand?: readonly string[];
+  /** Defaults to CONNECTION_LIMITS (connection-guard.ts); tests lower them to flood with fewer sockets. */
+  readonly connectionLimits?: ConnectionLimits;
 }
 
 export interface AgentHandle {
@@ -59,20 +65,17 @@ export interface AgentHandle {
   readonly log: Logger;
   /** The Prometheus metrics listener, when `[prometheus] enabled`. */
   readonly metrics: MetricsListener | undefined;
+  /** The API server's connections, as the connection guard counts them. */
+  readonly connections: ConnectionCounts;
   close(): Promise<void>;
 }
 
-async function createTlsServer(config: AgentConfig, log: Logger): Promise<Server> {
-  const server = createServer({ ...(await loadServerTls(config)), requestCert: true, rejectUnauthorized: true });
-  server.requestTimeout = config.amphora_agent.agent_request_read_timeout * 1000;
-  // A client certificate that fails verification (unknown CA, expired) makes Node destroy the socket
-  // without an error of its own ("socket hang up"); the verify result is on the socket.
-  server.on('tlsClientError', (err, socket) => {
-    const verify: unknown = socket.authorizationError;
-    const reason = verify ? `client certificate refused: ${String(verify)}` : err.message;
-    log.info({ remote: socket.remoteAddress, reason }, 'TLS handshake refused');
-  });
-  return server;
+async function createTlsServer(config: AgentConfig, limits: ConnectionLimits, log: Logger): Promise<{ server: Server; connections: ConnectionCounts }> {
+  const requestTimeoutMs = config.amphora_agent.agent_request_read_timeout * 1000;
+  const server = createServer({ ...(await loadServerTls(config)), requestCert: true, rejectUnauthorized: true, ...serverTimeouts(limits, requestTimeoutMs) });
+  logTlsRefusals(server, log, 'TLS handshake refused');
+  // bounded in time and number: connections that never finish a handshake cannot hold the agent
+  return { server, connections: guardConnections(server, 'secureConnection', limits, log.child({ component: 'connections' })) };
 }
 
 /** Live changes of PUT /1.0/config that the running objects built here must follow. */
@@ -158,11 +161,17 @@ export async function interfacesUp(options: StartOptions): Promise<BootResult> {
  * that prom-client costs nothing otherwise. It starts before the API listens; one that cannot
  * start is logged with its reason and the agent runs without it.
  */
-async function startMetrics(config: AgentConfig, samplers: { lvs: LvsSampler; haproxy: HaproxySampler }, seams: { state: StateStore; specs: DaemonSpecs; paths: Paths }, log: Logger): Promise<MetricsListener> {
+async function startMetrics(
+  config: AgentConfig,
+  samplers: { lvs: LvsSampler; haproxy: HaproxySampler },
+  seams: { state: StateStore; specs: DaemonSpecs; paths: Paths },
+  limits: ConnectionLimits,
+  log: Logger,
+): Promise<MetricsListener> {
   const { startMetricsListener } = await import('./metrics-listener.js');
   const metricsLog = log.child({ component: 'metrics' });
   // the heartbeat's samplers: one reader of IPVS and of the stats sockets
-  return startMetricsListener(config, { ...samplers, daemons: new DaemonLivenessReader(seams.state, seams.specs, seams.paths) }, metricsLog);
+  return startMetricsListener(config, { ...samplers, daemons: new DaemonLivenessReader(seams.state, seams.specs, seams.paths) }, metricsLog, limits);
 }
 // --- end metrics ---
 
@@ -178,7 +187,8 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
   const paths = createPaths(config);
   const state = new StateStore(paths.stateFile);
   await state.load();
-  const server = await createTlsServer(config, log);
+  const limits = options.connectionLimits ?? CONNECTION_LIMITS;
+  const { server, connections } = await createTlsServer(config, limits, log);
   // every TLS server of the agent (the API's, the metrics listener's) reads the material the
   // config names again at each reload: certificate rotation, PUT /1.0/config
   const tlsReloads: (() => Promise<void>)[] = [async () => server.setSecureContext(await loadServerTls(live()))];
@@ -208,7 +218,7 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
   // API must come up whatever [prometheus] says, or a PUT /1.0/config could keep the agent down.
   // Unreadable TLS material stays fatal, like the API's: PUT /1.0/config refuses it beforehand.
   const metrics = config.prometheus.enabled
-    ? await startMetrics(config, services.samplers, { state, specs: services.specs, paths }, log).catch((err: unknown) => {
+    ? await startMetrics(config, services.samplers, { state, specs: services.specs, paths }, limits, log).catch((err: unknown) => {
         if (err instanceof ConfigError) throw err;
         log.error({ err }, 'the metrics listener is not started; the agent runs without it');
         return undefined;
@@ -234,6 +244,7 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
     config: agentConfig,
     log,
     metrics,
+    connections,
     close: async () => {
       // a rotation under way finishes first
       await jobs.scheduler.stop();

@@ -13,6 +13,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { metricsHandler } from './api/metrics.js';
+import { CONNECTION_LIMITS, guardConnections, serverTimeouts, type ConnectionLimits } from './connection-guard.js';
 import { closeServer, listen } from './http-servers.js';
 import { isLoopback } from './config/cross-checks.js';
 import type { AgentConfig } from './config/schema.js';
@@ -20,6 +21,7 @@ import type { Logger } from './log.js';
 import { ConfigError } from './model/errors.js';
 import { AgentMetrics, type AgentMetricsDeps } from './services/metrics/agent-metrics.js';
 import { loadMetricsTls } from './system/tls.js';
+import { logTlsRefusals } from './tls-refusals.js';
 
 export interface MetricsListener {
   readonly host: string;
@@ -36,24 +38,25 @@ export interface MetricsListener {
 /** A scrape is small and quick; a client that takes longer than this to send one is dropped. */
 const REQUEST_TIMEOUT_MS = 30_000;
 
-async function createServer(config: AgentConfig, log: Logger): Promise<HttpServer | HttpsServer> {
+async function createServer(config: AgentConfig, limits: ConnectionLimits, log: Logger): Promise<HttpServer | HttpsServer> {
   const { bind_host: host, tls } = config.prometheus;
+  // the same bounds as the API's (connection-guard.ts): the listener has the same exposure
+  const timeouts = serverTimeouts(limits, REQUEST_TIMEOUT_MS);
   if (!tls) {
     // config/load refuses such a file already; this keeps a hand-built config from exposing the port
     if (!isLoopback(host)) throw new ConfigError(`[prometheus] tls = false needs a loopback bind_host, not ${host ?? 'none'}`);
-    return createHttpServer();
+    const server = createHttpServer(timeouts);
+    guardConnections(server, 'request', limits, log);
+    return server;
   }
-  const server = createHttpsServer({ ...(await loadMetricsTls(config)), requestCert: true, rejectUnauthorized: true });
-  server.on('tlsClientError', (err, socket) => {
-    const verify: unknown = socket.authorizationError;
-    log.info({ remote: socket.remoteAddress, reason: verify ? `client certificate refused: ${String(verify)}` : err.message }, 'metrics: TLS handshake refused');
-  });
+  const server = createHttpsServer({ ...(await loadMetricsTls(config)), requestCert: true, rejectUnauthorized: true, ...timeouts });
+  logTlsRefusals(server, log, 'metrics: TLS handshake refused');
+  guardConnections(server, 'secureConnection', limits, log);
   return server;
 }
 
-export async function startMetricsListener(config: AgentConfig, sources: Omit<AgentMetricsDeps, 'log'>, log: Logger): Promise<MetricsListener> {
-  const server = await createServer(config, log);
-  server.requestTimeout = REQUEST_TIMEOUT_MS;
+export async function startMetricsListener(config: AgentConfig, sources: Omit<AgentMetricsDeps, 'log'>, log: Logger, limits: ConnectionLimits = CONNECTION_LIMITS): Promise<MetricsListener> {
+  const server = await createServer(config, limits, log);
   server.on('request', metricsHandler(new AgentMetrics({ ...sources, log }), log));
   const host = config.prometheus.bind_host ?? '127.0.0.1';
   const bindPort = config.prometheus.bind_port;

@@ -62,6 +62,8 @@ describe.skipIf(!canVerifyUnit)('systemd unit', () => {
     // a start that fails while the management address is not up yet is retried without a limit
     expect(value('StartLimitIntervalSec')).toEqual(['0']);
     expect(value('KillMode')).toEqual(['process']);
+    // a bound on the agent's descriptors, far above what its bounded connections need (connection-guard.ts)
+    expect(value('LimitNOFILE')).toEqual(['65536']);
     expect(value('WantedBy')).toEqual(['multi-user.target']);
   });
 });

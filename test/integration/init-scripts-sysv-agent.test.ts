@@ -7,9 +7,10 @@
  * config path, is killed. Skips with its reason when this machine lacks start-stop-daemon or the
  * built agent, and fails under CI.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, GEN_CERTS, createAgentRoot, freePort, removeDir, type AgentRoot } from '../support/agent-fixture.js';
 import { show, type Result } from '../support/commands.js';
@@ -90,6 +91,14 @@ describe.skipIf(!canRunSysv)('SysV script really starts and stops the agent', ()
     const r = await service('status');
     expect(r.code, show(r)).toBe(0);
     expect(r.stdout).toContain(`running (pid ${await readPid()})`);
+  });
+
+  it('runs the agent with the open-file limit of the systemd unit (NOFILE), or the hard limit where the host allows less', async () => {
+    const limits = await readFile(`/proc/${await readPid()}/limits`, 'utf8');
+    const soft = Number(/^Max open files\s+(\d+)/m.exec(limits)?.[1]);
+    // what this host lets a shell here set (a container may cap the hard limit below 65536)
+    const allowed = Number((await promisify(execFile)('sh', ['-c', 'ulimit -n 65536 2>/dev/null && ulimit -n || ulimit -H -n'])).stdout.trim());
+    expect(soft).toBe(allowed);
   });
 
   it('a second start does not start a second agent', async () => {

@@ -1,0 +1,27 @@
+/**
+ * @module tls-refusals
+ * What the agent logs about TLS handshakes that did not admit a client (the API's server, the
+ * metrics listener's): a refused client certificate and its verify code at info, a connection
+ * that went away or timed out before finishing its handshake at debug, both throttled
+ * (throttled-log.ts) so that a flood cannot fill the disk. Used by main.ts and metrics-listener.ts.
+ */
+import type { Server as TlsServer, TLSSocket } from 'node:tls';
+import type { Logger } from './log.js';
+import { ThrottledLog } from './throttled-log.js';
+
+/** Errors of a peer that left (or never spoke) rather than one that was refused. */
+const ABANDONED = new Set(['ECONNRESET', 'ERR_TLS_HANDSHAKE_TIMEOUT', 'EPIPE', 'ETIMEDOUT']);
+
+export function logTlsRefusals(server: TlsServer, log: Logger, msg: string): void {
+  const refused = new ThrottledLog(log, 'info', msg);
+  const abandoned = new ThrottledLog(log, 'debug', 'connection closed before its TLS handshake finished');
+  server.on('tlsClientError', (err: Error & { code?: string }, socket: TLSSocket) => {
+    // A client certificate that fails verification (unknown CA, expired) makes Node destroy the
+    // socket without an error of its own ("socket hang up"); the verify result is on the socket.
+    // At runtime it is the OpenSSL verify code (a string), whatever @types/node says.
+    const verify: unknown = socket.authorizationError;
+    if (verify) refused.note({ remote: socket.remoteAddress, reason: `client certificate refused: ${String(verify)}` });
+    else if (err.code !== undefined && ABANDONED.has(err.code)) abandoned.note({ remote: socket.remoteAddress, reason: err.message });
+    else refused.note({ remote: socket.remoteAddress, reason: err.message });
+  });
+}
