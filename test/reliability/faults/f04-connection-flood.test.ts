@@ -87,7 +87,7 @@ describe.skipIf(!canRunCli)('F4, production limits: the installed agent under a 
     expect(await controllerRequest(target)).toBe(200);
     // the figures of the report (issue 14 item 4)
     process.stdout.write(`F04-FIGURES ${JSON.stringify({ before, during, after, flood: floodCounts, bound })}\n`);
-  });
+  }, 300_000);
 });
 
 describe.skipIf(!canRun)('F4, lowered limits: each bound on its own', () => {
