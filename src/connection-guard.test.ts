@@ -2,7 +2,7 @@
  * The connection guard on a plain HTTP server on 127.0.0.1 (the metrics listener without TLS,
  * where a connection is admitted by its first request): the oldest waiting connection is closed
  * for each new one over the cap, an admitted one is not, one admitted over the cap is closed, and
- * the evictions are logged through the throttle. The TLS admission is exercised on the real agent
+ * the evictions are logged through the throttle; and the headers timeout reaches Node. The TLS admission is exercised on the real agent
  * (test/reliability/faults/f04-connection-flood.test.ts).
  */
 import { createServer, type Server } from 'node:http';
@@ -18,8 +18,8 @@ describe('guardConnections on a plain HTTP server', () => {
   const sockets: Socket[] = [];
   const lines: Record<string, unknown>[] = [];
 
-  async function start(maxUnauthenticated: number, maxAuthenticated: number): Promise<{ port: number; counts: ConnectionCounts }> {
-    const limits = { ...CONNECTION_LIMITS, maxUnauthenticated, maxAuthenticated };
+  async function start(maxUnauthenticated: number, maxAuthenticated: number, headersTimeoutMs = CONNECTION_LIMITS.headersTimeoutMs): Promise<{ port: number; counts: ConnectionCounts }> {
+    const limits = { ...CONNECTION_LIMITS, maxUnauthenticated, maxAuthenticated, headersTimeoutMs };
     server = createServer(serverTimeouts(limits, 30_000), (_req, res) => res.end('ok'));
     const log = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
     const counts = guardConnections(server, 'request', limits, log);
@@ -85,5 +85,16 @@ describe('guardConnections on a plain HTTP server', () => {
     await closed(second);
     expect(answered).toBe(false);
     expect(counts.authenticated).toBe(1);
+  });
+
+  it('answers 408 and closes a connection whose request headers do not finish within the headers timeout', async () => {
+    const { port } = await start(8, 8, 500);
+    const slow = await open(port);
+    let answer = '';
+    slow.on('data', (chunk: Buffer) => (answer += chunk.toString('utf8')));
+    slow.write('GET / HTTP/1.1\r\nHost: x\r\n');
+    // Node's default would wait 60 s (and look only every 30 s), past this test's timeout
+    await closed(slow);
+    expect(answer).toMatch(/^HTTP\/1.1 408/);
   });
 });

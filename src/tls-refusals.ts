@@ -4,6 +4,13 @@
  * metrics listener's): a refused client certificate and its verify code at info, a connection
  * that went away or timed out before finishing its handshake at debug, both throttled
  * (throttled-log.ts) so that a flood cannot fill the disk. Used by main.ts and metrics-listener.ts.
+ *
+ * Known gap (issue 14 item 10): a refused client certificate gets no TLS alert. The reference's
+ * stack sends `unknown_ca` (48) or `certificate_expired` (45), over TLS 1.2 and 1.3; Node's
+ * OpenSSL verify callback accepts every chain and Node checks the result only after the handshake,
+ * then destroys the socket, so the client reads an unexpected EOF (nodejs/node#20737). A missing
+ * certificate does get its alert (SSL_VERIFY_FAIL_IF_NO_PEER_CERT). The refusal's reason is here,
+ * in the agent's log.
  */
 import type { Server as TlsServer, TLSSocket } from 'node:tls';
 import type { Logger } from './log.js';
