@@ -184,7 +184,10 @@ describe('DaemonReconciler (the reconcile job, without cron, on real processes)'
     daemonProcess(t.paths.vrrpPidFile);
     const started: number[] = [];
     const first = t.clock.now().getTime();
-    t.revival.onStart = (_kind, id) => void (started.push(t.clock.now().getTime()), daemonProcess(t.paths.lvsPidFile(id)));
+    t.revival.onStart = (_kind, id) => {
+      started.push(t.clock.now().getTime());
+      daemonProcess(t.paths.lvsPidFile(id));
+    };
     // first seen dead at 0 s, confirmed at 10 s; grace 10 s failover + 10 s margin
     for (let i = 0; i < 4; i++) await t.tick();
     expect(started.map((ms) => (ms - first) / 1000)).toEqual([20]);
