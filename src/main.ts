@@ -33,6 +33,7 @@ import { UdpDatagramSender } from './system/udp-datagrams.js';
 // --- metrics ---
 import type { MetricsListener } from './metrics-listener.js';
 import type { DaemonSpecs } from './services/daemon-specs.js';
+import type { DaemonRestartCounts } from './services/daemon-revival.js';
 import { closeServer, listen } from './http-servers.js';
 import { DaemonLivenessReader } from './services/metrics/daemon-liveness.js';
 import type { HaproxySampler, LvsSampler } from './services/telemetry/samples.js';
@@ -164,14 +165,14 @@ export async function interfacesUp(options: StartOptions): Promise<BootResult> {
 async function startMetrics(
   config: AgentConfig,
   samplers: { lvs: LvsSampler; haproxy: HaproxySampler },
-  seams: { state: StateStore; specs: DaemonSpecs; paths: Paths },
+  seams: { state: StateStore; specs: DaemonSpecs; paths: Paths; restarts: DaemonRestartCounts },
   limits: ConnectionLimits,
   log: Logger,
 ): Promise<MetricsListener> {
   const { startMetricsListener } = await import('./metrics-listener.js');
   const metricsLog = log.child({ component: 'metrics' });
   // the heartbeat's samplers: one reader of IPVS and of the stats sockets
-  return startMetricsListener(config, { ...samplers, daemons: new DaemonLivenessReader(seams.state, seams.specs, seams.paths) }, metricsLog, limits);
+  return startMetricsListener(config, { ...samplers, daemons: new DaemonLivenessReader(seams.state, seams.specs, seams.paths), restarts: seams.restarts }, metricsLog, limits);
 }
 // --- end metrics ---
 
@@ -218,7 +219,7 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
   // API must come up whatever [prometheus] says, or a PUT /1.0/config could keep the agent down.
   // Unreadable TLS material stays fatal, like the API's: PUT /1.0/config refuses it beforehand.
   const metrics = config.prometheus.enabled
-    ? await startMetrics(config, services.samplers, { state, specs: services.specs, paths }, limits, log).catch((err: unknown) => {
+    ? await startMetrics(config, services.samplers, { state, specs: services.specs, paths, restarts: services.restarts }, limits, log).catch((err: unknown) => {
         if (err instanceof ConfigError) throw err;
         log.error({ err }, 'the metrics listener is not started; the agent runs without it');
         return undefined;
@@ -234,7 +235,7 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
   log.info({ host: config.haproxy_amphora.bind_host, port, files: options.configFiles, init: initKind }, 'amphora agent listening');
   startBackgroundWork(services, versions, log);
   // scheduled jobs (jobs/index.ts): log rotation, dead-daemon reconcile
-  const jobs = buildJobs({ state, specs: services.specs, logs: services.logs, paths, config: live, log: log.child({ component: 'jobs' }) });
+  const jobs = buildJobs({ state, specs: services.specs, logs: services.logs, paths, config: live, revival: services.revival, restarts: services.restarts, log: log.child({ component: 'jobs' }) });
   jobs.scheduler.start();
   // heartbeat: the first one now, then every heartbeat_interval (services/heartbeat/loop.ts)
   services.heartbeat.start();

@@ -4,9 +4,9 @@
  * starts them once the server listens and stops them on shutdown.
  *   rotate-daemon-logs  every minute, at second 15: a log checked once a minute overshoots its
  *                       size by at most what a daemon writes in a minute (console output, kilobytes)
- *   reconcile-daemons   every 30 s, at seconds 0 and 30: a dead daemon is confirmed by two runs,
- *                       so it is reported within about a minute, as soon as the controller's
- *                       own view (heartbeats every 10 s, failover after 60 s) could use it
+ *   reconcile-daemons   every 10 s: a dead daemon is confirmed by two runs (10-20 s after it
+ *                       died) and a dead listener daemon restarted then (SINGLE) or once the
+ *                       VRRP failover time has passed (ACTIVE_STANDBY); ADR 0010
  * The schedules are constants, not options: nothing on an amphora needs them otherwise, and
  * each job's own thresholds (`daemon_log_max_bytes`, `daemon_log_keep`) are live options.
  * The heartbeat's counters are not persisted by a job: the heartbeat writes them ahead of each
@@ -16,6 +16,7 @@
 import type { LiveConfig } from '../config/startup.js';
 import type { Logger } from '../log.js';
 import type { DaemonLogs } from '../services/daemon-logs.js';
+import type { DaemonRestartCounts, DaemonReviver } from '../services/daemon-revival.js';
 import type { DaemonSpecs } from '../services/daemon-specs.js';
 import type { StateStore } from '../services/state.js';
 import type { Paths } from '../system/paths.js';
@@ -24,7 +25,7 @@ import { rotateDaemonLogs } from './rotate-daemon-logs.js';
 import { Scheduler, type Job } from './scheduler.js';
 
 export const ROTATE_SCHEDULE = '15 * * * * *';
-export const RECONCILE_SCHEDULE = '*/30 * * * * *';
+export const RECONCILE_SCHEDULE = '*/10 * * * * *';
 
 export interface JobDeps {
   readonly state: StateStore;
@@ -32,6 +33,9 @@ export interface JobDeps {
   readonly logs: DaemonLogs;
   readonly paths: Paths;
   readonly config: () => LiveConfig;
+  /** The reconcile job's restarts go through the owning services (their locks, the init seam). */
+  readonly revival: DaemonReviver;
+  readonly restarts: DaemonRestartCounts;
   readonly log: Logger;
 }
 
@@ -42,8 +46,8 @@ export interface AgentJobs {
 }
 
 export function buildJobs(deps: JobDeps): AgentJobs {
-  const { state, specs, logs, paths, config, log } = deps;
-  const reconciler = new DaemonReconciler({ state, specs, paths, log: log.child({ job: 'reconcile-daemons' }) });
+  const { state, specs, logs, paths, config, revival, restarts, log } = deps;
+  const reconciler = new DaemonReconciler({ state, specs, paths, revival, restarts, log: log.child({ job: 'reconcile-daemons' }) });
   const rotateLog = log.child({ job: 'rotate-daemon-logs' });
   const jobs: Job[] = [
     { name: 'rotate-daemon-logs', schedule: ROTATE_SCHEDULE, run: async () => void (await rotateDaemonLogs({ state, specs, logs, config, log: rotateLog })) },

@@ -17,6 +17,7 @@ import { StagedApply } from './apply/staged-apply.js';
 import { LoadBalancerCertificates } from './certificates.js';
 import { CheckScripts } from './check-scripts.js';
 import { DaemonLogs } from './daemon-logs.js';
+import { DaemonRestartCounts, DaemonRevival } from './daemon-revival.js';
 import type { DaemonServiceDeps } from './daemon-service.js';
 import { DaemonSpecs } from './daemon-specs.js';
 import { HaproxyLoadBalancers } from './haproxy-lbs.js';
@@ -124,6 +125,10 @@ export function buildServices(seams: ServiceSeams) {
     samplers,
     heartbeat,
     certificate: new ServerCertificate({ certPath: () => config().amphora_agent.agent_server_cert, reloadTls: seams.reloadTls, log: log.child({ component: 'certificate' }) }),
+    // --- daemon restarts (issue 14 item 13): the reconcile job restarts through the owners' locks ---
+    revival: new DaemonRevival({ lvs, haproxy }),
+    restarts: new DaemonRestartCounts(),
+    // --- end daemon restarts ---
   };
 }
 

@@ -28,6 +28,7 @@ import { pidFileState } from '../system/processes.js';
 import type { ApplyOutcome, BeforeActivate } from './apply/staged-apply.js';
 import { validateHaproxyConfig, type HaproxyRunOptions, type Validator } from './apply/validators.js';
 import type { DaemonAction, DaemonServiceDeps, ListenerStatusEntry } from './daemon-service.js';
+import type { ReviveOutcome } from './daemon-revival.js';
 import { contentHash } from './digest.js';
 import { prepareServerState, readsServerState, removeServerState, type ServerStateDeps } from './haproxy-server-state.js';
 import { KeyedLock } from './keyed-lock.js';
@@ -194,6 +195,25 @@ export class HaproxyLoadBalancers {
       await state.update((s) => void (s.loadBalancers[lbId] = { ...entry, wantRunning: action !== 'stop', appliedHash: action === 'stop' ? null : entry.installedHash }));
       await scripts.writeHaproxyLiveness();
       return detail;
+    });
+  }
+
+  /**
+   * The reconcile job's restart of a haproxy that died (services/daemon-revival.ts): under the
+   * load balancer's lock, only if it is still wanted and still dead once the lock is held; its
+   * server-state file is prepared as for any start.
+   */
+  async revive(lbId: Uuid): Promise<ReviveOutcome> {
+    return this.lock.run(lbId, async () => {
+      const { state, applier, scripts, paths } = this.deps;
+      const entry = state.current.loadBalancers[lbId];
+      if (entry?.wantRunning !== true) return 'not-wanted';
+      const daemon = this.daemon(lbId);
+      if ((await pidFileState(paths, daemon.pidFile)) === 'alive') return 'alive';
+      await applier.activate(daemon, [], false, this.beforeActivate(lbId, entry.upload));
+      await state.update((s) => void (s.loadBalancers[lbId] = { ...entry, appliedHash: entry.installedHash }));
+      await scripts.writeHaproxyLiveness();
+      return 'started';
     });
   }
 

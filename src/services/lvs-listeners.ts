@@ -18,6 +18,7 @@ import { pidFileState } from '../system/processes.js';
 import type { ApplyOutcome } from './apply/staged-apply.js';
 import { validateKeepalivedConfig } from './apply/validators.js';
 import type { DaemonAction, DaemonServiceDeps, ListenerStatusEntry } from './daemon-service.js';
+import type { ReviveOutcome } from './daemon-revival.js';
 import { contentHash } from './digest.js';
 import { KeyedLock } from './keyed-lock.js';
 import { runsVirtualServers, type LvsConfigFactsState, type LvsListenerState } from './state.js';
@@ -119,6 +120,29 @@ export class LvsListeners {
         await this.record(id, (e) => ({ ...(e ?? entry), wantRunning: true, installed, applied: null }));
         throw err;
       }
+    });
+  }
+
+  /**
+   * The reconcile job's restart of a keepalived that died (services/daemon-revival.ts): under the
+   * listener's lock, and only if the controller still wants it and it is still dead once the lock
+   * is held. Started and proven as a controller's start is; the state records it as applied.
+   */
+  async revive(id: Uuid): Promise<ReviveOutcome> {
+    return this.lock.run(id, async () => {
+      const entry = this.deps.state.current.lvsListeners[id];
+      if (entry?.wantRunning !== true) return 'not-wanted';
+      const daemon = this.deps.specs.lvs(id);
+      if ((await pidFileState(this.deps.paths, daemon.pidFile)) === 'alive') return 'alive';
+      const installed = entry.installed ?? (await this.factsOnDisk(id));
+      try {
+        await this.deps.applier.activate(daemon, this.children(id, installed), false);
+      } catch (err) {
+        await this.record(id, (e) => ({ ...(e ?? entry), applied: null }));
+        throw err;
+      }
+      await this.record(id, (e) => ({ ...(e ?? entry), installed, applied: installed }));
+      return 'started';
     });
   }
 

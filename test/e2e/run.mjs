@@ -29,7 +29,7 @@ const REPO = resolve(HERE, '..', '..');
 const SHARED = process.env.AMPHORA_SHARED ?? resolve(REPO, '..', 'shared');
 const GEN_CERTS = join(SHARED, 'tools', 'octavia-ref', 'gen-certs.sh');
 const UML = '/usr/bin/linux.uml';
-export const ALL_SCENARIOS = ['single', 'delete', 'changes', 'agent_restart', 'active_standby', 'persistence', 'sctp', 'api2'];
+export const ALL_SCENARIOS = ['single', 'delete', 'changes', 'agent_restart', 'daemon_restart', 'active_standby', 'persistence', 'sctp', 'api2'];
 // The default run (npm test) leaves active_standby out: test/controller-vm runs ACTIVE_STANDBY with
 // Octavia's own control plane on two amphora VMs (VRRP configs rendered and sent by the worker,
 // takeover when a listener's keepalived dies, failover by the health manager), and .ci/run's

@@ -210,4 +210,29 @@ describe.skipIf(!canRun)('VRRP failover driven by the LVS liveness check', () =>
     const listed = await api.request('GET', '/1.0/listeners');
     expect(jsonOf(listed)).toEqual([{ status: 'OFFLINE', uuid: L, type: 'UDP' }]);
   });
+
+  it('ADR 0010: a killed listener keepalived left to the agent: B takes the VIP first, then the agent restarts it and A leaves FAULT', async () => {
+    const mark = (await vrrpLog()).length;
+    const old = await listenerPid();
+    const t0 = performance.now();
+    await crash(old);
+    await waitFor('B to take the VIP', () => hasVip(nsB), 60_000, state);
+    const takeover = (performance.now() - t0) / 1000;
+    // the agent waits the VRRP failover time read from A's config, and a margin, before its restart
+    const restarted = await waitFor(
+      'the agent to restart the killed keepalived',
+      async () => {
+        const pid = await readPidFile(paths.lvsPidFile(L));
+        return pid !== undefined && pid !== old && (await isRunning(pid)) ? pid : undefined;
+      },
+      120_000,
+      state,
+    );
+    const restart = (performance.now() - t0) / 1000;
+    expect(restart).toBeGreaterThan(takeover);
+    await waitFor('A to leave FAULT', async () => /Entering (BACKUP|MASTER) STATE/.test((await vrrpLog()).slice(mark)), 30_000, state);
+    const holder = await waitFor('exactly one VIP holder', async () => ((await hasVip(nsA)) !== (await hasVip(nsB)) ? ((await hasVip(nsA)) ? 'A' : 'B') : undefined), 30_000, state);
+    process.stdout.write(`ADR 0010, agent restart in ACTIVE_STANDBY: VIP in B ${takeover.toFixed(2)} s after kill -9, keepalived restarted by the agent (pid ${restarted}) ${restart.toFixed(2)} s after it; the VIP is then in ${holder}\n`);
+    expect(jsonOf(await api.request('GET', '/1.0/listeners'))).toEqual([{ status: 'OFFLINE', uuid: L, type: 'UDP' }]);
+  }, 240_000);
 });

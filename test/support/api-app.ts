@@ -83,5 +83,5 @@ export async function apiApp(extraConfig = '', options: ApiAppOptions = {}) {
     log,
   });
   const app = createApp({ ...services, log });
-  return { app, root, configFile, runner, host, state, paths, agentConfig, init, specs: services.specs, scripts: services.scripts, heartbeat: services.heartbeat, tc, tlsReloads: () => tlsReloads };
+  return { app, root, configFile, runner, host, state, paths, agentConfig, init, specs: services.specs, scripts: services.scripts, heartbeat: services.heartbeat, tc, tlsReloads: () => tlsReloads, revival: services.revival };
 }

@@ -10,6 +10,7 @@ import { FakeDaemonLiveness, FakeHaproxySampler, FakeLvsSampler } from '../../..
 import { parsePromText } from '../../../test/support/prom-text.js';
 import { haproxyLb, ipvs, lvsListener, lvsMember, row } from '../../../test/support/telemetry-samples.js';
 import { silentLogger } from '../../log.js';
+import { DaemonRestartCounts } from '../daemon-revival.js';
 import { AgentMetrics, type AgentMetricsDeps } from './agent-metrics.js';
 
 const L1 = '11111111-1111-4111-8111-111111111111';
@@ -225,5 +226,23 @@ describe('AgentMetrics: scrapes', () => {
     expect(text.types.get('amphora_agent_nodejs_heap_size_used_bytes')).toBe('gauge');
     expect((await scrape(b)).find('amphora_agent_process_resident_memory_bytes')).toHaveLength(1);
     expect(await globalRegistry.metrics()).toBe('\n');
+  });
+});
+
+describe('AgentMetrics: the reconcile job restarts (ADR 0010)', () => {
+  it('exports amphora_daemon_restarts_total per daemon and outcome as a counter; none before the first', async () => {
+    const restarts = new DaemonRestartCounts();
+    const m = metrics({ restarts });
+    expect((await scrape(m)).find('amphora_daemon_restarts_total')).toEqual([]);
+    restarts.add('lvs', 'started');
+    restarts.add('lvs', 'started');
+    restarts.add('haproxy', 'failed');
+    restarts.add('haproxy', 'given_up');
+    const text = await scrape(m);
+    expect(text.types.get('amphora_daemon_restarts_total')).toBe('counter');
+    expect(text.value('amphora_daemon_restarts_total', { daemon: 'keepalived_lvs', outcome: 'started' })).toBe(2);
+    expect(text.value('amphora_daemon_restarts_total', { daemon: 'haproxy', outcome: 'failed' })).toBe(1);
+    expect(text.value('amphora_daemon_restarts_total', { daemon: 'haproxy', outcome: 'given_up' })).toBe(1);
+    expect(text.find('amphora_daemon_restarts_total')).toHaveLength(3);
   });
 });

@@ -8,9 +8,10 @@
  */
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Logger } from '../../log.js';
+import type { RestartCount } from '../daemon-revival.js';
 import type { HaproxySampler, LvsSampler } from '../telemetry/samples.js';
 import type { DaemonLiveness } from './daemon-liveness.js';
-import { registerDaemonMetrics, registerSourceMetrics } from './daemon-metrics.js';
+import { registerDaemonMetrics, registerRestartMetrics, registerSourceMetrics } from './daemon-metrics.js';
 import { registerHaproxyMetrics } from './haproxy-metrics.js';
 import { EMPTY_LOOK, METRICS_SOURCES, type MetricsLook, type MetricsSource } from './look.js';
 import { registerLvsMetrics } from './lvs-metrics.js';
@@ -24,6 +25,8 @@ export interface AgentMetricsDeps {
   readonly lvs?: LvsSampler | undefined;
   readonly haproxy?: HaproxySampler | undefined;
   readonly daemons?: DaemonLivenessSource | undefined;
+  /** The reconcile job's restarts (services/daemon-revival.ts); absent: no such family. */
+  readonly restarts?: { snapshot(): RestartCount[] } | undefined;
   /** prom-client's default metrics of this process, as `amphora_agent_*` (default true). */
   readonly processMetrics?: boolean;
   readonly log: Logger;
@@ -45,6 +48,7 @@ export class AgentMetrics {
     registerLvsMetrics(this.registry, current);
     registerHaproxyMetrics(this.registry, current);
     registerDaemonMetrics(this.registry, current);
+    if (deps.restarts !== undefined) registerRestartMetrics(this.registry, deps.restarts);
     registerSourceMetrics(this.registry, current, METRICS_SOURCES.filter((s) => deps[s] !== undefined));
     if (deps.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'amphora_agent_' });
   }

@@ -14,7 +14,7 @@ import type { StateStore } from '../state.js';
 export type DaemonKind = 'keepalived_lvs' | 'keepalived_vrrp' | 'haproxy';
 
 /** The `daemon` label of each kind of managed daemon. */
-const LABEL: Record<ManagedKind, DaemonKind> = { lvs: 'keepalived_lvs', vrrp: 'keepalived_vrrp', haproxy: 'haproxy' };
+export const LABEL: Record<ManagedKind, DaemonKind> = { lvs: 'keepalived_lvs', vrrp: 'keepalived_vrrp', haproxy: 'haproxy' };
 
 export interface DaemonLiveness {
   readonly daemon: DaemonKind;

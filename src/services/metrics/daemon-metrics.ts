@@ -5,8 +5,9 @@
  * `amphora_daemon_wanted > amphora_daemon_alive` selects every daemon that should run and does not.
  */
 import type { Registry } from 'prom-client';
-import type { DaemonLiveness } from './daemon-liveness.js';
-import { gauge, type Labels, type Series } from './families.js';
+import type { RestartCount } from '../daemon-revival.js';
+import { LABEL, type DaemonLiveness } from './daemon-liveness.js';
+import { absoluteCounter, gauge, type Labels, type Series } from './families.js';
 import type { CurrentLook, MetricsSource } from './look.js';
 
 const DAEMON = ['daemon', 'listener_id', 'load_balancer_id'] as const;
@@ -45,6 +46,21 @@ export function registerSourceMetrics(registry: Registry, look: CurrentLook, wir
     series: function* () {
       const current = look();
       for (const source of wired) yield [{ source }, current[source] === null ? 0 : 1];
+    },
+  });
+}
+
+/**
+ * The reconcile job's restarts per kind and outcome (started, failed, given_up), since the agent
+ * started. The agent's own count, not the look's: a restart happens between scrapes.
+ */
+export function registerRestartMetrics(registry: Registry, restarts: { snapshot(): RestartCount[] }): void {
+  absoluteCounter(registry, {
+    name: 'amphora_daemon_restarts_total',
+    help: 'Restarts of dead daemons by the agent (outcome: started, failed; given_up: left dead after too many)',
+    labelNames: ['daemon', 'outcome'],
+    series: function* () {
+      for (const r of restarts.snapshot()) yield [{ daemon: LABEL[r.kind], outcome: r.outcome }, r.count];
     },
   });
 }

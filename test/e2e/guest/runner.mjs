@@ -37,6 +37,7 @@ import { scenarioActiveStandby } from './scenarios/active-standby.mjs';
 import { scenarioAgentRestart } from './scenarios/agent-restart.mjs';
 import { scenarioApi2 } from './scenarios/api2.mjs';
 import { scenarioChanges } from './scenarios/changes.mjs';
+import { scenarioDaemonRestart } from './scenarios/daemon-restart.mjs';
 import { scenarioDelete } from './scenarios/delete.mjs';
 import { scenarioPersistence } from './scenarios/persistence.mjs';
 import { scenarioSctp } from './scenarios/sctp.mjs';
@@ -51,6 +52,7 @@ const SCENARIOS = [
   ['single', scenarioSingle],
   ['changes', scenarioChanges],
   ['agent_restart', scenarioAgentRestart],
+  ['daemon_restart', scenarioDaemonRestart],
   ['persistence', scenarioPersistence],
   ['sctp', scenarioSctp],
   ['api2', scenarioApi2],

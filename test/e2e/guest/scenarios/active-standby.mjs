@@ -152,6 +152,52 @@ async function checkAfterRestart(s) {
 }
 
 /**
+ * ADR 0010: the listener keepalived of whichever amphora holds the VIP is killed and nothing is
+ * asked of the agents. The VIP must move to the peer first (within fall x interval + 4 s); the
+ * owner's reconcile job restarts its keepalived only after the VRRP failover time and a margin.
+ * Where the VIP is then is a figure, not a check: an amphora rendered `state MASTER` takes it back
+ * once its check passes again (keepalived clears `nopreempt` for an initial state MASTER), as it
+ * does after the controller's start. Figures: takeover, kill to new MainPID, the VIP owner 10 s
+ * after it, losses per phase, both VRRP state histories.
+ */
+async function killOwnerAndLetTheAgentRestart(s) {
+  const owner = await vipOwner();
+  s.fig('agent_restart_vip_owner_before', owner);
+  if (owner !== 'a' && owner !== 'b') return void s.check(false, `no single VIP owner before the kill: ${owner}`);
+  const peer = owner === 'a' ? 'b' : 'a';
+  const unit = lvsUnit(AGENTS[owner], L1);
+  await traffic.request({ cmd: 'stream_start', vip: VIP, port: 5000, ...STREAM });
+  await sleep(3000);
+  const victim = await mainPid(unit);
+  await traffic.request({ cmd: 'mark', label: 'kill' });
+  const tk = performance.now();
+  process.kill(victim, 'SIGKILL');
+  const moved = await waitFor(async () => ((await vipOwner()) === peer ? peer : null), { timeoutMs: 30_000, intervalMs: 200 });
+  s.fig('agent_restart_takeover_s', moved.ok ? secs(moved.ms) : null);
+  s.check(moved.ok, `the VIP did not move to ${peer} after the kill (owner ${await vipOwner()})`);
+  await traffic.request({ cmd: 'mark', label: 'moved' });
+  const back = await waitFor(async () => {
+    const pid = await mainPid(unit);
+    return pid > 0 && pid !== victim ? pid : null;
+  }, { timeoutMs: 120_000, intervalMs: 250 });
+  s.fig('agent_restart_kill_to_new_mainpid_s', back.ok ? secs(performance.now() - tk) : null);
+  s.check(back.ok, `agent ${owner} did not restart ${unit}`);
+  s.check(!back.ok || moved.ok, 'the agent restarted the keepalived before the VIP moved');
+  await traffic.request({ cmd: 'mark', label: 'restarted' });
+  await sleep(10_000);
+  s.fig('agent_restart_vip_owner_10s_after', await vipOwner());
+  await traffic.request({ cmd: 'mark', label: 'end' });
+  const stream = await stopStream('active_standby_agent_restart');
+  s.fig('agent_restart_traffic', windows(stream, [
+    ['kill_to_takeover', markAt(stream, 'kill'), markAt(stream, 'moved')],
+    ['takeover_to_restart', markAt(stream, 'moved'), markAt(stream, 'restarted')],
+    ['after_restart', markAt(stream, 'restarted'), markAt(stream, 'end')],
+  ]));
+  s.fig('agent_restart_vrrp_states_a', vrrpStates(AGENTS.a));
+  s.fig('agent_restart_vrrp_states_b', vrrpStates(AGENTS.b));
+}
+
+/**
  * The reference's rule: an amphora whose VRRP keepalived is configured but dead sends no
  * heartbeat, so that the health manager fails it over. B (its keepalived alive) is the clock:
  * while B sends four heartbeats (three intervals), A may send only the one under way at the kill.
@@ -183,5 +229,6 @@ export async function scenarioActiveStandby(s) {
   await startVrrp(s);
   await killMaster(s);
   await checkAfterRestart(s);
+  await killOwnerAndLetTheAgentRestart(s);
   await deadVrrpSilencesHeartbeats(s);
 }
