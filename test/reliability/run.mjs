@@ -30,12 +30,14 @@ const t0 = Date.now();
 const work = mkdtempSync(join(tmpdir(), 'reliability-report-'));
 const figuresFile = join(work, 'figures.jsonl');
 const resultsFile = join(work, 'vitest.json');
+// one test PKI for every file of the run (gen-certs.sh is slow; see support/suite-agent.ts)
+const pkiDir = join(work, 'pki');
 
 function vitest(args) {
   const argv = ['vitest', 'run', '--config', 'test/reliability/vitest.config.ts',
     '--reporter=default', '--reporter=./test/support/summary-reporter.ts', '--reporter=json', `--outputFile.json=${resultsFile}`, ...args];
   return new Promise((res) => {
-    const child = spawn('npx', argv, { cwd: REPO, stdio: 'inherit', env: { ...process.env, RELIABILITY_FIGURES_FILE: figuresFile } });
+    const child = spawn('npx', argv, { cwd: REPO, stdio: 'inherit', env: { RELIABILITY_PKI_DIR: pkiDir, ...process.env, RELIABILITY_FIGURES_FILE: figuresFile } });
     child.on('close', (code) => res(code ?? 1));
   });
 }

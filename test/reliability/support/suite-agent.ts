@@ -7,7 +7,7 @@
  * mutual-TLS client goes with it. Everything made here is removed by `dispose`.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -18,6 +18,7 @@ import { freePort } from '../../support/agent-process.js';
 import { mtlsRequest, type MtlsResponse } from '../../support/mtls-client.js';
 import { addNetns, deleteNetns, uniqueName } from '../../support/netns.js';
 import { Spawned } from '../../support/spawned.js';
+import { makePki, type TestPki } from '../../support/test-pki.js';
 import { waitFor } from '../../support/wait-for.js';
 
 export interface SuiteAgentOptions {
@@ -73,11 +74,38 @@ export function parseWrites(trace: string): string[] {
   return out;
 }
 
+/**
+ * gen-certs.sh takes about 40 s on a loaded machine: run.mjs names a directory
+ * (RELIABILITY_PKI_DIR) where the first file of the run makes the PKI and the others reuse it
+ * (files run one after another). Without it, each agent root makes its own.
+ */
+async function sharedPki(): Promise<TestPki | undefined> {
+  const dir = process.env['RELIABILITY_PKI_DIR'];
+  if (!dir) return undefined;
+  if (!existsSync(join(dir, 'amphora_id'))) return makePki(dir);
+  const f = (name: string) => join(dir, name);
+  return {
+    dir,
+    amphoraId: (await readFile(f('amphora_id'), 'utf8')).trim(),
+    serverPem: f('server.pem'),
+    serverCnOnlyPem: f('server_cn_only.pem'),
+    serverWrongIdPem: f('server_wrong_id.pem'),
+    serverCaPem: f('server_ca.pem'),
+    serverCaKey: f('server_ca.key'),
+    clientCaPem: f('client_ca.pem'),
+    clientPem: f('client.pem'),
+    rogueClientPem: f('rogue_client.pem'),
+    expiredClientPem: f('expired_client.pem'),
+  };
+}
+
 export async function startSuiteAgent(options: SuiteAgentOptions): Promise<SuiteAgent> {
   const ns = uniqueName(options.tag);
   await addNetns(ns);
   const port = await freePort();
+  const pki = await sharedPki();
   const root = await createAgentRoot({
+    ...(pki ? { pki } : {}),
     port,
     overrides: {
       ...options.overrides,
