@@ -120,6 +120,16 @@ const withContentType = (arb: fc.Arbitrary<Omit<FuzzRequest, 'headers'>>): fc.Ar
 
 const buf = (s: string) => Buffer.from(s, 'utf8');
 
+/**
+ * How fast-check prints a request in its counterexample: method, path, headers and the body as
+ * text (cut at 3,000 characters), not a Buffer's bytes.
+ */
+function readable(r: FuzzRequest): FuzzRequest {
+  const text = r.body === undefined ? '' : r.body.toString('utf8');
+  const shown = text.length > 3000 ? `${text.slice(0, 3000)}… (${text.length} characters)` : text;
+  return Object.assign(r, { [fc.toStringMethod]: () => `${r.method} ${r.path} ${JSON.stringify(r.headers ?? {})} body: ${JSON.stringify(shown)}` });
+}
+
 /** Requests to every route except PUT /1.0/config and PUT /1.0/certificate (see configRequests). */
 export function routeRequests(s: Seeds): fc.Arbitrary<FuzzRequest> {
   const L = id(s.listenerIds);
@@ -170,7 +180,7 @@ export function routeRequests(s: Seeds): fc.Arbitrary<FuzzRequest> {
     // unknown routes and methods: the reference's 404/405
     g('unknown', 'GET', fc.constantFrom('/1.0', '/3.0/listeners', '/1.0/listeners/x/y/z/w', '/%2e%2e/%2e%2e/etc/passwd', '/1.0/config')),
     g('unknown method', 'PATCH', fc.constantFrom('/1.0/config', '/1.0/listeners', '/2.0/listeners/x')),
-  );
+  ).map(readable);
 }
 
 /**
@@ -203,5 +213,5 @@ export function configRequests(currentConfig: string, certPems: readonly string[
   return fc.oneof(
     withContentType(configBody.map((b) => ({ route: 'PUT /1.0/config', method: 'PUT', path: '/1.0/config', body: buf(b) }))),
     withContentType(certBody.map((b) => ({ route: 'PUT /1.0/certificate', method: 'PUT', path: '/1.0/certificate', body: buf(b) }))),
-  );
+  ).map(readable);
 }
