@@ -4,7 +4,9 @@
  *
  *   1. typecheck, import lint, build (each needs the one before; a failure stops the run);
  *   2. two chains side by side:
- *        image:  build the amphora image (diskimage-builder) and boot it under qemu (test/image)
+ *        image:  build the amphora image (diskimage-builder) and boot it under qemu (test/image),
+ *                then the reliability tier (test/reliability: fuzz, kill -9, concurrency, floods,
+ *                the issue-14 fault cases; about 7 minutes, in the host chain's spare time)
  *        host:   the vitest tiers, then the controller tier (Octavia's control plane, agents on the host)
  *      The image build is mostly package downloads and installs, the controller tier mostly waits
  *      for heartbeats: overlapping them saves about as long as the image chain takes, and every
@@ -68,7 +70,11 @@ const readImageReport = (l) => {
   if (l.startsWith('IMAGE-REPORT ')) image = JSON.parse(l.slice('IMAGE-REPORT '.length));
 };
 await Promise.all([
-  run('image', process.execPath, ['test/image/run.mjs'], { prefix: '[image] ', onLine: readImageReport, env: { AMPHORA_DIST_BUILT: '1' } }),
+  (async () => {
+    await run('image', process.execPath, ['test/image/run.mjs'], { prefix: '[image] ', onLine: readImageReport, env: { AMPHORA_DIST_BUILT: '1' } });
+    // the reliability tier fits in the time the host chain still runs after the image check
+    await run('reliability', process.execPath, ['test/reliability/run.mjs'], { prefix: '[reliability] ' });
+  })(),
   (async () => {
     await run('host tiers', 'npx', ['vitest', 'run', '--config', 'test/vitest.config.ts']);
     await run('controller', process.execPath, ['test/controller/run.mjs']);

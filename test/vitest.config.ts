@@ -1,6 +1,6 @@
 /**
  * Vitest configuration for every tier that runs on a host (unit, API, integration, conformance).
- * The VM tier (test/e2e) has its own command. Run from the repository root: `npm test`.
+ * The VM tier (test/e2e) and the reliability tier (test/reliability) have their own commands. Run from the repository root: `npm test`.
  */
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
@@ -9,7 +9,8 @@ export default defineConfig({
   root: fileURLToPath(new URL('..', import.meta.url)),
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    exclude: ['test/e2e/**', 'node_modules/**', 'dist/**'],
+    // test/reliability has its own tier (npm run test:reliability, in npm test's image chain)
+    exclude: ['test/e2e/**', 'test/reliability/**', 'node_modules/**', 'dist/**'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
