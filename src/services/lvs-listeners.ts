@@ -19,7 +19,6 @@ import type { ApplyOutcome } from './apply/staged-apply.js';
 import { validateKeepalivedConfig } from './apply/validators.js';
 import type { DaemonAction, DaemonServiceDeps, ListenerStatusEntry } from './daemon-service.js';
 import { contentHash } from './digest.js';
-import { KeyedLock } from './keyed-lock.js';
 import { runsVirtualServers, type LvsConfigFactsState, type LvsListenerState } from './state.js';
 
 /** A keepalived LVS config and the facts about it the agent keeps. */
@@ -35,8 +34,6 @@ export interface LvsConfig {
 export const notFound = (id: string) => new NotFound('UDP Listener Not Found', `No UDP listener with UUID: ${id}`);
 
 export class LvsListeners {
-  private readonly lock = new KeyedLock();
-
   constructor(private readonly deps: DaemonServiceDeps) {}
 
   has(id: Uuid): boolean {
@@ -60,7 +57,7 @@ export class LvsListeners {
    * keepalived or reloads it, and answers once that is proven. Records the listener only on success.
    */
   async install(id: Uuid, config: LvsConfig, options: { readonly activate: boolean }): Promise<ApplyOutcome> {
-    return this.lock.run(id, async () => {
+    return this.deps.objectLocks.run(id, async () => {
       const { paths, scripts, state, applier, runner, log } = this.deps;
       // the UDP-CONNECT probe controller-rendered configs call must exist before validation
       await scripts.writeUdpCheck();
@@ -94,7 +91,7 @@ export class LvsListeners {
 
   /** Returns the reference's success detail, e.g. "keepalivedlvs listener <id> started". */
   async act(id: Uuid, action: DaemonAction): Promise<string> {
-    return this.lock.run(id, async () => {
+    return this.deps.objectLocks.run(id, async () => {
       const { init, applier } = this.deps;
       const entry = this.deps.state.current.lvsListeners[id];
       if (!entry) throw notFound(id);
@@ -124,7 +121,7 @@ export class LvsListeners {
 
   /** Idempotent; works on a crashed listener with stale pid files. */
   async remove(id: Uuid): Promise<void> {
-    await this.lock.run(id, async () => {
+    await this.deps.objectLocks.run(id, async () => {
       const { paths, init, state, scripts } = this.deps;
       const conf = paths.lvsConfig(id);
       if (!this.has(id) && (await readIfExists(conf)) === undefined) return;
