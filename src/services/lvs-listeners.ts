@@ -9,7 +9,7 @@
  * restart. Work on one listener is serialized; listeners run in parallel.
  */
 import { ConfigRejected, InvalidInput, NotFound } from '../model/errors.js';
-import { inspectKeepalivedConfig } from '../model/keepalived-config.js';
+import { inspectKeepalivedConfig, namespaceFindings } from '../model/keepalived-config.js';
 import { parseLvsLayout, type LvsLayout } from '../model/lvs-layout.js';
 import type { Uuid } from '../model/uuid.js';
 import { readIfExists, removeFile } from '../system/files.js';
@@ -44,11 +44,10 @@ export class LvsListeners {
   async upload(id: Uuid, body: Buffer): Promise<void> {
     if (body.length === 0) throw new InvalidInput('Invalid request', 'the request body is empty');
     const text = body.toString('utf8');
+    // keepalived must run it in the amphora namespace and nowhere else (issue 14, fault 7)
+    const outside = namespaceFindings(text, this.deps.paths.namespace);
+    if (outside.length > 0) throw new ConfigRejected('Invalid request', outside.join('; '));
     const facts = inspectKeepalivedConfig(text);
-    const namespace = this.deps.paths.namespace;
-    if (facts.netns !== null && facts.netns !== namespace) {
-      throw new ConfigRejected('Invalid request', `the config names net_namespace ${facts.netns}, but this agent runs listeners in ${namespace}`);
-    }
     await this.install(id, { text, protocol: facts.protocol, virtualServers: facts.virtualServers, layout: parseLvsLayout(text) }, { activate: false });
   }
 
