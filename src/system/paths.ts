@@ -44,6 +44,8 @@ export interface Paths {
   readonly netnsFile: string;
   /** Creates the network namespace and its sysctls; run by the netns unit. */
   readonly netnsSetupScript: string;
+  /** The setup script's flock (beside it, under base_path, not a fixed /run path: issue 14, fault 10). */
+  readonly netnsLockFile: string;
   /** An init unit's name: `[amphora_agent] unit_name_prefix` + Octavia's name. */
   unitName(name: string): string;
 
@@ -139,6 +141,7 @@ export function createPaths(config: StartupConfig): Paths {
     namespace: agent.network_namespace,
     netnsFile: join(agent.netns_run_dir, agent.network_namespace),
     netnsSetupScript: join(base, 'amphora-netns.sh'),
+    netnsLockFile: join(base, 'amphora-netns.lock'),
     unitName: (name) => checked(`${agent.unit_name_prefix}${name}`, UNIT_NAME, 'unit name'),
     lvsDir: join(base, 'lvs'),
     lvsConfig: (id) => lvs(id, '.conf'),
