@@ -12,6 +12,7 @@ import type { InitSystem } from '../system/init/types.js';
 import type { Paths } from '../system/paths.js';
 import type { DatagramSender } from '../system/udp-datagrams.js';
 import type { AgentConfigService } from './agent-config.js';
+import { AgentDirectories } from './agent-directories.js';
 import { AmphoraInfo } from './amphora-info.js';
 import { StagedApply } from './apply/staged-apply.js';
 import { LoadBalancerCertificates } from './certificates.js';
@@ -118,6 +119,8 @@ export function buildServices(seams: ServiceSeams) {
     lvs,
     haproxy,
     lbCertificates: new LoadBalancerCertificates(paths),
+    // issue 14 (fault 10): stale temp files and unsafe directories, looked at once at startup
+    directories: new AgentDirectories(paths, config, log.child({ component: 'directories' })),
     vrrp: new Vrrp(daemonDeps('vrrp')),
     onePacketNat,
     interfaces,

@@ -4,7 +4,7 @@
  * builds absolute paths. Names that become file names are checked against anchored patterns
  * here, so no request can name a path outside these directories.
  */
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { StartupConfig } from '../config/startup.js';
 import { CERTIFICATE_NAME } from '../model/certificate-name.js';
 import { UnsafeValue } from '../model/errors.js';
@@ -123,6 +123,13 @@ export interface Paths {
   systemdUnit(unit: string): string;
   sysvinitScript(unit: string): string;
   upstartJob(unit: string): string;
+
+  // --- issue 14 (fault 10): where the agent writes ---
+  /** The fixed directories the agent writes in as root (services/agent-directories adds the live ones). */
+  readonly writtenDirs: readonly string[];
+  /** `[haproxy_amphora] base_cert_dir`: one directory per load balancer below it. */
+  readonly certBaseDir: string;
+  // --- end fault 10 ---
 }
 
 export function createPaths(config: StartupConfig): Paths {
@@ -182,5 +189,7 @@ export function createPaths(config: StartupConfig): Paths {
     systemdUnit: (unit) => join(agent.systemd_unit_dir, `${checked(unit, UNIT_NAME, 'unit name')}.service`),
     sysvinitScript: (unit) => join(agent.sysvinit_dir, checked(unit, UNIT_NAME, 'unit name')),
     upstartJob: (unit) => join(agent.upstart_dir, `${checked(unit, UNIT_NAME, 'unit name')}.conf`),
+    writtenDirs: [base, join(base, 'lvs'), join(base, 'lvs', 'check'), join(base, 'vrrp'), vrrp('check_scripts'), config.haproxy_amphora.base_cert_dir, dirname(agent.haproxy_user_group_file), agent.systemd_unit_dir, agent.sysvinit_dir, agent.upstart_dir],
+    certBaseDir: config.haproxy_amphora.base_cert_dir,
   };
 }
