@@ -210,6 +210,9 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
     datagrams,
     log,
   });
+  // issue 14 (fault 10): before anything is written, the temp files a crash left go, and
+  // directories where a link could be planted are reported
+  await services.directories.tidy(options.configFiles).catch((err: unknown) => log.error({ err }, 'cannot look at the directories the agent writes in'));
   // Octavia's plug_lo: lo.json is written at every start
   await services.interfacesBoot.writeLoopback().catch((err: unknown) => log.error({ err }, 'cannot write lo.json'));
   server.on('request', createApp({ ...services, log: log.child({ component: 'api' }) }));

@@ -10,11 +10,11 @@ const BOOT = ['/usr/bin/node', '/usr/local/bin/amphora-agent', '--config-file', 
 
 describe('renderNetnsSetup', () => {
   it('creates the namespace only, without the agent command', async () => {
-    await expect(renderNetnsSetup({ namespace: 'amphora-haproxy', ipCmd: '/sbin/ip', loadModules: true })).toMatchFileSnapshot('__golden__/netns-setup.sh');
+    await expect(renderNetnsSetup({ namespace: 'amphora-haproxy', lockFile: '/var/lib/octavia/amphora-netns.lock', ipCmd: '/sbin/ip', loadModules: true })).toMatchFileSnapshot('__golden__/netns-setup.sh');
   });
 
   it('runs `interfaces up` when it created the namespace, with the agent command', async () => {
-    const text = renderNetnsSetup({ namespace: 'amphora-haproxy', ipCmd: '/sbin/ip', loadModules: false, bootCommand: BOOT });
+    const text = renderNetnsSetup({ namespace: 'amphora-haproxy', lockFile: '/var/lib/octavia/amphora-netns.lock', ipCmd: '/sbin/ip', loadModules: false, bootCommand: BOOT });
     await expect(text).toMatchFileSnapshot('__golden__/netns-setup-boot.sh');
     expect(text).toContain(`${BOOT.join(' ')} interfaces up 9>&-`);
   });
@@ -22,7 +22,7 @@ describe('renderNetnsSetup', () => {
   it.each([['a path with a space', '/opt/my agent/cli.mjs'], ['a command substitution', '$(reboot)'], ['a second command', 'x;reboot'], ['a newline', 'x\nreboot']])(
     'refuses %s in the agent command',
     (_what, word) => {
-      expect(() => renderNetnsSetup({ namespace: 'amphora-haproxy', ipCmd: '/sbin/ip', loadModules: true, bootCommand: ['/usr/bin/node', word] })).toThrow(/agent command argv\[1\] is not a safe configuration word/);
+      expect(() => renderNetnsSetup({ namespace: 'amphora-haproxy', lockFile: '/var/lib/octavia/amphora-netns.lock', ipCmd: '/sbin/ip', loadModules: true, bootCommand: ['/usr/bin/node', word] })).toThrow(/agent command argv\[1\] is not a safe configuration word/);
     },
   );
 });

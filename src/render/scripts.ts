@@ -9,6 +9,8 @@ import { render } from './environment.js';
 export interface NetnsSetupSpec {
   readonly namespace: string;
   readonly ipCmd: string;
+  /** The file the script holds a flock on while it sets the namespace up (paths.netnsLockFile). */
+  readonly lockFile: string;
   /** modprobe ip_vs on the host (skipped where modules cannot be loaded). */
   readonly loadModules: boolean;
   /**
@@ -22,6 +24,7 @@ export function renderNetnsSetup(spec: NetnsSetupSpec): string {
   return render('scripts/netns-setup.sh.njk', {
     namespace: configToken(spec.namespace, 'namespace'),
     ipCmd: configToken(spec.ipCmd, 'ip command'),
+    lockFile: configToken(spec.lockFile, 'netns lock file'),
     loadModules: spec.loadModules,
     bootCommand: spec.bootCommand?.map((a, i) => configToken(a, `agent command argv[${i}]`)).join(' ') ?? '',
   });

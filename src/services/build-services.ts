@@ -12,6 +12,7 @@ import type { InitSystem } from '../system/init/types.js';
 import type { Paths } from '../system/paths.js';
 import type { DatagramSender } from '../system/udp-datagrams.js';
 import type { AgentConfigService } from './agent-config.js';
+import { AgentDirectories } from './agent-directories.js';
 import { AmphoraInfo } from './amphora-info.js';
 import { StagedApply } from './apply/staged-apply.js';
 import { LoadBalancerCertificates } from './certificates.js';
@@ -21,6 +22,7 @@ import { DaemonRestartCounts, DaemonRevival } from './daemon-revival.js';
 import type { DaemonServiceDeps } from './daemon-service.js';
 import { DaemonSpecs } from './daemon-specs.js';
 import { HaproxyLoadBalancers } from './haproxy-lbs.js';
+import { KeyedLock } from './keyed-lock.js';
 import { buildHeartbeat } from './heartbeat/build.js';
 import { heartbeatSettingsChanged } from './heartbeat/loop.js';
 import { ListenerModels } from './listener-models.js';
@@ -75,7 +77,9 @@ export function buildServices(seams: ServiceSeams) {
     logs,
     log: log.child({ component: 'apply' }),
   });
-  const daemonDeps = (component: string): DaemonServiceDeps => ({ config, paths, runner, init, specs, scripts, state, applier, logs, log: log.child({ component }) });
+  // issue 14 (fault 8): one lock per listener or load balancer id, shared by API 1.0 and 2.0
+  const objectLocks = new KeyedLock();
+  const daemonDeps = (component: string): DaemonServiceDeps => ({ config, paths, runner, init, specs, scripts, state, applier, logs, objectLocks, log: log.child({ component }) });
   const lvs = new LvsListeners(daemonDeps('lvs'));
   const haproxy = new HaproxyLoadBalancers(daemonDeps('haproxy'));
   // the namespace's interfaces and the SR-IOV VIP firewall (GET /1.0/interface, PUT .../rules)
@@ -116,11 +120,13 @@ export function buildServices(seams: ServiceSeams) {
     lvs,
     haproxy,
     lbCertificates: new LoadBalancerCertificates(paths),
+    // issue 14 (fault 10): stale temp files and unsafe directories, looked at once at startup
+    directories: new AgentDirectories(paths, config, log.child({ component: 'directories' })),
     vrrp: new Vrrp(daemonDeps('vrrp')),
     onePacketNat,
     interfaces,
     vipFirewall,
-    models: new ListenerModels({ config, paths, runner, state, scripts, applier, specs, lvs, haproxy, onePacketNat, log: log.child({ component: 'models' }) }),
+    models: new ListenerModels({ config, paths, runner, state, scripts, applier, specs, lvs, haproxy, onePacketNat, objectLocks, log: log.child({ component: 'models' }) }),
     info: new AmphoraInfo({ versions: seams.versions, host: seams.host, state, paths, config }),
     samplers,
     heartbeat,

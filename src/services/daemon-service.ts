@@ -12,6 +12,7 @@ import type { StagedApply } from './apply/staged-apply.js';
 import type { CheckScripts } from './check-scripts.js';
 import type { DaemonLogs } from './daemon-logs.js';
 import type { DaemonSpecs } from './daemon-specs.js';
+import type { KeyedLock } from './keyed-lock.js';
 import type { StateStore } from './state.js';
 
 /** `PUT /1.0/loadbalancer/{id}/{action}` and `PUT /1.0/vrrp/{action}`. */
@@ -38,5 +39,10 @@ export interface DaemonServiceDeps {
   readonly applier: StagedApply;
   /** Removal of a deleted object's console log and its rotated copies. */
   readonly logs: DaemonLogs;
+  /**
+   * One lock per object id (listener or load balancer), shared by every service that changes one
+   * and by API 1.0 and 2.0 alike, so that requests on one id never interleave.
+   */
+  readonly objectLocks: KeyedLock;
   readonly log: Logger;
 }

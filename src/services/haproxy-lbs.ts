@@ -31,7 +31,6 @@ import type { DaemonAction, DaemonServiceDeps, ListenerStatusEntry } from './dae
 import type { ReviveOutcome } from './daemon-revival.js';
 import { contentHash } from './digest.js';
 import { prepareServerState, readsServerState, removeServerState, type ServerStateDeps } from './haproxy-server-state.js';
-import { KeyedLock } from './keyed-lock.js';
 import type { HaproxyUploadState } from './state.js';
 
 /**
@@ -51,8 +50,6 @@ interface InstallRequest {
 const notFound = (lbId: string) => new NotFound('Loadbalancer Not Found', `No loadbalancer with UUID: ${lbId}`);
 
 export class HaproxyLoadBalancers {
-  private readonly lock = new KeyedLock();
-
   private readonly serverState: ServerStateDeps;
 
   constructor(private readonly deps: DaemonServiceDeps) {
@@ -81,7 +78,7 @@ export class HaproxyLoadBalancers {
   /** Checks `text` with `haproxy -c` on a copy beside the load balancer's config; changes nothing. */
   async validate(lbId: Uuid, text: string): Promise<void> {
     if (text.length === 0) throw new InvalidInput('Invalid request', 'the haproxy configuration is empty');
-    await this.lock.run(lbId, async () => {
+    await this.deps.objectLocks.run(lbId, async () => {
       const dir = this.deps.paths.haproxyDir(lbId);
       await ensureDir(dir);
       try {
@@ -132,7 +129,7 @@ export class HaproxyLoadBalancers {
 
   private async install(lbId: Uuid, text: string, req: InstallRequest): Promise<ApplyOutcome> {
     if (text.length === 0) throw new InvalidInput('Invalid request', 'the haproxy configuration is empty');
-    return this.lock.run(lbId, async () => {
+    return this.deps.objectLocks.run(lbId, async () => {
       const { paths, scripts, state, applier } = this.deps;
       const previous = state.current.loadBalancers[lbId];
       const hash = contentHash(text);
@@ -180,7 +177,7 @@ export class HaproxyLoadBalancers {
    * Returns the reference's kind of detail.
    */
   async act(lbId: Uuid, action: DaemonAction): Promise<string> {
-    return this.lock.run(lbId, async () => {
+    return this.deps.objectLocks.run(lbId, async () => {
       const { init, state, scripts, applier } = this.deps;
       const entry = state.current.loadBalancers[lbId];
       if (entry === undefined) throw new InvalidInput('Invalid request', `no haproxy load balancer ${lbId}`);
@@ -255,7 +252,7 @@ export class HaproxyLoadBalancers {
    * a crashed haproxy with a stale pid file.
    */
   async remove(lbId: Uuid): Promise<void> {
-    await this.lock.run(lbId, async () => {
+    await this.deps.objectLocks.run(lbId, async () => {
       const { paths, init, state } = this.deps;
       const conf = paths.haproxyConfig(lbId);
       const daemon = this.daemon(lbId);

@@ -10,7 +10,11 @@
  * change, services/one-packet-nat brings the reply rewrites of ONE_PACKET_SCHEDULING listeners
  * in step with the stored models.
  *
- * Model changes are serialized: the 409 check compares against every stored listener.
+ * Model changes are serialized: the 409 check compares against every stored listener. Inside
+ * that, each takes its listener's object lock, which API 1.0's uploads, actions and deletes of
+ * that id take too (`objectLocks`, shared with the LVS and haproxy services), so that an API 1.0
+ * request never lands between an install and the model it goes with. Order: models, then the
+ * listener's id, then its load balancer's id; nothing takes them the other way round.
  */
 import type { LiveConfig } from '../config/startup.js';
 import type { Logger } from '../log.js';
@@ -46,6 +50,8 @@ export interface ListenerModelDeps {
   readonly haproxy: HaproxyLoadBalancers;
   /** Members' replies to ONE_PACKET_SCHEDULING listeners from the VIP; synced after every change. */
   readonly onePacketNat: Pick<OnePacketNat, 'sync'>;
+  /** The object locks the LVS and haproxy services take (DaemonServiceDeps.objectLocks). */
+  readonly objectLocks: KeyedLock;
   readonly log: Logger;
 }
 
@@ -73,6 +79,11 @@ export class ListenerModels {
   private readonly lock = new KeyedLock();
 
   constructor(private readonly deps: ListenerModelDeps) {}
+
+  /** Model changes one at a time, each holding its listener's object lock. */
+  private exclusive<T>(id: Uuid, work: () => Promise<T>): Promise<T> {
+    return this.lock.run('models', () => this.deps.objectLocks.run(id, work));
+  }
 
   /** JSON → shape → rules; throws InvalidInput or ModelRejected (400) listing every violation. */
   parse(body: Buffer): Listener {
@@ -171,7 +182,7 @@ export class ListenerModels {
 
   async put(id: Uuid, body: Buffer): Promise<ListenerAnswer> {
     const listener = this.parse(body);
-    return this.lock.run('models', async () => {
+    return this.exclusive(id, async () => {
       this.checkConflicts(id, listener);
       const { rendered, lvs: lvsConfig } = this.render(id, listener);
       const { lvs, haproxy, state } = this.deps;
@@ -207,12 +218,32 @@ export class ListenerModels {
   }
 
   async remove(id: Uuid): Promise<void> {
-    await this.lock.run('models', async () => {
+    await this.exclusive(id, async () => {
       const listener = this.stored(id);
       if (listener === undefined) throw notFound(id);
       if (isLvsProtocol(listener.protocol)) await this.deps.lvs.remove(id);
       else await this.dropFromHaproxy(listener.loadbalancer_id as Uuid, id);
       await this.deps.state.update((s) => void delete s.listenerModels[id]);
+      await this.deps.onePacketNat.sync(this.all());
+    });
+  }
+
+  /**
+   * API 1.0's `DELETE /1.0/listeners/{id}`: whatever goes by that id, decided under its locks, so
+   * that an API 2.0 PUT of the same id is wholly before or wholly after it. A listener made
+   * through API 2.0 goes with its model. The controller sends a load balancer's id when its last
+   * TCP/HTTP listener goes: its haproxy goes, and so do the models of its haproxy listeners,
+   * which would otherwise keep their ports taken (409) with nothing serving them. Anything else
+   * is an LVS listener of API 1.0 (idempotent).
+   */
+  async removeV1(id: Uuid): Promise<void> {
+    await this.exclusive(id, async () => {
+      if (this.stored(id) !== undefined) return this.remove(id);
+      if (!this.deps.haproxy.has(id)) return this.deps.lvs.remove(id);
+      await this.deps.haproxy.remove(id);
+      const orphans = this.all().filter((l) => l.listener.loadbalancer_id === id && !isLvsProtocol(l.listener.protocol));
+      if (orphans.length === 0) return;
+      await this.deps.state.update((s) => orphans.forEach((o) => delete s.listenerModels[o.id]));
       await this.deps.onePacketNat.sync(this.all());
     });
   }

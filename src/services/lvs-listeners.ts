@@ -9,7 +9,7 @@
  * restart. Work on one listener is serialized; listeners run in parallel.
  */
 import { ConfigRejected, InvalidInput, NotFound } from '../model/errors.js';
-import { inspectKeepalivedConfig } from '../model/keepalived-config.js';
+import { inspectKeepalivedConfig, namespaceFindings } from '../model/keepalived-config.js';
 import { parseLvsLayout, type LvsLayout } from '../model/lvs-layout.js';
 import type { Uuid } from '../model/uuid.js';
 import { readIfExists, removeFile } from '../system/files.js';
@@ -20,7 +20,6 @@ import { validateKeepalivedConfig } from './apply/validators.js';
 import type { DaemonAction, DaemonServiceDeps, ListenerStatusEntry } from './daemon-service.js';
 import type { ReviveOutcome } from './daemon-revival.js';
 import { contentHash } from './digest.js';
-import { KeyedLock } from './keyed-lock.js';
 import { runsVirtualServers, type LvsConfigFactsState, type LvsListenerState } from './state.js';
 
 /** A keepalived LVS config and the facts about it the agent keeps. */
@@ -36,8 +35,6 @@ export interface LvsConfig {
 export const notFound = (id: string) => new NotFound('UDP Listener Not Found', `No UDP listener with UUID: ${id}`);
 
 export class LvsListeners {
-  private readonly lock = new KeyedLock();
-
   constructor(private readonly deps: DaemonServiceDeps) {}
 
   has(id: Uuid): boolean {
@@ -48,11 +45,10 @@ export class LvsListeners {
   async upload(id: Uuid, body: Buffer): Promise<void> {
     if (body.length === 0) throw new InvalidInput('Invalid request', 'the request body is empty');
     const text = body.toString('utf8');
+    // keepalived must run it in the amphora namespace and nowhere else (issue 14, fault 7)
+    const outside = namespaceFindings(text, this.deps.paths.namespace);
+    if (outside.length > 0) throw new ConfigRejected('Invalid request', outside.join('; '));
     const facts = inspectKeepalivedConfig(text);
-    const namespace = this.deps.paths.namespace;
-    if (facts.netns !== null && facts.netns !== namespace) {
-      throw new ConfigRejected('Invalid request', `the config names net_namespace ${facts.netns}, but this agent runs listeners in ${namespace}`);
-    }
     await this.install(id, { text, protocol: facts.protocol, virtualServers: facts.virtualServers, layout: parseLvsLayout(text) }, { activate: false });
   }
 
@@ -61,7 +57,7 @@ export class LvsListeners {
    * keepalived or reloads it, and answers once that is proven. Records the listener only on success.
    */
   async install(id: Uuid, config: LvsConfig, options: { readonly activate: boolean }): Promise<ApplyOutcome> {
-    return this.lock.run(id, async () => {
+    return this.deps.objectLocks.run(id, async () => {
       const { paths, scripts, state, applier, runner, log } = this.deps;
       // the UDP-CONNECT probe controller-rendered configs call must exist before validation
       await scripts.writeUdpCheck();
@@ -95,7 +91,7 @@ export class LvsListeners {
 
   /** Returns the reference's success detail, e.g. "keepalivedlvs listener <id> started". */
   async act(id: Uuid, action: DaemonAction): Promise<string> {
-    return this.lock.run(id, async () => {
+    return this.deps.objectLocks.run(id, async () => {
       const { init, applier } = this.deps;
       const entry = this.deps.state.current.lvsListeners[id];
       if (!entry) throw notFound(id);
@@ -148,7 +144,7 @@ export class LvsListeners {
 
   /** Idempotent; works on a crashed listener with stale pid files. */
   async remove(id: Uuid): Promise<void> {
-    await this.lock.run(id, async () => {
+    await this.deps.objectLocks.run(id, async () => {
       const { paths, init, state, scripts } = this.deps;
       const conf = paths.lvsConfig(id);
       if (!this.has(id) && (await readIfExists(conf)) === undefined) return;

@@ -55,7 +55,7 @@ export class AmphoraNamespace {
   /** Writes the setup script when its content would change. */
   async writeSetupScript(): Promise<void> {
     await ensureDir(this.paths.base);
-    const text = renderNetnsSetup({ namespace: this.paths.namespace, ipCmd: this.config().amphora_agent.ip_cmd, loadModules: true, bootCommand: this.bootCommand });
+    const text = renderNetnsSetup({ namespace: this.paths.namespace, lockFile: this.paths.netnsLockFile, ipCmd: this.config().amphora_agent.ip_cmd, loadModules: true, bootCommand: this.bootCommand });
     await this.lock.run('script', () => writeIfChanged(this.paths.netnsSetupScript, text, SCRIPT_MODE));
   }
 

@@ -4,7 +4,8 @@
  * namespace, where its interfaces are, through the staged apply), start, stop and reload. Its
  * vrrp_script runs the check script the agent keeps at `<base_path>/vrrp/check_script.sh`.
  */
-import { InvalidInput, NotFound } from '../model/errors.js';
+import { ConfigRejected, InvalidInput, NotFound } from '../model/errors.js';
+import { inspectKeepalivedConfig, namespaceFindings } from '../model/keepalived-config.js';
 import { readIfExists } from '../system/files.js';
 import { validateKeepalivedConfig } from './apply/validators.js';
 import type { DaemonAction, DaemonServiceDeps } from './daemon-service.js';
@@ -14,6 +15,17 @@ import type { VrrpState } from './state.js';
 
 const KEY = 'vrrp';
 
+/**
+ * 400 before anything is written (issue 14, fault 10): a VRRP config without a `vrrp_instance`
+ * runs a keepalived that announces nothing, so the amphora would never take its VIPs; and, as
+ * for LVS listeners, keepalived must not be able to run it outside the amphora namespace.
+ */
+function refuseUnfit(text: string, namespace: string): void {
+  if (!inspectKeepalivedConfig(text).vrrpInstances) throw new ConfigRejected('Invalid request', 'the VRRP config has no vrrp_instance');
+  const outside = namespaceFindings(text, namespace);
+  if (outside.length > 0) throw new ConfigRejected('Invalid request', outside.join('; '));
+}
+
 export class Vrrp {
   private readonly lock = new KeyedLock();
 
@@ -22,6 +34,7 @@ export class Vrrp {
   async upload(body: Buffer): Promise<void> {
     if (body.length === 0) throw new InvalidInput('Invalid request', 'the request body is empty');
     const text = body.toString('utf8');
+    refuseUnfit(text, this.deps.paths.namespace);
     await this.lock.run(KEY, async () => {
       const { paths, scripts, state, runner, log, applier } = this.deps;
       // The check scripts must exist before validation: keepalived disables a missing vrrp_script.

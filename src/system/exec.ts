@@ -4,6 +4,7 @@
  * shell strings; `netns` adds the `ip netns exec <ns>` prefix (system/netns-exec.ts, with the
  * configured ip_cmd); there is always a timeout (the configured command_timeout, read live); a failure becomes `CommandFailed` with the argv, exit code and output tail.
  */
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Logger } from '../log.js';
 import { CommandFailed } from '../model/errors.js';
@@ -136,7 +137,8 @@ export class ExecaRunner implements ProcessRunner {
     const { execa } = await loadExeca();
     // A descriptor, not execa's `{file}` (a pipe the agent reads and copies into the file): with a
     // pipe, the daemon's output would stop reaching its log when the agent exits.
-    const log = await open(options.logFile, 'a', 0o644);
+    // O_NOFOLLOW: a link planted at the log's name is refused, not followed as root
+    const log = await open(options.logFile, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_NOFOLLOW, 0o644);
     // execa hands any integer descriptor to child_process.spawn as it is; its types name only 1 and 2
     const fd = log.fd as 1;
     let child;

@@ -3,15 +3,24 @@
  * File writes that never leave a half-written file: temp file in the same directory, fsync,
  * rename over the target, fsync the directory. Modes are always explicit. The one in-place
  * write is for kernel control files (`writeExistingFile`), which are not data.
+ *
+ * No link is followed where the agent writes as root (issue 14, fault 10): temp files are
+ * created exclusively (O_EXCL) and renamed over the target (a link there is replaced, not
+ * followed); logs are opened with O_NOFOLLOW (`NO_FOLLOW`, `prepareLogFile`). The temp files a
+ * crash left behind (full copies of a private key among them) are recognised by their name
+ * (`removeAtomicTempFiles`), and `directoryProblems` says why a directory is unsafe to write in.
  */
 import { randomBytes } from 'node:crypto';
 import { constants, readFileSync } from 'node:fs';
-import { access, chmod, mkdir, open, readFile, rename, rm, rmdir, unlink } from 'node:fs/promises';
+import { access, chmod, lstat, mkdir, open, readdir, readFile, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 
 export async function ensureDir(path: string, mode = 0o755): Promise<void> {
   await mkdir(path, { recursive: true, mode });
 }
+
+/** The name `writeFileAtomic` gives its temp file: `.<name>.<12 hex digits>.tmp`, beside the target. */
+const TEMP_NAME = /^\..+\.[0-9a-f]{12}\.tmp$/;
 
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode: number): Promise<void> {
   const dir = dirname(path);
@@ -141,4 +150,77 @@ export async function writeExistingFile(path: string, data: string): Promise<boo
     await handle.close();
   }
   return true;
+}
+
+/** Flags for opening a file the agent writes as root: a link at its name is an error (ELOOP), never followed. */
+export const NO_FOLLOW = constants.O_NOFOLLOW;
+
+/**
+ * Creates a daemon's console log if missing, as a regular file, before any init system opens it
+ * for the daemon (systemd's `append:`, the scripts' `>>`, the direct adapter): a link planted at
+ * its name is refused instead of followed. Throws an Error naming the link.
+ */
+export async function prepareLogFile(path: string, mode = 0o644): Promise<void> {
+  let handle;
+  try {
+    handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | NO_FOLLOW, mode);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new Error(`${path} is a symbolic link: refusing to follow it as root`, { cause: err });
+    throw err;
+  }
+  await handle.close();
+}
+
+/**
+ * Removes the temp files `writeFileAtomic` left in `dir` when the agent died between creating
+ * and renaming them; only names it makes. Returns what it removed; a missing dir has none.
+ */
+export async function removeAtomicTempFiles(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    throw err;
+  }
+  const removed: string[] = [];
+  for (const name of names.filter((n) => TEMP_NAME.test(n))) {
+    // unlink removes a link itself, never what it points to
+    await removeFile(join(dir, name));
+    removed.push(join(dir, name));
+  }
+  return removed;
+}
+
+/** The subdirectories of `dir` (not links to directories); none when it is missing. */
+export async function subdirectories(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => join(dir, e.name));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    throw err;
+  }
+}
+
+/**
+ * Why `dir` is unsafe for root to write in: a symbolic link, owned by anyone but root or `uid`
+ * (the agent's), or writable by group or others (anyone could plant a link there). Empty when
+ * it is safe or missing.
+ */
+export async function directoryProblems(dir: string, uid: number): Promise<string[]> {
+  let s;
+  try {
+    s = await lstat(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  if (s.isSymbolicLink()) return [`${dir} is a symbolic link`];
+  if (!s.isDirectory()) return [`${dir} is not a directory`];
+  const problems: string[] = [];
+  if (s.uid !== 0 && s.uid !== uid) problems.push(`${dir} is owned by uid ${s.uid}, not root or the agent (uid ${uid})`);
+  if ((s.mode & 0o022) !== 0) problems.push(`${dir} is writable by group or others (mode ${(s.mode & 0o7777).toString(8)})`);
+  return problems;
 }

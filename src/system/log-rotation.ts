@@ -11,6 +11,7 @@
  * of one empty read. Generation names come from the caller (`Paths.rotatedLog`).
  * Must not: decide when to rotate or which logs exist (the jobs do).
  */
+import { constants } from 'node:fs';
 import { open, rename, stat } from 'node:fs/promises';
 import { removeFile } from './files.js';
 
@@ -65,7 +66,7 @@ async function copyThenTruncate(file: string, target: string | undefined): Promi
   let live;
   try {
     // r+: ftruncate needs write access; no O_CREAT, no O_APPEND
-    live = await open(file, 'r+');
+    live = await open(file, constants.O_RDWR | constants.O_NOFOLLOW);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
@@ -74,7 +75,7 @@ async function copyThenTruncate(file: string, target: string | undefined): Promi
     const { size, mode } = await live.stat();
     let copied = 0;
     if (target !== undefined) {
-      const copy = await open(target, 'w', mode & 0o777);
+      const copy = await open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, mode & 0o777);
       try {
         const buffer = Buffer.alloc(CHUNK);
         for (;;) {

@@ -4,7 +4,7 @@
  * builds absolute paths. Names that become file names are checked against anchored patterns
  * here, so no request can name a path outside these directories.
  */
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { StartupConfig } from '../config/startup.js';
 import { CERTIFICATE_NAME } from '../model/certificate-name.js';
 import { UnsafeValue } from '../model/errors.js';
@@ -44,6 +44,8 @@ export interface Paths {
   readonly netnsFile: string;
   /** Creates the network namespace and its sysctls; run by the netns unit. */
   readonly netnsSetupScript: string;
+  /** The setup script's flock (beside it, under base_path, not a fixed /run path: issue 14, fault 10). */
+  readonly netnsLockFile: string;
   /** An init unit's name: `[amphora_agent] unit_name_prefix` + Octavia's name. */
   unitName(name: string): string;
 
@@ -121,6 +123,13 @@ export interface Paths {
   systemdUnit(unit: string): string;
   sysvinitScript(unit: string): string;
   upstartJob(unit: string): string;
+
+  // --- issue 14 (fault 10): where the agent writes ---
+  /** The fixed directories the agent writes in as root (services/agent-directories adds the live ones). */
+  readonly writtenDirs: readonly string[];
+  /** `[haproxy_amphora] base_cert_dir`: one directory per load balancer below it. */
+  readonly certBaseDir: string;
+  // --- end fault 10 ---
 }
 
 export function createPaths(config: StartupConfig): Paths {
@@ -139,6 +148,7 @@ export function createPaths(config: StartupConfig): Paths {
     namespace: agent.network_namespace,
     netnsFile: join(agent.netns_run_dir, agent.network_namespace),
     netnsSetupScript: join(base, 'amphora-netns.sh'),
+    netnsLockFile: join(base, 'amphora-netns.lock'),
     unitName: (name) => checked(`${agent.unit_name_prefix}${name}`, UNIT_NAME, 'unit name'),
     lvsDir: join(base, 'lvs'),
     lvsConfig: (id) => lvs(id, '.conf'),
@@ -179,5 +189,7 @@ export function createPaths(config: StartupConfig): Paths {
     systemdUnit: (unit) => join(agent.systemd_unit_dir, `${checked(unit, UNIT_NAME, 'unit name')}.service`),
     sysvinitScript: (unit) => join(agent.sysvinit_dir, checked(unit, UNIT_NAME, 'unit name')),
     upstartJob: (unit) => join(agent.upstart_dir, `${checked(unit, UNIT_NAME, 'unit name')}.conf`),
+    writtenDirs: [base, join(base, 'lvs'), join(base, 'lvs', 'check'), join(base, 'vrrp'), vrrp('check_scripts'), config.haproxy_amphora.base_cert_dir, dirname(agent.haproxy_user_group_file), agent.systemd_unit_dir, agent.sysvinit_dir, agent.upstart_dir],
+    certBaseDir: config.haproxy_amphora.base_cert_dir,
   };
 }

@@ -80,7 +80,7 @@ describe('PUT /1.0/listeners/{amp}/{id}/udp_listener', () => {
   it('refuses a config for another network namespace, and creates the namespace before validating', async () => {
     const t = await apiApp();
     const res = await upload(t.app, L1, lvsConfig().replace('net_namespace amphora-haproxy', 'net_namespace elsewhere')).expect(400);
-    expect(res.body.details).toBe('the config names net_namespace elsewhere, but this agent runs listeners in amphora-haproxy');
+    expect(res.body.details).toMatch(/^line \d+: net_namespace must name amphora-haproxy and nothing else/);
     await upload(t.app, L1, lvsConfig()).expect(200);
     const setup = t.runner.calls.findIndex((c) => c.join(' ') === `/bin/sh ${t.paths.netnsSetupScript} --namespace-only`);
     const validate = t.runner.calls.findIndex((c) => c[1] === '--config-test');

@@ -55,7 +55,7 @@ describe.skipIf(!canLint)('shell scripts: sh -n and shellcheck', () => {
     const boot = ['/usr/bin/node', '/usr/local/bin/amphora-agent', '--config-file', '/etc/octavia/amphora-agent.conf'];
     for (const [name, bootCommand] of [['plain.sh', undefined], ['boot.sh', boot]] as const) {
       const file = join(dir, name);
-      await writeFile(file, renderNetnsSetup({ namespace: 'amphora-haproxy', ipCmd: '/sbin/ip', loadModules: true, bootCommand }));
+      await writeFile(file, renderNetnsSetup({ namespace: 'amphora-haproxy', lockFile: '/var/lib/octavia/amphora-netns.lock', ipCmd: '/sbin/ip', loadModules: true, bootCommand }));
       await lint(file, 'sh');
     }
     await rm(dir, { recursive: true, force: true });

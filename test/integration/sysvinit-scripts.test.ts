@@ -76,7 +76,7 @@ describe.skipIf(!canRun)('sysvinit scripts for LVS keepalived', () => {
     paths = createPaths(config);
     // the netns setup script every daemon script runs first
     await mkdir(paths.base, { recursive: true });
-    await writeFile(paths.netnsSetupScript, renderNetnsSetup({ namespace: ns, ipCmd: config.amphora_agent.ip_cmd, loadModules: true }), { mode: 0o755 });
+    await writeFile(paths.netnsSetupScript, renderNetnsSetup({ namespace: ns, lockFile: paths.netnsLockFile, ipCmd: config.amphora_agent.ip_cmd, loadModules: true }), { mode: 0o755 });
   });
 
   afterAll(async () => {
@@ -121,7 +121,7 @@ describe.skipIf(!canRun)('sysvinit scripts for LVS keepalived', () => {
         // with the open-file limit's ulimit line
         'daemon-haproxy': renderDaemonUnit('sysvinit', new DaemonSpecs(() => config, paths).haproxy(L)),
         'netns-unit': renderNetnsUnit('sysvinit', netns),
-        'netns-setup.sh': renderNetnsSetup({ namespace: ns, ipCmd: '/sbin/ip', loadModules: true }),
+        'netns-setup.sh': renderNetnsSetup({ namespace: ns, lockFile: paths.netnsLockFile, ipCmd: '/sbin/ip', loadModules: true }),
         'vrrp-check.sh': renderVrrpCheck(paths.vrrpCheckScriptsDir),
         'lvs-liveness.sh': renderLvsLivenessCheck('/proc', [{ id: L, pidFile: paths.lvsPidFile(L), checkPidFile: paths.lvsCheckPidFile(L) }]),
         'lvs-liveness-empty.sh': renderLvsLivenessCheck('/proc', []),

@@ -106,7 +106,7 @@ async function build(kind: InitKind, ns: string, dir: string, removeAll: () => P
   const config = parseConfig([{ path: `${dir}/agent.conf`, text: agentConfigText(kind, ns, dir, shared) }]).config;
   const paths = createPaths(config);
   await mkdir(paths.lvsDir, { recursive: true });
-  await writeFile(paths.netnsSetupScript, renderNetnsSetup({ namespace: ns, ipCmd: config.amphora_agent.ip_cmd, loadModules: false }), { mode: 0o755 });
+  await writeFile(paths.netnsSetupScript, renderNetnsSetup({ namespace: ns, lockFile: paths.netnsLockFile, ipCmd: config.amphora_agent.ip_cmd, loadModules: false }), { mode: 0o755 });
   const runner = new RecordingRunner(new ExecaRunner(silentLogger(), 30_000));
   const init = createInitSystem(kind, config, runner, paths, silentLogger(), unitRenderer);
   const parts: HarnessParts = { kind, ns, dir, config, paths, specs: new DaemonSpecs(() => config, paths), init, shared, readyLine: new Map(), units: [] };

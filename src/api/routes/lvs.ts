@@ -72,12 +72,8 @@ export function lvsRoutes(lvs: LvsListeners, raw: RequestHandler, models: Listen
       path: '/1.0/listeners/:objectId',
       handlers: [
         async (req, res) => {
-          const id = parseUuid(param(req.params['objectId']), 'object id');
-          // a listener made through API 2.0 goes with its model (and may be a haproxy frontend);
-          // the controller sends a load balancer's id when its last TCP/HTTP listener goes
-          if (models.stored(id) !== undefined) await models.remove(id);
-          else if (haproxy.has(id)) await haproxy.remove(id);
-          else await lvs.remove(id);
+          // a listener, a listener model or a load balancer: decided under the id's lock
+          await models.removeV1(parseUuid(param(req.params['objectId']), 'object id'));
           res.json({ message: 'OK' });
         },
       ],

@@ -7,8 +7,8 @@
 # script with --namespace-only and does that part in-process.
 # Safe to run any number of times, also concurrently (the lock keeps a second run from using
 # the namespace before the first has finished creating it). Only per-namespace settings
-# (net.*) are written.
-exec 9>/run/amphora-netns-amphora-haproxy.lock
+# (net.*) are written. The lock file is opened for appending: never truncated, whatever it is.
+exec 9>>/var/lib/octavia/amphora-netns.lock
 flock 9
 created=
 if [ ! -e /run/netns/amphora-haproxy ]; then

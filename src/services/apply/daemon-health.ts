@@ -8,6 +8,7 @@
  * ends a wait at once, even before the daemon wrote a pid file. The waits read the log from a byte
  * offset, so the caller holds the log's lock (services/daemon-logs.ts) against a rotation meanwhile.
  */
+import { constants } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CommandFailed } from '../../model/errors.js';
@@ -121,7 +122,8 @@ async function logSince(file: string, offset: number): Promise<string> {
 async function logBytesSince(file: string, offset: number): Promise<Buffer> {
   let handle;
   try {
-    handle = await open(file, 'r');
+    // never through a link: its target's text would reach the API's answer
+    handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return Buffer.alloc(0);
     throw err;

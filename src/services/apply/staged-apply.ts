@@ -17,8 +17,8 @@
 import { randomUUID } from 'node:crypto';
 import { rename } from 'node:fs/promises';
 import type { Logger } from '../../log.js';
-import { ConfigRejected } from '../../model/errors.js';
-import { exists, readIfExists, removeFile, writeFileAtomic } from '../../system/files.js';
+import { AgentError, ConfigRejected } from '../../model/errors.js';
+import { exists, prepareLogFile, readIfExists, removeFile, writeFileAtomic } from '../../system/files.js';
 import { removePidFiles } from '../../system/init/process-signals.js';
 import type { DaemonUnitSpec, InitSystem, NetnsUnitSpec } from '../../system/init/types.js';
 import type { Paths } from '../../system/paths.js';
@@ -109,11 +109,16 @@ export class StagedApply {
     return this.startOrReload(daemon, children, running, beforeActivate);
   }
 
-  /** `apply` has made sure of the namespace already. */
-  private startOrReload(daemon: DaemonUnitSpec, children: readonly string[], running: boolean, beforeActivate?: BeforeActivate | undefined): Promise<'started' | 'reloaded'> {
+  /**
+   * `apply` has made sure of the namespace already. Before a start, the daemon's console log is
+   * made a regular file without following a link (issue 14, fault 10): every init system then
+   * opens it as root for the daemon.
+   */
+  private async startOrReload(daemon: DaemonUnitSpec, children: readonly string[], running: boolean, beforeActivate?: BeforeActivate | undefined): Promise<'started' | 'reloaded'> {
     const { paths, init } = this.deps;
     const settleMs = this.deps.settleMs();
     const timeoutMs = this.deps.readyTimeoutMs();
+    if (!running) await prepareLogFile(daemon.logFile).catch((err: unknown) => Promise.reject(new AgentError('internal', 500, `cannot start ${daemon.unit}: ${(err as Error).message}`, undefined, err)));
     return this.deps.logs.exclusive(daemon.logFile, () => startOrReload(paths, init, { daemon, children, running, settleMs, timeoutMs, beforeActivate }));
   }
 
