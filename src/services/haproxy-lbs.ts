@@ -201,7 +201,7 @@ export class HaproxyLoadBalancers {
    * server-state file is prepared as for any start.
    */
   async revive(lbId: Uuid): Promise<ReviveOutcome> {
-    return this.lock.run(lbId, async () => {
+    return this.deps.objectLocks.run(lbId, async () => {
       const { state, applier, scripts, paths } = this.deps;
       const entry = state.current.loadBalancers[lbId];
       if (entry?.wantRunning !== true) return 'not-wanted';

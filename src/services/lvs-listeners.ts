@@ -125,7 +125,7 @@ export class LvsListeners {
    * is held. Started and proven as a controller's start is; the state records it as applied.
    */
   async revive(id: Uuid): Promise<ReviveOutcome> {
-    return this.lock.run(id, async () => {
+    return this.deps.objectLocks.run(id, async () => {
       const entry = this.deps.state.current.lvsListeners[id];
       if (entry?.wantRunning !== true) return 'not-wanted';
       const daemon = this.deps.specs.lvs(id);
