@@ -1,4 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawnStandIn } from '../../test/support/daemon-stand-in.js';
+import type { DaemonUnitSpec } from '../system/init/types.js';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -23,12 +25,12 @@ afterEach(() => {
   for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
 });
 
-/** A real process standing in for a daemon; its pid goes into `pidFile`. */
-function daemonProcess(pidFile: string): ChildProcess {
-  const child = spawn('/bin/sleep', ['600'], { stdio: 'ignore' });
+/** A real process standing in for the daemon `spec` (its identity); its pid goes into the spec's pid file. */
+function daemonProcess(spec: DaemonUnitSpec): ChildProcess {
+  const child = spawnStandIn(join(dirname(spec.pidFile), '..', 'bin'), spec.identity);
   processes.push(child);
-  mkdirSync(dirname(pidFile), { recursive: true });
-  writeFileSync(pidFile, `${child.pid}\n`);
+  mkdirSync(dirname(spec.pidFile), { recursive: true });
+  writeFileSync(spec.pidFile, `${child.pid}\n`);
   return child;
 }
 
@@ -62,8 +64,8 @@ describe('DaemonReconciler (the reconcile job, without cron, on real processes)'
       s.lvsListeners[L1] = { id: L1, wantRunning: true, protocol: 'UDP', installed: null, applied: null };
       s.loadBalancers[LB] = { id: LB, wantRunning: true, listeners: [], installedHash: null, appliedHash: null, upload: null };
     });
-    const keepalived = daemonProcess(t.paths.lvsPidFile(L1));
-    daemonProcess(t.paths.haproxyPidFile(LB));
+    const keepalived = daemonProcess(t.specs.lvs(L1));
+    daemonProcess(t.specs.haproxy(LB));
     await t.reconciler.run();
     expect(t.dead()).toEqual([]);
 
@@ -79,7 +81,7 @@ describe('DaemonReconciler (the reconcile job, without cron, on real processes)'
     expect(t.warnings()).toEqual([['daemon should be running and is not (not restarted)', unit]]);
 
     // started again (by the controller, an operator): back
-    daemonProcess(t.paths.lvsPidFile(L1));
+    daemonProcess(t.specs.lvs(L1));
     await t.reconciler.run();
     expect(t.dead()).toEqual([]);
     expect(t.warnings()).toEqual([
@@ -91,10 +93,10 @@ describe('DaemonReconciler (the reconcile job, without cron, on real processes)'
   it('a daemon seen dead only once (it came back, or was stopped meanwhile) is never reported', async () => {
     const t = await setup();
     await t.state.update((s) => void (s.lvsListeners[L1] = { id: L1, wantRunning: true, protocol: 'UDP', installed: null, applied: null }));
-    const first = daemonProcess(t.paths.lvsPidFile(L1));
+    const first = daemonProcess(t.specs.lvs(L1));
     await kill(first);
     await t.reconciler.run();
-    daemonProcess(t.paths.lvsPidFile(L1));
+    daemonProcess(t.specs.lvs(L1));
     await t.reconciler.run();
     await t.reconciler.run();
     expect(t.dead()).toEqual([]);

@@ -54,7 +54,7 @@ export class DaemonReconciler {
     const suspects = new Set<string>();
     for (const daemon of wanted) {
       const unit = daemon.spec.unit;
-      const pid = await pidFileState(this.deps.paths, daemon.spec.pidFile);
+      const pid = await pidFileState(this.deps.paths, daemon.spec.pidFile, daemon.spec.identity);
       if (pid === 'alive') this.alive(unit);
       else if (this.dead.has(unit)) continue;
       else if (this.suspects.has(unit)) this.died(daemon, pid);
