@@ -66,8 +66,19 @@ function hasOption(argv: readonly string[], option: string, value: string): bool
 export function isDaemonProcess(paths: Paths, pid: number, identity: DaemonIdentity): boolean {
   const dir = paths.proc(pid);
   if (procFile(`${dir}/comm`)?.trimEnd() !== identity.comm) return false;
-  const argv = (procFile(`${dir}/cmdline`) ?? '').split('\0');
+  const cmdline = procFile(`${dir}/cmdline`) ?? '';
+  // No arguments with the daemon's name: a zombie, or a process in the middle of execve (haproxy's
+  // master re-executes itself on every reload, and its arguments read empty for that moment).
+  if (cmdline === '') return !isZombie(procFile(`${dir}/stat`));
+  const argv = cmdline.split('\0');
   return hasOption(argv, '-f', identity.config) && hasOption(argv, '-p', identity.pidFile);
+}
+
+/** `/proc/<pid>/stat`'s state (the word after the command's closing parenthesis) is Z or X, or there is no stat. */
+function isZombie(stat: string | undefined): boolean {
+  if (stat === undefined) return true;
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state === 'Z' || state === 'X' || state === '';
 }
 
 /**

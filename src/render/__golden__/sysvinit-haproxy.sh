@@ -19,7 +19,13 @@ is_daemon() {
 	[ -r "/proc/$1/comm" ] || return 1
 	read -r comm < "/proc/$1/comm" || return 1
 	[ "$comm" = haproxy ] || return 1
-	IFS= read -r args < "/proc/$1/cmdline" || [ -n "$args" ] || return 1
+	args=
+	IFS= read -r args < "/proc/$1/cmdline" || [ -n "$args" ] || {
+		# no arguments: a zombie (dead), or the daemon in the middle of execve (haproxy's reload)
+		read -r stat < "/proc/$1/stat" || return 1
+		state=${stat##*) }
+		case "$state" in Z*|X*) return 1 ;; *) return 0 ;; esac
+	}
 	case "$args" in *"-f$2"-*|*"-f$2") ;; *) return 1 ;; esac
 	case "$args" in *"-p$3"-*|*"-p$3") ;; *) return 1 ;; esac
 }
