@@ -1,4 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawnStandIn } from '../../test/support/daemon-stand-in.js';
+import type { DaemonUnitSpec } from '../system/init/types.js';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -24,12 +26,12 @@ afterEach(() => {
   for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
 });
 
-/** A real process standing in for a daemon; its pid goes into `pidFile`. */
-function daemonProcess(pidFile: string): ChildProcess {
-  const child = spawn('/bin/sleep', ['600'], { stdio: 'ignore' });
+/** A real process standing in for the daemon `spec` (its identity); its pid goes into the spec's pid file. */
+function daemonProcess(spec: DaemonUnitSpec): ChildProcess {
+  const child = spawnStandIn(join(dirname(spec.pidFile), '..', 'bin'), spec.identity);
   processes.push(child);
-  mkdirSync(dirname(pidFile), { recursive: true });
-  writeFileSync(pidFile, `${child.pid}\n`);
+  mkdirSync(dirname(spec.pidFile), { recursive: true });
+  writeFileSync(spec.pidFile, `${child.pid}\n`);
   return child;
 }
 
@@ -98,9 +100,9 @@ describe('DaemonReconciler (the reconcile job, without cron, on real processes)'
       s.lvsListeners[L1] = lvsEntry(L1);
       s.loadBalancers[LB] = lbEntry(LB);
     });
-    const keepalived = daemonProcess(t.paths.lvsPidFile(L1));
-    daemonProcess(t.paths.haproxyPidFile(LB));
-    t.revival.onStart = (kind, id) => void daemonProcess(kind === 'lvs' ? t.paths.lvsPidFile(id) : t.paths.haproxyPidFile(id));
+    const keepalived = daemonProcess(t.specs.lvs(L1));
+    daemonProcess(t.specs.haproxy(LB));
+    t.revival.onStart = (kind, id) => void daemonProcess(kind === 'lvs' ? t.specs.lvs(id) : t.specs.haproxy(id));
     await t.tick();
     expect(t.dead()).toEqual([]);
 
@@ -138,7 +140,7 @@ describe('DaemonReconciler (the reconcile job, without cron, on real processes)'
     expect(t.revival.calls).toHaveLength(2);
     expect(t.counts()).toEqual([['lvs', 'failed', 2]]);
     // started again (by the controller, an operator): back, and no more restarts
-    daemonProcess(t.paths.lvsPidFile(L1));
+    daemonProcess(t.specs.lvs(L1));
     await t.tick();
     expect(t.dead()).toEqual([]);
     const unit = t.specs.lvs(L1).unit;
@@ -165,7 +167,7 @@ describe('DaemonReconciler (the reconcile job, without cron, on real processes)'
     expect(t.dead()).toEqual([['haproxy', LB, 'absent']]);
     expect(t.warnings().filter(([m]) => String(m).startsWith('daemon keeps dying'))).toHaveLength(1);
     // the controller starts it: the count is cleared, a later death is restarted again
-    const again = daemonProcess(t.paths.haproxyPidFile(LB));
+    const again = daemonProcess(t.specs.haproxy(LB));
     await t.tick();
     await kill(again);
     await t.tick();
@@ -181,12 +183,12 @@ describe('DaemonReconciler (the reconcile job, without cron, on real processes)'
       s.lvsListeners[L1] = lvsEntry(L1);
       s.vrrp = { wantRunning: true, installedHash: 'h', appliedHash: 'h' };
     });
-    daemonProcess(t.paths.vrrpPidFile);
+    daemonProcess(t.specs.vrrp());
     const started: number[] = [];
     const first = t.clock.now().getTime();
     t.revival.onStart = (_kind, id) => {
       started.push(t.clock.now().getTime());
-      daemonProcess(t.paths.lvsPidFile(id));
+      daemonProcess(t.specs.lvs(id));
     };
     // first seen dead at 0 s, confirmed at 10 s; grace 10 s failover + 10 s margin
     for (let i = 0; i < 4; i++) await t.tick();
@@ -207,10 +209,10 @@ describe('DaemonReconciler (the reconcile job, without cron, on real processes)'
   it('a daemon seen dead only once (it came back, or was stopped meanwhile) is never reported nor restarted', async () => {
     const t = await setup();
     await t.state.update((s) => void (s.lvsListeners[L1] = lvsEntry(L1)));
-    const first = daemonProcess(t.paths.lvsPidFile(L1));
+    const first = daemonProcess(t.specs.lvs(L1));
     await kill(first);
     await t.tick();
-    daemonProcess(t.paths.lvsPidFile(L1));
+    daemonProcess(t.specs.lvs(L1));
     await t.tick();
     await t.tick();
     expect(t.dead()).toEqual([]);

@@ -76,7 +76,7 @@ export class DaemonReconciler {
     const suspects = new Map<string, Date>();
     for (const daemon of wanted) {
       const unit = daemon.spec.unit;
-      const pid = await pidFileState(this.deps.paths, daemon.spec.pidFile);
+      const pid = await pidFileState(this.deps.paths, daemon.spec.pidFile, daemon.spec.identity);
       if (pid === 'alive') {
         this.alive(daemon);
         continue;

@@ -38,6 +38,11 @@ export function daemonUnitView(spec: DaemonUnitSpec) {
     description: description(spec.description),
     command: spec.argv.map((a, i) => configToken(a, `argv[${i}]`)).join(' '),
     pidFile: configToken(spec.pidFile, 'pid file'),
+    identity: {
+      comm: configToken(spec.identity.comm, 'command name'),
+      config: configToken(spec.identity.config, 'config file'),
+      pidFile: configToken(spec.identity.pidFile, 'pid file'),
+    },
     allPidFiles: [spec.pidFile, ...spec.childPidFiles].map((p) => configToken(p, 'pid file')).join(' '),
     logFile: configToken(spec.logFile, 'log file'),
     netnsUnit: configToken(spec.netnsUnit, 'netns unit'),

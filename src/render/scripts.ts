@@ -37,6 +37,8 @@ export function renderVrrpCheck(checkScriptsDir: string): string {
 export interface LivenessEntry {
   readonly id: string;
   readonly pidFile: string;
+  /** The config keepalived was started with (`-f`): with the pid file, what makes it this listener's. */
+  readonly config: string;
   /** The health-checker child's pid file, for listeners whose config has virtual servers. */
   readonly checkPidFile: string | null;
 }
@@ -49,6 +51,7 @@ export function renderLvsLivenessCheck(procDir: string, listeners: readonly Live
       .map((l) => ({
         id: configToken(l.id, 'listener id'),
         pidFile: configToken(l.pidFile, 'pid file'),
+        config: configToken(l.config, 'config file'),
         checkPidFile: l.checkPidFile === null ? null : configToken(l.checkPidFile, 'pid file'),
       })),
   });
@@ -58,6 +61,8 @@ export interface HaproxyLivenessEntry {
   readonly id: string;
   /** The master's pid file. */
   readonly pidFile: string;
+  /** The config haproxy was started with (`-f`). */
+  readonly config: string;
 }
 
 export function renderHaproxyLivenessCheck(procDir: string, loadBalancers: readonly HaproxyLivenessEntry[]): string {
@@ -65,7 +70,7 @@ export function renderHaproxyLivenessCheck(procDir: string, loadBalancers: reado
     procDir: configToken(procDir, 'proc dir'),
     loadBalancers: [...loadBalancers]
       .sort((a, b) => a.id.localeCompare(b.id))
-      .map((lb) => ({ id: configToken(lb.id, 'load balancer id'), pidFile: configToken(lb.pidFile, 'pid file') })),
+      .map((lb) => ({ id: configToken(lb.id, 'load balancer id'), pidFile: configToken(lb.pidFile, 'pid file'), config: configToken(lb.config, 'config file') })),
   });
 }
 

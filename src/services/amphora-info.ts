@@ -7,7 +7,8 @@
 import type { LiveConfig } from '../config/startup.js';
 import type { HostStats } from '../system/host-stats.js';
 import type { Paths } from '../system/paths.js';
-import { pidFileState } from '../system/processes.js';
+import { pidFileState, type DaemonIdentity } from '../system/processes.js';
+import { haproxyIdentity, lvsIdentity } from './daemon-specs.js';
 import type { Uuid } from '../model/uuid.js';
 import type { ComponentVersions, PackageVersions } from './package-versions.js';
 import type { StateStore } from './state.js';
@@ -71,12 +72,12 @@ export class AmphoraInfo {
 
   private async processCounts(): Promise<{ haproxy: number; lvs: number }> {
     const { state, paths } = this.deps;
-    const alive = async (files: string[]) =>
-      (await Promise.all(files.map((f) => pidFileState(paths, f)))).filter((s) => s === 'alive').length;
+    const alive = async (daemons: DaemonIdentity[]) =>
+      (await Promise.all(daemons.map((d) => pidFileState(paths, d.pidFile, d)))).filter((s) => s === 'alive').length;
     const current = state.current;
     const [haproxy, lvs] = await Promise.all([
-      alive(Object.keys(current.loadBalancers).map((id) => paths.haproxyPidFile(id as Uuid))),
-      alive(Object.keys(current.lvsListeners).map((id) => paths.lvsPidFile(id as Uuid))),
+      alive(Object.keys(current.loadBalancers).map((id) => haproxyIdentity(paths, id as Uuid))),
+      alive(Object.keys(current.lvsListeners).map((id) => lvsIdentity(paths, id as Uuid))),
     ]);
     return { haproxy, lvs };
   }

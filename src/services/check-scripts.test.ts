@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load.js';
 import type { Uuid } from '../model/uuid.js';
 import { createPaths } from '../system/paths.js';
+import { pidFileState, type DaemonIdentity } from '../system/processes.js';
 import { CheckScripts } from './check-scripts.js';
+import { haproxyIdentity, lvsIdentity } from './daemon-specs.js';
 import { StateStore } from './state.js';
 
 const A = 'aaaaaaaa-0000-0000-0000-000000000001' as Uuid;
@@ -21,14 +23,19 @@ async function setup() {
   const scripts = new CheckScripts(paths, state);
   mkdirSync(paths.lvsDir, { recursive: true });
   let pid = 100;
-  /** A "process": a pid file and, when alive, a proc entry with that comm. */
-  const proc = (pidFile: string, comm: string | null) => {
+  /**
+   * A "process": a pid file and, when alive, a proc entry with that comm and, as its arguments,
+   * `-f <config> -p <pid file>` of the daemon it was started as (none: another program's).
+   */
+  const proc = (pidFile: string, comm: string | null, as?: DaemonIdentity) => {
     pid++;
     mkdirSync(dirname(pidFile), { recursive: true });
     writeFileSync(pidFile, `${pid}\n`);
     if (comm !== null) {
       mkdirSync(join(root, 'proc', String(pid)), { recursive: true });
       writeFileSync(join(root, 'proc', String(pid), 'comm'), `${comm}\n`);
+      const argv = as === undefined ? [comm, '600'] : [comm, '--dont-fork', '-f', as.config, '-p', as.pidFile, '-r', `${as.pidFile}-vrrp`];
+      writeFileSync(join(root, 'proc', String(pid), 'cmdline'), argv.map((a) => `${a}\0`).join(''));
     }
     return pid;
   };
@@ -49,18 +56,23 @@ describe('LVS liveness check script', () => {
 
   it('passes when every wanted keepalived and its checker are alive', async () => {
     const t = await setup();
-    t.proc(t.paths.lvsPidFile(A), 'keepalived');
-    t.proc(t.paths.lvsCheckPidFile(A), 'keepalived');
-    t.proc(t.paths.lvsPidFile(B), 'keepalived');
+    t.proc(t.paths.lvsPidFile(A), 'keepalived', lvsIdentity(t.paths, A));
+    t.proc(t.paths.lvsCheckPidFile(A), 'keepalived', lvsIdentity(t.paths, A));
+    t.proc(t.paths.lvsPidFile(B), 'keepalived', lvsIdentity(t.paths, B));
     await t.want(A, true);
     await t.want(B, true, false); // idle keepalived (disabled listener): no checker child expected
     expect(t.run(t.paths.lvsLivenessCheckScript).status).toBe(0);
+    // the agent judges the same facts
+    expect(await pidFileState(t.paths, t.paths.lvsCheckPidFile(A), lvsIdentity(t.paths, A))).toBe('alive');
+    expect(await pidFileState(t.paths, t.paths.lvsPidFile(B), lvsIdentity(t.paths, B))).toBe('alive');
   });
 
   it.each([
     ['a crashed keepalived (stale pid file)', (t: Awaited<ReturnType<typeof setup>>) => void t.proc(t.paths.lvsPidFile(A), null)],
     ['a missing pid file', () => undefined],
     ['a pid reused by another program', (t: Awaited<ReturnType<typeof setup>>) => void t.proc(t.paths.lvsPidFile(A), 'sleep')],
+    ['a pid reused by the keepalived of another listener', (t: Awaited<ReturnType<typeof setup>>) => void t.proc(t.paths.lvsPidFile(A), 'keepalived', lvsIdentity(t.paths, B))],
+    ['a pid reused by a keepalived of a config named like it', (t: Awaited<ReturnType<typeof setup>>) => void t.proc(t.paths.lvsPidFile(A), 'keepalived', { ...lvsIdentity(t.paths, A), config: `${t.paths.lvsConfig(A)}.new` })],
   ])('fails for %s and names the listener', async (_name, arrange) => {
     const t = await setup();
     arrange(t);
@@ -68,11 +80,13 @@ describe('LVS liveness check script', () => {
     const r = t.run(t.paths.lvsLivenessCheckScript);
     expect(r.status).not.toBe(0);
     expect(r.stdout).toContain(`LVS listener ${A}: keepalived is not running`);
+    // and so does the agent (/1.0/listeners, the heartbeat)
+    expect(await pidFileState(t.paths, t.paths.lvsPidFile(A), lvsIdentity(t.paths, A))).not.toBe('alive');
   });
 
   it('fails when the health-checker child of a listener with virtual servers died', async () => {
     const t = await setup();
-    t.proc(t.paths.lvsPidFile(A), 'keepalived');
+    t.proc(t.paths.lvsPidFile(A), 'keepalived', lvsIdentity(t.paths, A));
     t.proc(t.paths.lvsCheckPidFile(A), null);
     await t.want(A, true);
     expect(t.run(t.paths.lvsLivenessCheckScript).status).not.toBe(0);
@@ -89,7 +103,7 @@ describe('LVS liveness check script', () => {
     const t = await setup();
     for (let i = 0; i < 3; i++) {
       const id = `aaaaaaaa-0000-0000-0000-00000000001${i}` as Uuid;
-      t.proc(t.paths.lvsPidFile(id), 'keepalived');
+      t.proc(t.paths.lvsPidFile(id), 'keepalived', lvsIdentity(t.paths, id));
       await t.want(id, true, false);
     }
     // with PATH empty, any external command would fail with "not found"
@@ -109,7 +123,7 @@ describe('haproxy liveness check script', () => {
     const t = await setup();
     await t.scripts.writeHaproxyLiveness();
     expect(t.run(t.paths.haproxyLivenessCheckScript).status).toBe(0);
-    t.proc(t.paths.haproxyPidFile(A), 'haproxy');
+    t.proc(t.paths.haproxyPidFile(A), 'haproxy', haproxyIdentity(t.paths, A));
     await wantLb(t, A, true);
     expect(t.run(t.paths.haproxyLivenessCheckScript).status).toBe(0);
   });
@@ -118,6 +132,7 @@ describe('haproxy liveness check script', () => {
     ['a crashed haproxy (stale pid file)', (t: Awaited<ReturnType<typeof setup>>) => void t.proc(t.paths.haproxyPidFile(A), null)],
     ['a missing pid file', () => undefined],
     ['a pid reused by another program', (t: Awaited<ReturnType<typeof setup>>) => void t.proc(t.paths.haproxyPidFile(A), 'keepalived')],
+    ['a pid reused by the haproxy of another load balancer', (t: Awaited<ReturnType<typeof setup>>) => void t.proc(t.paths.haproxyPidFile(A), 'haproxy', haproxyIdentity(t.paths, B))],
   ])('fails for %s and names the load balancer', async (_name, arrange) => {
     const t = await setup();
     arrange(t);
@@ -125,6 +140,7 @@ describe('haproxy liveness check script', () => {
     const r = t.run(t.paths.haproxyLivenessCheckScript);
     expect(r.status).not.toBe(0);
     expect(r.stdout).toContain(`load balancer ${A}: haproxy is not running`);
+    expect(await pidFileState(t.paths, t.paths.haproxyPidFile(A), haproxyIdentity(t.paths, A))).not.toBe('alive');
   });
 
   it('ignores a load balancer that should not run', async () => {

@@ -3,7 +3,8 @@
  * The scripts the agent keeps on disk for keepalived: the UDP-CONNECT member check that
  * controller-rendered LVS configs call, the VRRP check script and the LVS and haproxy liveness
  * checks it runs. Each is re-rendered when its content would change; the liveness checks list
- * exactly the listeners and load balancers that should be running, from the registry.
+ * exactly the listeners and load balancers that should be running, from the registry, each
+ * with the identity its daemon is judged by (daemon-specs.ts), the one the agent judges by too.
  */
 import type { Uuid } from '../model/uuid.js';
 import { renderHaproxyLivenessCheck, renderLvsLivenessCheck, renderUdpCheck, renderVrrpCheck } from '../render/scripts.js';
@@ -11,6 +12,7 @@ import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ensureDir, writeIfChanged } from '../system/files.js';
 import type { Paths } from '../system/paths.js';
+import { haproxyIdentity, lvsIdentity } from './daemon-specs.js';
 import { KeyedLock } from './keyed-lock.js';
 import { SCRIPT_MODE } from './namespace.js';
 import { runsVirtualServers, type StateStore } from './state.js';
@@ -61,7 +63,7 @@ export class CheckScripts {
       await ensureDir(this.paths.vrrpCheckScriptsDir);
       const lbs = Object.values(this.state.current.loadBalancers)
         .filter((lb) => lb.wantRunning)
-        .map((lb) => ({ id: lb.id, pidFile: this.paths.haproxyPidFile(lb.id as Uuid) }));
+        .map((lb) => ({ id: lb.id, ...haproxyIdentity(this.paths, lb.id as Uuid) }));
       await writeIfChanged(this.paths.haproxyLivenessCheckScript, renderHaproxyLivenessCheck(this.paths.procDir, lbs), SCRIPT_MODE);
     });
   }
@@ -74,7 +76,7 @@ export class CheckScripts {
         .filter((l) => l.wantRunning)
         .map((l) => {
           const id = l.id as Uuid;
-          return { id, pidFile: this.paths.lvsPidFile(id), checkPidFile: runsVirtualServers(l) ? this.paths.lvsCheckPidFile(id) : null };
+          return { id, ...lvsIdentity(this.paths, id), checkPidFile: runsVirtualServers(l) ? this.paths.lvsCheckPidFile(id) : null };
         });
       await writeIfChanged(this.paths.lvsLivenessCheckScript, renderLvsLivenessCheck(this.paths.procDir, listeners), SCRIPT_MODE);
     });

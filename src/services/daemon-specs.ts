@@ -20,6 +20,7 @@ import { haproxyRenderSettings, type HaproxyRenderSettings } from '../render/hap
 import type { DaemonUnitSpec, NetnsUnitSpec, ReloadProtocol } from '../system/init/types.js';
 import { netnsExec } from '../system/netns-exec.js';
 import type { Paths } from '../system/paths.js';
+import type { DaemonIdentity } from '../system/processes.js';
 import type { HaproxyRunOptions } from './apply/validators.js';
 
 /** haproxy 2.6's master logs these around a reload (src/haproxy.c, mworker). */
@@ -32,6 +33,16 @@ export const HAPROXY_RELOAD: ReloadProtocol = { signal: 'USR2', acknowledged: /L
  * that far. keepalived keeps the inherited limit.
  */
 export const HAPROXY_NOFILE = 2_600_000;
+
+/**
+ * What makes a process each daemon (system/processes.ts): its command name and the `-f` and `-p`
+ * its argv below gives it. The names are the binaries' (`keepalived_cmd` and `haproxy_cmd` name
+ * where they are, not what they are called), as the liveness check scripts have always checked.
+ * For callers that know only the object's id; the specs carry the same.
+ */
+export const lvsIdentity = (paths: Paths, id: Uuid): DaemonIdentity => ({ comm: 'keepalived', config: paths.lvsConfig(id), pidFile: paths.lvsPidFile(id) });
+export const vrrpIdentity = (paths: Paths): DaemonIdentity => ({ comm: 'keepalived', config: paths.vrrpConfig, pidFile: paths.vrrpPidFile });
+export const haproxyIdentity = (paths: Paths, lbId: Uuid): DaemonIdentity => ({ comm: 'haproxy', config: paths.haproxyConfig(lbId), pidFile: paths.haproxyPidFile(lbId) });
 
 export class DaemonSpecs {
   constructor(
@@ -65,6 +76,7 @@ export class DaemonSpecs {
       description: `keepalived LVS for listener ${id}`,
       argv: this.keepalived(p.lvsConfig(id), p.lvsPidFile(id), p.lvsVrrpPidFile(id), p.lvsCheckPidFile(id), []),
       pidFile: p.lvsPidFile(id),
+      identity: lvsIdentity(p, id),
       childPidFiles: [p.lvsVrrpPidFile(id), p.lvsCheckPidFile(id)],
       logFile: p.lvsLogFile(id),
       netnsUnit: this.netns().unit,
@@ -80,6 +92,7 @@ export class DaemonSpecs {
       // --vrrp: VRRP only
       argv: this.keepalived(p.vrrpConfig, p.vrrpPidFile, p.vrrpChildPidFile, p.vrrpCheckPidFile, ['--vrrp']),
       pidFile: p.vrrpPidFile,
+      identity: vrrpIdentity(p),
       childPidFiles: [p.vrrpChildPidFile, p.vrrpCheckPidFile],
       logFile: p.vrrpLogFile,
       netnsUnit: this.netns().unit,
@@ -99,6 +112,7 @@ export class DaemonSpecs {
       description: `haproxy for load balancer ${lbId}`,
       argv: this.inNamespace([this.config().haproxy_amphora.haproxy_cmd, '-W', '-db', '-f', p.haproxyConfig(lbId), ...uploaded, '-p', p.haproxyPidFile(lbId)]),
       pidFile: p.haproxyPidFile(lbId),
+      identity: haproxyIdentity(p, lbId),
       // the workers are the master's business: it replaces them on reload and stops them on SIGTERM
       childPidFiles: [],
       logFile: p.haproxyLogFile(lbId),

@@ -25,6 +25,7 @@ import type { Uuid } from '../model/uuid.js';
 import { ensureDir, exists, readIfExists, removeEmptyDir, removeFile, removeTree, writeFileAtomic } from '../system/files.js';
 import { removePidFiles } from '../system/init/process-signals.js';
 import { pidFileState } from '../system/processes.js';
+import { haproxyIdentity } from './daemon-specs.js';
 import type { ApplyOutcome, BeforeActivate } from './apply/staged-apply.js';
 import { validateHaproxyConfig, type HaproxyRunOptions, type Validator } from './apply/validators.js';
 import type { DaemonAction, DaemonServiceDeps, ListenerStatusEntry } from './daemon-service.js';
@@ -206,7 +207,7 @@ export class HaproxyLoadBalancers {
       const entry = state.current.loadBalancers[lbId];
       if (entry?.wantRunning !== true) return 'not-wanted';
       const daemon = this.daemon(lbId);
-      if ((await pidFileState(paths, daemon.pidFile)) === 'alive') return 'alive';
+      if ((await pidFileState(paths, daemon.pidFile, daemon.identity)) === 'alive') return 'alive';
       await applier.activate(daemon, [], false, this.beforeActivate(lbId, entry.upload));
       await state.update((s) => void (s.loadBalancers[lbId] = { ...entry, appliedHash: entry.installedHash }));
       await scripts.writeHaproxyLiveness();
@@ -224,7 +225,7 @@ export class HaproxyLoadBalancers {
     const { state, paths } = this.deps;
     const out = await Promise.all(
       Object.values(state.current.loadBalancers).map(async (lb) => {
-        const alive = (await pidFileState(paths, paths.haproxyPidFile(lb.id as Uuid))) === 'alive';
+        const alive = (await pidFileState(paths, paths.haproxyPidFile(lb.id as Uuid), haproxyIdentity(paths, lb.id as Uuid))) === 'alive';
         return lb.listeners.map((id) => {
           const model = state.current.listenerModels[id]?.model as { protocol?: string; admin_state_up?: boolean } | undefined;
           const status = model?.admin_state_up === false ? 'OFFLINE' : alive ? 'ACTIVE' : lb.wantRunning ? 'ERROR' : 'OFFLINE';
@@ -257,7 +258,7 @@ export class HaproxyLoadBalancers {
       const conf = paths.haproxyConfig(lbId);
       const daemon = this.daemon(lbId);
       const known = lbId in state.current.loadBalancers;
-      const pid = await pidFileState(paths, daemon.pidFile);
+      const pid = await pidFileState(paths, daemon.pidFile, daemon.identity);
       // (the log of a load balancer that failed its first start stays for the operator until then)
       if (!known && pid === 'absent' && !(await exists(paths.haproxyDir(lbId))) && !(await exists(paths.certDir(lbId)))) return;
       if (pid === 'alive') await init.stop(daemon);

@@ -15,6 +15,7 @@ import type { Uuid } from '../model/uuid.js';
 import { readIfExists, removeFile } from '../system/files.js';
 import { removePidFiles } from '../system/init/process-signals.js';
 import { pidFileState } from '../system/processes.js';
+import { lvsIdentity } from './daemon-specs.js';
 import type { ApplyOutcome } from './apply/staged-apply.js';
 import { validateKeepalivedConfig } from './apply/validators.js';
 import type { DaemonAction, DaemonServiceDeps, ListenerStatusEntry } from './daemon-service.js';
@@ -129,7 +130,7 @@ export class LvsListeners {
       const entry = this.deps.state.current.lvsListeners[id];
       if (entry?.wantRunning !== true) return 'not-wanted';
       const daemon = this.deps.specs.lvs(id);
-      if ((await pidFileState(this.deps.paths, daemon.pidFile)) === 'alive') return 'alive';
+      if ((await pidFileState(this.deps.paths, daemon.pidFile, daemon.identity)) === 'alive') return 'alive';
       const installed = entry.installed ?? (await this.factsOnDisk(id));
       try {
         await this.deps.applier.activate(daemon, this.children(id, installed), false);
@@ -149,7 +150,7 @@ export class LvsListeners {
       const conf = paths.lvsConfig(id);
       if (!this.has(id) && (await readIfExists(conf)) === undefined) return;
       const daemon = this.deps.specs.lvs(id);
-      if ((await pidFileState(paths, daemon.pidFile)) === 'alive') await init.stop(daemon);
+      if ((await pidFileState(paths, daemon.pidFile, daemon.identity)) === 'alive') await init.stop(daemon);
       await init.disable(daemon);
       await init.uninstall(daemon);
       await removePidFiles([daemon.pidFile, ...daemon.childPidFiles]);
@@ -164,7 +165,7 @@ export class LvsListeners {
     const { state, paths } = this.deps;
     return Promise.all(
       Object.values(state.current.lvsListeners).map(async (l) => {
-        const alive = (await pidFileState(paths, paths.lvsPidFile(l.id as Uuid))) === 'alive';
+        const alive = (await pidFileState(paths, paths.lvsPidFile(l.id as Uuid), lvsIdentity(paths, l.id as Uuid))) === 'alive';
         return { status: alive ? (runsVirtualServers(l) ? 'ACTIVE' : 'OFFLINE') : l.wantRunning ? 'ERROR' : 'OFFLINE', uuid: l.id, type: l.protocol };
       }),
     );

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { apiApp } from '../support/api-app.js';
+import { fakeDaemonProc } from '../support/daemon-stand-in.js';
+import { lvsIdentity } from '../../src/services/daemon-specs.js';
 
 const NOT_FOUND = {
   error: '404 Not Found: The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.',
@@ -83,9 +85,12 @@ describe('GET /1.0/details', () => {
       s.lvsListeners[live] = { id: live, wantRunning: true, protocol: 'UDP', installed: { hash: 'h', virtualServers: true }, applied: null };
       s.lvsListeners[dead] = { id: dead, wantRunning: true, protocol: 'UDP', installed: { hash: 'h', virtualServers: true }, applied: null };
     });
-    execFileSync('mkdir', ['-p', join(root, 'lib', 'lvs'), join(root, 'proc', '4242')]);
+    execFileSync('mkdir', ['-p', join(root, 'lib', 'lvs')]);
+    fakeDaemonProc(join(root, 'proc'), 4242, lvsIdentity(paths, live as never));
+    // a pid reused by another program is no keepalived either
+    fakeDaemonProc(join(root, 'proc'), 4444, { comm: 'sleep', config: '', pidFile: '' });
     writeFileSync(paths.lvsPidFile(live as never), '4242\n');
-    writeFileSync(paths.lvsPidFile(dead as never), '4343\n');
+    writeFileSync(paths.lvsPidFile(dead as never), '4444\n');
     const res = await request(app).get('/1.0/details').expect(200);
     expect(res.body.listeners).toEqual([live, dead]);
     expect(res.body.lvs_listener_process_count).toBe(1);

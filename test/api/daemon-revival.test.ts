@@ -72,7 +72,7 @@ describe('revive (the reconcile job restarting a dead daemon through its owner)'
     expect(deleted.status).toBe(200);
     // whichever got the lock first: a restart before the delete, which then stops it, or none
     expect(['started', 'not-wanted']).toContain(revived);
-    expect(await pidFileState(t.paths, t.paths.lvsPidFile(L1))).toBe('absent');
+    expect(await pidFileState(t.paths, t.paths.lvsPidFile(L1), t.specs.lvs(L1).identity)).toBe('absent');
     expect(await statuses(t.app)).toEqual([]);
   });
 

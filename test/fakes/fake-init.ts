@@ -1,8 +1,9 @@
 /**
  * @module test/fakes/fake-init
  * An InitSystem for API and service tests. It runs nothing: a "running" daemon is a pid file
- * whose pid has an entry `<proc_dir>/<pid>/comm` (the daemon's command name: keepalived, haproxy)
- * in the test's temporary root, which is exactly what the agent's liveness logic reads. Tests can
+ * whose pid has entries `<proc_dir>/<pid>/comm` (the daemon's command name: keepalived, haproxy)
+ * and `cmdline` (its argv inside the namespace, NUL-separated) in the test's temporary root,
+ * which is exactly what the agent's liveness logic reads. Tests can
  * crash a daemon (the proc entry goes, the pid file stays) or make the next start die at once,
  * after writing its pid files (`dieOnNextStart`, as any init system shows it) or before, with an
  * exit status reported through the optional `exited` capability (`exitOnNextStart`, as the
@@ -24,11 +25,15 @@ const LINES: Record<ReloadSignal, { reloaded: string; ready: string }> = {
 
 const signalOf = (daemon: DaemonUnitSpec): ReloadSignal => daemon.reload?.signal ?? 'HUP';
 
-/** What /proc/<pid>/comm says for the daemon: its command's name, past any `ip netns exec NS`. */
-function commOf(daemon: DaemonUnitSpec): string {
+/** The daemon's own argv: past any `ip netns exec NS`, which execs it in place. */
+function innerArgv(daemon: DaemonUnitSpec): readonly string[] {
   const [cmd, sub, verb] = daemon.argv;
-  const inner = cmd !== undefined && basename(cmd) === 'ip' && sub === 'netns' && verb === 'exec' ? daemon.argv[4] : cmd;
-  return basename(inner ?? 'unknown').slice(0, 15);
+  return cmd !== undefined && basename(cmd) === 'ip' && sub === 'netns' && verb === 'exec' ? daemon.argv.slice(4) : daemon.argv;
+}
+
+/** What /proc/<pid>/comm says for the daemon: its command's name. */
+function commOf(daemon: DaemonUnitSpec): string {
+  return basename(innerArgv(daemon)[0] ?? 'unknown').slice(0, 15);
 }
 
 export class FakeInit implements InitSystem {
@@ -57,11 +62,12 @@ export class FakeInit implements InitSystem {
     return existsSync(join(this.procDir, readFileSync(file, 'utf8').trim()));
   }
 
-  private spawn(file: string, alive: boolean, comm: string): void {
+  private spawn(file: string, alive: boolean, daemon: DaemonUnitSpec): void {
     const pid = this.nextPid++;
     if (alive) {
       mkdirSync(join(this.procDir, String(pid)), { recursive: true });
-      writeFileSync(join(this.procDir, String(pid), 'comm'), `${comm}\n`);
+      writeFileSync(join(this.procDir, String(pid), 'comm'), `${commOf(daemon)}\n`);
+      writeFileSync(join(this.procDir, String(pid), 'cmdline'), innerArgv(daemon).map((a) => `${a}\0`).join(''));
     }
     writeFileSync(file, `${pid}\n`);
   }
@@ -102,7 +108,7 @@ export class FakeInit implements InitSystem {
     }
     const alive = !this.dieOnNextStart;
     this.dieOnNextStart = false;
-    for (const f of [daemon.pidFile, ...daemon.childPidFiles]) this.spawn(f, alive, commOf(daemon));
+    for (const f of [daemon.pidFile, ...daemon.childPidFiles]) this.spawn(f, alive, daemon);
     if (!alive) writeFileSync(daemon.logFile, 'IPVS: Can\'t initialize ipvs: Protocol not available\nStopped Keepalived\n');
     else if (daemon.ready) appendFileSync(daemon.logFile, `${LINES[signalOf(daemon)].ready}\n`);
   }

@@ -123,7 +123,7 @@ describe.skipIf(!canRun)('sysvinit scripts for LVS keepalived', () => {
         'netns-unit': renderNetnsUnit('sysvinit', netns),
         'netns-setup.sh': renderNetnsSetup({ namespace: ns, lockFile: paths.netnsLockFile, ipCmd: '/sbin/ip', loadModules: true }),
         'vrrp-check.sh': renderVrrpCheck(paths.vrrpCheckScriptsDir),
-        'lvs-liveness.sh': renderLvsLivenessCheck('/proc', [{ id: L, pidFile: paths.lvsPidFile(L), checkPidFile: paths.lvsCheckPidFile(L) }]),
+        'lvs-liveness.sh': renderLvsLivenessCheck('/proc', [{ id: L, pidFile: paths.lvsPidFile(L), config: paths.lvsConfig(L), checkPidFile: paths.lvsCheckPidFile(L) }]),
         'lvs-liveness-empty.sh': renderLvsLivenessCheck('/proc', []),
         'udp-check.sh': renderUdpCheck(),
       };

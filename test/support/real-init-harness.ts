@@ -53,8 +53,8 @@ class RecordingRunner implements ProcessRunner {
  * sends the spec's own signal.
  */
 const PROBE = `#!/bin/sh
-# usage: signal-probe.sh PIDFILE
-echo $$ > "$1"
+# usage: signal-probe.sh -f CONFIG -p PIDFILE (a daemon's -f and -p: what makes it the unit's daemon)
+echo $$ > "$4"
 trap 'echo "got SIGHUP"' HUP
 trap 'echo "got SIGUSR2"' USR2
 trap 'exit 0' TERM
@@ -202,7 +202,8 @@ async function processWatch({ ns, dir, config, readyLine }: HarnessParts, daemon
     probe: async (which) => {
       const base = await daemon(which);
       const a = config.amphora_agent;
-      const spec: DaemonUnitSpec = { ...base, argv: [a.ip_cmd, 'netns', 'exec', ns, '/bin/sh', probeScript, base.pidFile] };
+      const { config: conf, pidFile } = base.identity;
+      const spec: DaemonUnitSpec = { ...base, argv: [a.ip_cmd, 'netns', 'exec', ns, '/bin/sh', probeScript, '-f', conf, '-p', pidFile], identity: { comm: 'sh', config: conf, pidFile } };
       readyLine.set(spec.unit, /probe ready/);
       return spec;
     },

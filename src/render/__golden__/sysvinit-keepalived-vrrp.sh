@@ -13,10 +13,36 @@
 PIDFILE=/var/lib/octavia/vrrp/octavia-keepalived.pid
 LOGFILE=/var/lib/octavia/vrrp/octavia-keepalived.log
 
+# The pid file's process counts only while it is the daemon (its comm, -f and -p): a pid
+# left by a dead daemon may be any other process's by now, and must not be signalled.
+is_daemon() {
+	[ -r "/proc/$1/comm" ] || return 1
+	read -r comm < "/proc/$1/comm" || return 1
+	[ "$comm" = keepalived ] || return 1
+	args=
+	IFS= read -r args < "/proc/$1/cmdline" || [ -n "$args" ] || {
+		# no arguments: a zombie (dead), or the daemon in the middle of execve (haproxy's reload)
+		read -r stat < "/proc/$1/stat" || return 1
+		state=${stat##*) }
+		case "$state" in Z*|X*) return 1 ;; *) return 0 ;; esac
+	}
+	case "$args" in *"-f$2"-*|*"-f$2") ;; *) return 1 ;; esac
+	case "$args" in *"-p$3"-*|*"-p$3") ;; *) return 1 ;; esac
+}
+
+alive() {
+	[ -r "$1" ] || return 1
+	read -r pid < "$1" || return 1
+	[ -n "$pid" ] && is_daemon "$pid" "$2" "$3"
+}
+
 running() {
-	[ -r "$PIDFILE" ] || return 1
-	read -r pid < "$PIDFILE" || return 1
-	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+	alive "$PIDFILE" /var/lib/octavia/vrrp/octavia-keepalived.conf /var/lib/octavia/vrrp/octavia-keepalived.pid
+}
+
+# exiting PID: the daemon, seen by `running`, has not yet exited (its comm stays until it is reaped)
+exiting() {
+	[ -r "/proc/$1/comm" ] && read -r comm < "/proc/$1/comm" && [ "$comm" = keepalived ]
 }
 
 do_start() {
@@ -49,14 +75,16 @@ do_stop() {
 	kill -TERM "$pid"
 	tries=0
 	while [ "$tries" -lt 100 ]; do
-		if ! kill -0 "$pid" 2>/dev/null; then
+		# the process itself, not its pid file (which it may remove before it has exited): gone,
+		# or its pid holds another command (only once it was reaped can its pid be reused)
+		if ! exiting "$pid"; then
 			echo "octavia-keepalived stopped"
 			return 0
 		fi
 		sleep 0.1
 		tries=$((tries + 1))
 	done
-	kill -KILL "$pid" 2>/dev/null
+	if is_daemon "$pid" /var/lib/octavia/vrrp/octavia-keepalived.conf /var/lib/octavia/vrrp/octavia-keepalived.pid; then kill -KILL "$pid" 2>/dev/null; fi
 	rm -f /var/lib/octavia/vrrp/octavia-keepalived.pid /var/lib/octavia/vrrp/octavia-keepalived.vrrp.pid /var/lib/octavia/vrrp/octavia-keepalived.check.pid
 	echo "octavia-keepalived killed after 10 s"
 	return 0

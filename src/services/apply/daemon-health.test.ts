@@ -14,6 +14,7 @@ import type { Uuid } from '../../model/uuid.js';
 import { createPaths } from '../../system/paths.js';
 import { logMark, waitHealthy, waitReloaded } from './daemon-health.js';
 import { DaemonSpecs } from '../daemon-specs.js';
+import { fakeDaemonProc } from '../../../test/support/daemon-stand-in.js';
 
 const LB = 'ffffffff-0000-0000-0000-0000000000b1' as Uuid;
 const LISTENER = 'ffffffff-0000-0000-0000-0000000000a1' as Uuid;
@@ -27,9 +28,9 @@ function setup() {
   const keepalived = specs.lvs(LISTENER);
   mkdirSync(paths.haproxyDir(LB), { recursive: true });
   mkdirSync(paths.lvsDir, { recursive: true });
-  /** A live process as the agent sees it: a pid file whose pid has a /proc entry. */
+  /** A live process as the agent sees it: a pid file whose pid's /proc entry is the daemon's (keepalived's children share its identity). */
   const alive = (pidFile: string, pid: number) => {
-    mkdirSync(join(root, 'proc', String(pid)), { recursive: true });
+    fakeDaemonProc(join(root, 'proc'), pid, pidFile === haproxy.pidFile ? haproxy.identity : keepalived.identity);
     writeFileSync(pidFile, `${pid}\n`);
   };
   return { paths, haproxy, keepalived, alive };

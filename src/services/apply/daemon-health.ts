@@ -12,7 +12,7 @@ import { constants } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CommandFailed } from '../../model/errors.js';
-import { diedAfterWritingPid, pidFileState } from '../../system/processes.js';
+import { diedAfterWritingPid, pidFileState, type DaemonIdentity } from '../../system/processes.js';
 import type { Paths } from '../../system/paths.js';
 import { removePidFiles } from '../../system/init/process-signals.js';
 import { describeExit, reloadOf, type DaemonExit, type DaemonUnitSpec, type InitSystem } from '../../system/init/types.js';
@@ -52,8 +52,9 @@ async function notRunning(daemon: DaemonUnitSpec, action: string, why: string, e
   return new CommandFailed([daemon.unit, action], exit.exitCode ?? undefined, tail, `${daemon.unit} exited during ${action} (${describeExit(exit)})`);
 }
 
-async function allAlive(paths: Paths, files: readonly string[]): Promise<boolean> {
-  const states = await Promise.all(files.map((f) => pidFileState(paths, f)));
+/** Every pid file names a live process that is the daemon (keepalived's children share its identity). */
+async function allAlive(paths: Paths, files: readonly string[], identity: DaemonIdentity): Promise<boolean> {
+  const states = await Promise.all(files.map((f) => pidFileState(paths, f, identity)));
   return states.every((s) => s === 'alive');
 }
 
@@ -63,9 +64,9 @@ async function allAlive(paths: Paths, files: readonly string[]): Promise<boolean
  * server (Octavia's pool create after a listener without one), a few hundred ms later under a
  * slow CPU, and its pid file follows. A dead main process ends the wait at once.
  */
-async function aliveBy(paths: Paths, main: string, children: readonly string[], deadline: number, exited: () => DaemonExit | undefined): Promise<boolean> {
+async function aliveBy(paths: Paths, daemon: DaemonUnitSpec, children: readonly string[], deadline: number, exited: () => DaemonExit | undefined): Promise<boolean> {
   for (;;) {
-    const [mainState, ...childStates] = await Promise.all([main, ...children].map((f) => pidFileState(paths, f)));
+    const [mainState, ...childStates] = await Promise.all([daemon.pidFile, ...children].map((f) => pidFileState(paths, f, daemon.identity)));
     if (mainState === 'alive' && childStates.every((c) => c === 'alive')) return true;
     if (exited() !== undefined || mainState !== 'alive' || Date.now() >= deadline) return false;
     await sleep(POLL_MS);
@@ -90,16 +91,16 @@ export async function waitHealthy(paths: Paths, wait: HealthWait): Promise<void>
   while (Date.now() < deadline) {
     if (wait.exited?.() !== undefined) break;
     if (!said && follower !== undefined && ready !== undefined) said = (await follower.scan([ready])) === 0;
-    if (said && (await allAlive(paths, files))) {
+    if (said && (await allAlive(paths, files, wait.daemon.identity))) {
       up = true;
       break;
     }
-    if (await diedAfterWritingPid(paths, wait.daemon.pidFile)) break;
+    if (await diedAfterWritingPid(paths, wait.daemon.pidFile, wait.daemon.identity)) break;
     await sleep(POLL_MS);
   }
   if (up && wait.settleMs > 0) {
     await sleep(wait.settleMs);
-    up = wait.exited?.() === undefined && (await allAlive(paths, files));
+    up = wait.exited?.() === undefined && (await allAlive(paths, files, wait.daemon.identity));
   }
   if (!up) throw await notRunning(wait.daemon, wait.action, `is not running after ${wait.action}`, wait.exited?.());
 }
@@ -216,7 +217,7 @@ export async function waitReloaded(paths: Paths, wait: Omit<HealthWait, 'settleM
   const timeoutMs = wait.timeoutMs ?? 5000;
   const deadline = Date.now() + timeoutMs;
   const seen = await waitForLine(wait.daemon.logFile, wait.since, reloadOf(wait.daemon), timeoutMs, () => exited() !== undefined);
-  if (seen === 'acknowledged' && exited() === undefined && (await aliveBy(paths, wait.daemon.pidFile, wait.children, deadline, exited))) return;
+  if (seen === 'acknowledged' && exited() === undefined && (await aliveBy(paths, wait.daemon, wait.children, deadline, exited))) return;
   const why = seen === 'failed' ? 'refused the reload' : seen === 'silent' ? 'did not acknowledge the reload' : 'is not running after reload';
   throw await notRunning(wait.daemon, 'reload', why, exited());
 }

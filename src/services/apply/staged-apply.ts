@@ -160,7 +160,7 @@ export class StagedApply {
     // an object that never existed leaves no unit, process or pid file behind
     const unit = req.daemon.unit;
     const bestEffort = (what: string) => (err: unknown) => log.warn({ err, unit }, `rolling back a failed apply: could not ${what}`);
-    if ((await pidFileState(paths, req.daemon.pidFile)) === 'alive') await init.stop(req.daemon).catch(bestEffort('stop the daemon'));
+    if ((await pidFileState(paths, req.daemon.pidFile, req.daemon.identity)) === 'alive') await init.stop(req.daemon).catch(bestEffort('stop the daemon'));
     await removePidFiles([req.daemon.pidFile, ...req.daemon.childPidFiles]);
     await init.disable(req.daemon).catch(bestEffort('disable the unit'));
     await init.uninstall(req.daemon).catch(bestEffort('remove the unit'));

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeDatagrams } from '../../../test/fakes/fake-datagrams.js';
 import { FakeSamplers } from '../../../test/fakes/fake-samplers.js';
+import { spawnStandIn } from '../../../test/support/daemon-stand-in.js';
+import { vrrpIdentity } from '../daemon-specs.js';
 import { captureLogger } from '../../../test/support/agent-process.js';
 import { openDatagram } from '../../../test/support/heartbeat-datagrams.js';
 import { parseConfig } from '../../config/load.js';
@@ -200,11 +202,19 @@ describe('the skip rule (real files, real processes)', () => {
     expect(errors(w)).toEqual([expect.stringContaining('configured but not running')]);
   });
 
-  it('sends when the pid file names a live process', async () => {
+  it('sends when the pid file names the live VRRP keepalived', async () => {
+    await vrrpConfig();
+    alive = spawnStandIn(join(w.root, 'bin'), vrrpIdentity(w.paths));
+    await writeFile(w.paths.vrrpPidFile, `${alive.pid}\n`);
+    expect(await w.heartbeat.beat()).toBe('sent');
+  });
+
+  it('sends nothing when the pid file names a live process that is not the VRRP keepalived (its pid reused)', async () => {
     await vrrpConfig();
     alive = sleeper();
     await writeFile(w.paths.vrrpPidFile, `${alive.pid}\n`);
-    expect(await w.heartbeat.beat()).toBe('sent');
+    expect(await w.heartbeat.beat()).toBe('skipped');
+    expect(errors(w)).toEqual([expect.stringContaining('configured but not running')]);
   });
 
   it('does not count a directory named like the config as a config', async () => {

@@ -10,6 +10,7 @@ import type { LiveConfig } from '../../config/startup.js';
 import type { Logger } from '../../log.js';
 import type { Paths } from '../../system/paths.js';
 import { pidFileState } from '../../system/processes.js';
+import { vrrpIdentity } from '../daemon-specs.js';
 import type { DatagramSender, Destination } from '../../system/udp-datagrams.js';
 import type { HaproxySampler, LvsSampler, TelemetrySnapshot } from '../telemetry/samples.js';
 import type { HeartbeatCounters } from './counters.js';
@@ -53,7 +54,7 @@ async function isFile(path: string): Promise<boolean> {
  */
 export async function vrrpDown(paths: Paths): Promise<string | undefined> {
   if (!(await isFile(paths.vrrpConfig))) return undefined;
-  const pid = await pidFileState(paths, paths.vrrpPidFile);
+  const pid = await pidFileState(paths, paths.vrrpPidFile, vrrpIdentity(paths));
   if (pid === 'absent') return `missing keepalived pid file ${paths.vrrpPidFile}`;
   if (pid === 'stale') return 'keepalived is configured but not running';
   return undefined;

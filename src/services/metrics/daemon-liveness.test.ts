@@ -3,7 +3,8 @@
  * that has exited is not, a daemon without a pid file is not; what the agent was asked to run
  * comes from the state registry. Read through AgentMetrics, as /metrics shows it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawnStandIn } from '../../../test/support/daemon-stand-in.js';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import { parseConfig } from '../../config/load.js';
 import { silentLogger } from '../../log.js';
 import type { Uuid } from '../../model/uuid.js';
 import { createPaths } from '../../system/paths.js';
-import { DaemonSpecs } from '../daemon-specs.js';
+import { DaemonSpecs, haproxyIdentity, lvsIdentity } from '../daemon-specs.js';
 import { StateStore } from '../state.js';
 import { AgentMetrics } from './agent-metrics.js';
 import { DaemonLivenessReader } from './daemon-liveness.js';
@@ -26,9 +27,8 @@ const LB = '44444444-4444-4444-8444-444444444444' as Uuid;
 const children: ChildProcess[] = [];
 const root = mkdtempSync(join(tmpdir(), 'metrics-liveness-'));
 
-/** A real process, known by its pid from the moment it is spawned. */
-function sleeper(): ChildProcess {
-  const child = spawn('sleep', ['600'], { stdio: 'ignore' });
+/** A real process standing in for a daemon, known by its pid from the moment it is spawned. */
+function standIn(child: ChildProcess): ChildProcess {
   children.push(child);
   return child;
 }
@@ -61,9 +61,10 @@ describe('DaemonLivenessReader', () => {
       s.vrrp = { wantRunning: true, installedHash: null, appliedHash: null };
     });
 
-    const live = sleeper();
-    const dead = sleeper();
-    const haproxy = sleeper();
+    const bin = join(root, 'bin');
+    const live = standIn(spawnStandIn(bin, lvsIdentity(paths, RUNNING)));
+    const dead = standIn(spawnStandIn(bin, lvsIdentity(paths, DIED)));
+    const haproxy = standIn(spawnStandIn(bin, haproxyIdentity(paths, LB)));
     writeFileSync(paths.lvsPidFile(RUNNING), `${live.pid}\n`);
     writeFileSync(paths.lvsPidFile(DIED), `${dead.pid}\n`);
     writeFileSync(paths.haproxyPidFile(LB), `${haproxy.pid}\n`);

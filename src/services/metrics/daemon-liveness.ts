@@ -37,7 +37,7 @@ export class DaemonLivenessReader {
         daemon: LABEL[d.kind],
         id: d.id,
         wanted: d.wantRunning,
-        alive: (await pidFileState(this.paths, d.spec.pidFile)) === 'alive',
+        alive: (await pidFileState(this.paths, d.spec.pidFile, d.spec.identity)) === 'alive',
       })),
     );
   }

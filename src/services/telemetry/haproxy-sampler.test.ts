@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -18,11 +18,14 @@ import type { Uuid } from '../../model/uuid.js';
 import { createPaths, type Paths } from '../../system/paths.js';
 import { StateStore } from '../state.js';
 import { HaproxyStatsSampler } from './haproxy-sampler.js';
+import { haproxyIdentity } from '../daemon-specs.js';
+import { fakeDaemonProc } from '../../../test/support/daemon-stand-in.js';
 
 const CAPTURE = readFileSync(new URL('./__fixtures__/show-stat-haproxy-2.6.csv', import.meta.url), 'utf8');
 const lb = (n: number) => `ffffffff-0000-4000-8000-00000000000${n}` as Uuid;
-/** A pid whose process exists under the test's proc_dir. */
+/** Stands for a live haproxy: addLb gives each load balancer its own pid under the test's proc_dir. */
 const ALIVE = 4242;
+let nextAlive = 5000;
 
 let root: string | undefined;
 const servers: Server[] = [];
@@ -46,7 +49,6 @@ async function setup(): Promise<Setup> {
   root = await mkdtemp(join(tmpdir(), 'hasampler-'));
   const text = `[haproxy_amphora]\nbase_path = ${root}/lib\n[amphora_agent]\nproc_dir = ${root}/proc\n`;
   const paths = createPaths(parseConfig([{ path: '/x.conf', text }]).config);
-  await mkdir(paths.proc(ALIVE), { recursive: true });
   await mkdir(join(root, 'lib'), { recursive: true });
   const state = new StateStore(paths.stateFile);
   await state.load();
@@ -62,7 +64,10 @@ async function addLb(s: Setup, id: Uuid, pid: number | undefined): Promise<void>
   await s.state.update((d) => void (d.loadBalancers[id] = { id, wantRunning: true, listeners: [], installedHash: null, appliedHash: null, upload: null }));
   if (pid === undefined) return;
   await mkdir(s.paths.haproxyDir(id), { recursive: true });
-  await writeFile(s.paths.haproxyPidFile(id), `${pid}\n`);
+  // a live haproxy is this load balancer's (its -f and -p): one process each
+  const named = pid === ALIVE ? nextAlive++ : pid;
+  if (pid === ALIVE) fakeDaemonProc(dirname(s.paths.proc(named)), named, haproxyIdentity(s.paths, id));
+  await writeFile(s.paths.haproxyPidFile(id), `${named}\n`);
 }
 
 /** A CLI at `id`'s stats socket: answers each command with `answer`, or never (null). Returns the commands it got. */

@@ -19,6 +19,7 @@ import type { Uuid } from '../../model/uuid.js';
 import { haproxySocketCommand } from '../../system/haproxy-socket.js';
 import type { Paths } from '../../system/paths.js';
 import { pidFileState } from '../../system/processes.js';
+import { haproxyIdentity } from '../daemon-specs.js';
 import type { StateStore } from '../state.js';
 import { haproxySampleOf, parseShowStat, SAMPLE_COLUMNS } from './haproxy-stat.js';
 import type { HaproxyLoadBalancerSample, HaproxySampler } from './samples.js';
@@ -51,7 +52,7 @@ export class HaproxyStatsSampler implements HaproxySampler {
   private async sampleOne(lbId: Uuid): Promise<HaproxyLoadBalancerSample | null> {
     const { paths, log } = this.deps;
     try {
-      if ((await pidFileState(paths, paths.haproxyPidFile(lbId))) !== 'alive') return null;
+      if ((await pidFileState(paths, paths.haproxyPidFile(lbId), haproxyIdentity(paths, lbId))) !== 'alive') return null;
       const timeoutMs = this.deps.timeoutMs?.() ?? DEFAULT_STATS_TIMEOUT_MS;
       const answer = await haproxySocketCommand(paths.haproxyStatsSocket(lbId), SHOW_STAT, { timeoutMs });
       return haproxySampleOf(lbId, parseShowStat(answer, SAMPLE_COLUMNS));

@@ -21,6 +21,7 @@ import { readIfExists } from '../../system/files.js';
 import { readIpvs, type IpvsVirtualServer } from '../../system/ipvs.js';
 import type { Paths } from '../../system/paths.js';
 import { pidFileState } from '../../system/processes.js';
+import { lvsIdentity } from '../daemon-specs.js';
 import { contentHash } from '../digest.js';
 import type { LvsListenerState, StateStore } from '../state.js';
 import { lvsListenerSample } from './lvs-status.js';
@@ -62,7 +63,7 @@ export class LvsIpvsSampler implements LvsSampler {
   /** The listener and its layout when its keepalived runs; undefined otherwise. */
   private async sampled(entry: LvsListenerState): Promise<Sampled | undefined> {
     const { paths } = this.deps;
-    if ((await pidFileState(paths, paths.lvsPidFile(entry.id as Uuid))) !== 'alive') return undefined;
+    if ((await pidFileState(paths, paths.lvsPidFile(entry.id as Uuid), lvsIdentity(paths, entry.id as Uuid))) !== 'alive') return undefined;
     const installed = entry.installed;
     if (installed?.layout !== undefined) return { entry, layout: installed.layout, installedHash: installed.hash };
     const known = this.readLayouts.get(entry.id);

@@ -5,6 +5,7 @@
  * pid file is reported with its exit code, one killed by a signal with the signal; a running one,
  * one the agent stopped, an uninstalled unit's and one the adapter did not spawn are not reported.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,15 +24,20 @@ describe('DirectInit.exited: the process its start spawned, with real processes'
   let init: DirectInit;
   let n = 0;
 
-  /** A stand-in daemon running `script` (sh; "$1" is its pid file). */
+  /**
+   * A stand-in daemon running `script` (sh; "$4" is its pid file): its identity is the shell's
+   * command name and the `-f <config> -p <pid file>` it is started with, as a daemon's is.
+   */
   const daemon = (script: string): DaemonUnitSpec => {
     const unit = `stand-in-${++n}`;
     const pidFile = join(root, `${unit}.pid`);
+    const config = join(root, `${unit}.conf`);
     return {
       unit,
       description: 'stand-in daemon',
-      argv: ['/bin/sh', '-c', script, 'sh', pidFile],
+      argv: ['/bin/sh', '-c', script, 'sh', '-f', config, '-p', pidFile],
       pidFile,
+      identity: { comm: 'sh', config, pidFile },
       childPidFiles: [],
       logFile: join(root, `${unit}.log`),
       netnsUnit: 'amphora-netns',
@@ -39,7 +45,8 @@ describe('DirectInit.exited: the process its start spawned, with real processes'
     };
   };
   const pidOf = (spec: DaemonUnitSpec) => Number(readFileSync(spec.pidFile, 'utf8').trim());
-  const SERVES = 'echo $$ > "$1"; exec sleep 600';
+  // the shell stays the process (no exec), so that it keeps its identity
+  const SERVES = 'echo $$ > "$4"; while :; do sleep 1; done';
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'direct-exit-'));
@@ -90,9 +97,30 @@ describe('DirectInit.exited: the process its start spawned, with real processes'
     const spec = daemon('exit 1');
     await init.start(spec);
     await waitFor('the exit to be reported', () => init.exited(spec), 10_000);
-    // another process now holds the pid file (as after an agent restart): this test process
-    await writeFile(spec.pidFile, `${process.pid}\n`);
+    // the daemon runs, started by someone else (as after an agent restart)
+    const other = spawn('/bin/sh', ['-c', SERVES, ...spec.argv.slice(3)], { detached: true, stdio: 'ignore' });
+    await waitFor('the other pid file', () => init.isActive(spec), 10_000);
     await init.start(spec);
     expect(init.exited(spec)).toBeUndefined();
+    await init.stop(spec);
+    expect(other.pid === undefined || !existsSync(`/proc/${other.pid}/cmdline`) || readFileSync(`/proc/${other.pid}/cmdline`, 'utf8') === '').toBe(true);
+  });
+
+  it('never signals a process that holds a dead daemon\'s pid: not active, reload refused, stop leaves it alone', async () => {
+    const spec = daemon(SERVES);
+    // a reused pid: the pid file names a live process that is not the daemon
+    const stranger = spawn('sleep', ['600'], { stdio: 'ignore' });
+    try {
+      await writeFile(spec.pidFile, `${stranger.pid}\n`);
+      expect(await init.isActive(spec)).toBe(false);
+      await expect(init.reload(spec)).rejects.toThrow(/is not running/);
+      await init.stop(spec);
+      expect(stranger.exitCode).toBeNull();
+      expect(stranger.signalCode).toBeNull();
+      expect(readFileSync(`/proc/${stranger.pid}/comm`, 'utf8').trim()).toBe('sleep');
+      expect(existsSync(spec.pidFile)).toBe(false);
+    } finally {
+      stranger.kill('SIGKILL');
+    }
   });
 });

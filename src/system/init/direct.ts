@@ -10,10 +10,10 @@
  */
 import { CommandFailed } from '../../model/errors.js';
 import type { ProcessRunner } from '../exec.js';
-import { pidFileState, readPid } from '../processes.js';
+import { pidFileState } from '../processes.js';
 import type { Paths } from '../paths.js';
 import { withOpenFileLimit } from './open-file-limit.js';
-import { processExists, removePidFiles, terminate } from './process-signals.js';
+import { daemonPid, removePidFiles, signalDaemon, terminate } from './process-signals.js';
 import { reloadOf, type DaemonExit, type DaemonUnitSpec, type InitSystem } from './types.js';
 
 /** The process the latest start spawned for a unit; `exit` is set when it ends. */
@@ -76,22 +76,22 @@ export class DirectInit implements InitSystem {
   async stop(daemon: DaemonUnitSpec): Promise<void> {
     // a stopped daemon did not die: its exit is no failure to report
     this.spawned.delete(daemon.unit);
-    const pid = await readPid(daemon.pidFile);
-    if (pid !== undefined && processExists(pid)) await terminate(pid);
+    // only the daemon itself: the pid of a daemon that died may be any other process's now
+    const pid = await daemonPid(this.paths, daemon.pidFile, daemon.identity);
+    if (pid !== undefined) await terminate(this.paths, pid, daemon.identity);
     await removePidFiles([daemon.pidFile, ...daemon.childPidFiles]);
   }
 
   async reload(daemon: DaemonUnitSpec): Promise<void> {
     const { signal } = reloadOf(daemon);
-    const pid = await readPid(daemon.pidFile);
-    if (pid === undefined || !processExists(pid)) {
+    const pid = await daemonPid(this.paths, daemon.pidFile, daemon.identity);
+    if (pid === undefined || !signalDaemon(this.paths, pid, daemon.identity, `SIG${signal}`)) {
       const why = `${daemon.unit} is not running`;
       throw new CommandFailed(['kill', `-${signal}`, daemon.pidFile], undefined, why, why);
     }
-    process.kill(pid, `SIG${signal}`);
   }
 
   async isActive(daemon: DaemonUnitSpec): Promise<boolean> {
-    return (await pidFileState(this.paths, daemon.pidFile)) === 'alive';
+    return (await pidFileState(this.paths, daemon.pidFile, daemon.identity)) === 'alive';
   }
 }

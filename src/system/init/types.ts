@@ -6,6 +6,7 @@
  * system/init branches on the init kind. Unit texts are rendered by render/init-units.ts; an
  * adapter is handed that renderer (`UnitRenderer`), so that system/ never imports render/.
  */
+import type { DaemonIdentity } from '../processes.js';
 
 export type InitKind = 'systemd' | 'sysvinit' | 'upstart' | 'direct';
 export const INIT_KINDS: readonly InitKind[] = ['systemd', 'sysvinit', 'upstart', 'direct'];
@@ -36,6 +37,11 @@ export interface DaemonUnitSpec {
   /** The foreground command, already prefixed with `ip netns exec <ns>` where needed. */
   readonly argv: readonly string[];
   readonly pidFile: string;
+  /**
+   * What makes a process this daemon (command name, `-f <config>`, `-p <pidFile>`): liveness
+   * and every signal sent by pid check it (system/processes.ts), so a reused pid is not the daemon.
+   */
+  readonly identity: DaemonIdentity;
   /** Pid files of the daemon's children, removed with a stale main pid file. */
   readonly childPidFiles: readonly string[];
   readonly logFile: string;
