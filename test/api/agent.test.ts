@@ -179,6 +179,8 @@ describe('PUT /1.0/certificate', () => {
   it('stores a certificate with its key (0600) and reloads TLS', async () => {
     const { app, agentConfig, tlsReloads } = await apiApp();
     const path = agentConfig.current.amphora_agent.agent_server_cert;
+    // the client CA the proof's server loads (the self-signed certificate is a CA)
+    writeFileSync(agentConfig.current.amphora_agent.agent_server_ca, pair.cert);
     const res = await request(app).put('/1.0/certificate').send(pair.cert + pair.key).expect(202);
     expect(res.body).toEqual({ message: 'OK' });
     expect(readFileSync(path, 'utf8')).toBe(pair.cert + pair.key);
