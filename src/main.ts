@@ -211,7 +211,7 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
   const tlsReloads: (() => Promise<void>)[] = [async () => server.setSecureContext(await loadServerTls(live()))];
   const reloadTls = async (): Promise<void> => void (await Promise.all(tlsReloads.map((reload) => reload())));
   const initKind = await detectInitKind(config, runner, log);
-  const versions = new PackageVersions(runner, () => live().haproxy_amphora.haproxy_cmd);
+  const versions = new PackageVersions(runner, () => paths.haproxyCmd);
   const datagrams = new UdpDatagramSender();
   const services = buildServices({
     agentConfig,
