@@ -28,7 +28,7 @@ import { exists } from './system/files.js';
 import { LinuxHostStats } from './system/host-stats.js';
 import { createInitSystem, detectInitKind } from './system/init/detect.js';
 import { createPaths, type Paths } from './system/paths.js';
-import { loadProvenMetricsTls, loadProvenServerTls, loadServerTls } from './system/tls.js';
+import { checkRequesterTrusted, loadProvenMetricsTls, loadProvenServerTls, loadServerTls } from './system/tls.js';
 import { listenProblem, sameListenAddress, type ListenAddress } from './system/net/listen-check.js';
 import { UdpDatagramSender } from './system/udp-datagrams.js';
 // --- metrics ---
@@ -85,6 +85,8 @@ function followConfigChanges(agentConfig: AgentConfigService, server: Server, re
   // Refuse (400) a new configuration whose TLS material does not make a working mutual-TLS server
   // (a real loopback handshake, system/tls-proof.ts), before it is written.
   agentConfig.check(async (next) => void (await loadProvenServerTls(next)));
+  // ...and whose client CA would refuse the controller that sends it
+  agentConfig.check(async (next, requester) => requester && (await checkRequesterTrusted(next, requester.certificates)));
   agentConfig.onChange(async (next, previous) => {
     // [DEFAULT] debug steers only the logger built here; a logger the caller passed keeps its level.
     if (ownLogger) log.level = next.DEFAULT.debug ? 'debug' : 'info';

@@ -15,8 +15,12 @@ import { ConfigError, ConfigRejected } from '../model/errors.js';
 import { writeFileAtomic } from '../system/files.js';
 
 export type ConfigListener = (next: AgentConfig, previous: AgentConfig) => Promise<void> | void;
+/** Who sent the new configuration: the client certificate chain of the request (DER, client's first), when it came over TLS. */
+export interface ConfigRequester {
+  readonly certificates: readonly Buffer[];
+}
 /** Throws a `ConfigError` when `next` cannot be applied (e.g. unreadable TLS files); runs before anything is written. */
-export type ConfigCheck = (next: AgentConfig) => Promise<void> | void;
+export type ConfigCheck = (next: AgentConfig, requester: ConfigRequester | undefined) => Promise<void> | void;
 
 /**
  * Options read once at startup (config/startup.ts): a change waits for the next start. Every
@@ -70,14 +74,14 @@ export class AgentConfigService {
    * Checks, writes and applies `text`; returns the startup options whose value in it differs from
    * the one the agent started with (a restart applies them; a file sent again names them again).
    */
-  async replace(text: string): Promise<string[]> {
+  async replace(text: string, requester?: ConfigRequester): Promise<string[]> {
     const [target, ...others] = this.files;
     if (target === undefined) throw new Error('the agent was started without a configuration file');
     let next: LoadedConfig;
     try {
       next = parseConfig([{ path: target, text }, ...(await readConfigFiles(others))]);
       // A file that parses but cannot be applied would stop the agent at its next start.
-      for (const check of this.checks) await check(next.config);
+      for (const check of this.checks) await check(next.config, requester);
     } catch (err) {
       if (err instanceof ConfigError) throw new ConfigRejected('Invalid configuration', err.message, err);
       throw err;

@@ -14,9 +14,13 @@
  *   now, whose key is strong enough to verify a client certificate at the same security level.
  */
 import { X509Certificate } from 'node:crypto';
-import { connect, createSecureContext, createServer, type SecureVersion, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import type { ServerTlsOptions } from './tls.js';
+import { connect, createSecureContext, createServer, type SecureContextOptions, type SecureVersion, type TLSSocket } from 'node:tls';
+
+/** A TLS server's material: certificate and key, client CA, minimum protocol (built by tls.ts). */
+export interface ServerTlsOptions extends SecureContextOptions {
+  readonly minVersion: SecureVersion;
+}
 
 /** Versions the controller speaks; older minimums are still proven with these. */
 const PROVEN_VERSIONS: readonly SecureVersion[] = ['TLSv1.2', 'TLSv1.3'];
@@ -58,6 +62,32 @@ export function checkClientCa(pem: string, now = new Date()): void {
   if (anchors.length === 0) {
     throw new TlsMaterialRefused(`none of its ${certs.length} certificate(s) is a CA certificate (basicConstraints CA:TRUE) that is valid now with a key of at least ${MIN_RSA_BITS} bits: no client certificate could be verified`);
   }
+}
+
+/** `cert` was signed by `issuer`'s key (names and signature). */
+function issuedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
+  return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
+}
+
+/**
+ * Whether the CA bundle `caPem` anchors `chain` (a client's certificate first, then what it
+ * presented): following signatures up from the client certificate through the chain and the
+ * bundle reaches a self-signed certificate of the bundle, every one valid now (OpenSSL's rule
+ * without partial chains, Node 20's default). A 'ca' that does not is a lockout of that client.
+ */
+export function anchorsChain(caPem: string, chain: readonly X509Certificate[], now = new Date()): boolean {
+  const bundle = certificatesOf(caPem);
+  const trusted = new Set(bundle.map((c) => c.fingerprint256));
+  const candidates = [...chain.slice(1), ...bundle];
+  const valid = (c: X509Certificate) => new Date(c.validFrom) <= now && now < new Date(c.validTo);
+  let current = chain[0];
+  for (let depth = 0; current !== undefined && depth < 10; depth++) {
+    if (!valid(current)) return false;
+    if (trusted.has(current.fingerprint256) && issuedBy(current, current)) return true;
+    const cert: X509Certificate = current;
+    current = candidates.find((c) => c.fingerprint256 !== cert.fingerprint256 && issuedBy(cert, c));
+  }
+  return false;
 }
 
 /** The versions to handshake with: those of PROVEN_VERSIONS at or above the minimum. */

@@ -6,15 +6,13 @@
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { SecureContextOptions, SecureVersion } from 'node:tls';
+import type { SecureVersion } from 'node:tls';
 import type { AgentConfig } from '../config/schema.js';
 import { ConfigError } from '../model/errors.js';
 import { InvalidInput } from '../model/errors.js';
-import { checkClientCa, proveServerTls, TlsMaterialRefused } from './tls-proof.js';
+import { anchorsChain, checkClientCa, proveServerTls, TlsMaterialRefused, type ServerTlsOptions } from './tls-proof.js';
 
-export interface ServerTlsOptions extends SecureContextOptions {
-  readonly minVersion: SecureVersion;
-}
+export type { ServerTlsOptions };
 
 const MIN_VERSION: Record<AgentConfig['amphora_agent']['agent_tls_protocol'], SecureVersion | null> = {
   SSLv3: null,
@@ -82,6 +80,22 @@ async function provenAs<T>(option: string, path: string, proof: () => Promise<T>
     if (err instanceof TlsMaterialRefused) throw new ConfigError(`[${section}] ${option} = ${path}: ${err.message}`, err);
     throw err;
   }
+}
+
+/**
+ * The client CA of `config` must still verify `requester` (the certificate chain of the client
+ * that sends the new configuration): otherwise that client, the controller, is locked out at its
+ * next connection. DER certificates, the client's first.
+ */
+export async function checkRequesterTrusted(config: TlsOptionsConfig, requester: readonly Buffer[]): Promise<void> {
+  const agent = config.amphora_agent;
+  const ca = await readPem(agent.agent_server_ca, 'agent_server_ca');
+  const chain = requester.map((der) => new X509Certificate(der));
+  await provenAs('agent_server_ca', agent.agent_server_ca, () => {
+    if (!anchorsChain(ca, chain)) {
+      throw new TlsMaterialRefused(`it would not verify the certificate of the client that sent this configuration (${chain[0]?.subject.replace(/\n/g, ', ') ?? 'none'}): that client would be locked out`);
+    }
+  });
 }
 
 /**

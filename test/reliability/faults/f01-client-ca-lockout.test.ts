@@ -1,7 +1,8 @@
 /**
  * Issue 14, item 1: `PUT /1.0/config` naming TLS material that cannot make a working mutual-TLS
  * server (a client CA file without a certificate, an empty one, a certificate that is no CA, a
- * server PEM whose key does not match) was answered 202, and from then on every handshake failed,
+ * server PEM whose key does not match, a CA that is sound but would not verify the controller's
+ * certificate) was answered 202, and from then on every handshake failed,
  * also after a restart: the controller was locked out for good. Now: 400 before the file is
  * written, the running TLS server unchanged, and the agent starts again from its files. A sound
  * change (a CA bundle that still holds the controller's CA) is still taken.
@@ -35,10 +36,12 @@ describe.skipIf(!canRun)('f01: PUT /1.0/config with TLS material that cannot ser
     ['agent_server_ca', '/etc/hostname', /agent_server_ca = \/etc\/hostname: it holds no PEM certificate/],
     ['agent_server_ca', 'empty.pem', /agent_server_ca = .*empty\.pem: it holds no PEM certificate/],
     ['agent_server_ca', 'leaf-only.pem', /agent_server_ca = .*leaf-only\.pem: none of its 1 certificate\(s\) is a CA certificate/],
+    // a sound CA, but not the controller's: the usual mix-up of the two CAs of Octavia's PKI
+    ['agent_server_ca', 'server_ca.pem', /agent_server_ca = .*server_ca\.pem: it would not verify the certificate of the client that sent this configuration \(CN=octavia-controller\)/],
     ['agent_server_cert', 'empty.pem', /agent_server_cert = .*empty\.pem/],
     ['agent_server_cert', 'mismatch.pem', /agent_server_cert = .*mismatch\.pem: the private key does not belong/],
   ])('%s = %s: 400, the file and the running TLS server unchanged', async (option, file, details) => {
-    const path = file.startsWith('/') ? file : t.root.at(file);
+    const path = file.startsWith('/') ? file : file === 'server_ca.pem' ? t.pki.serverCaPem : t.root.at(file);
     const text = t.root.render({ amphora_agent: { [option]: path } });
     await expectRefusedBeforeWriting(t, '/1.0/config', text, t.root.configFile, details);
   });
