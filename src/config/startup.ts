@@ -9,6 +9,10 @@
  * apart, and `PUT /1.0/config` derives "takes effect at the next restart" from this one table,
  * comparing the new file with the one the agent started from (`withStartupValues` keeps the
  * startup values in what the running agent applies, whatever reads it).
+ * Live on purpose: the other command options (`ip_cmd`, `tc_cmd`, `nft_cmd`, `ipvsadm_cmd`) run a
+ * tool that finishes within the request or sample that runs it, so no running process keeps the
+ * old value; `sctp_check_cmd` reaches the next config rendered; timeouts, the log facility and the
+ * TLS material apply from their next use. Nothing running is tied to their previous value.
  */
 import type { AgentConfig } from './schema.js';
 

@@ -2,7 +2,9 @@
  * @module system/tls
  * Mutual-TLS material: Octavia's single server PEM (certificate and key in one file), the
  * client CA, and the minimum protocol. `agent_tls_protocol` is a minimum here, as its help text
- * says (the reference pins exactly TLS 1.2).
+ * says (the reference pins exactly TLS 1.2). The `loadProven…` variants and
+ * `checkRequesterTrusted` add the proofs of tls-proof.ts, as one-line `ConfigError`s naming the
+ * option, for material the agent is about to adopt.
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
