@@ -16,6 +16,7 @@ import type { AgentHandle } from '../../../src/main.js';
 import { createAgentRoot, GEN_CERTS, makePki, removeDir, startInProcess, type AgentRoot, type ConfOverrides, type TestPki } from '../../support/agent-fixture.js';
 import { mtlsRequest, type MtlsResponse, type TlsTarget } from '../../support/mtls-client.js';
 import { tierCanRun } from '../../support/requirements.js';
+import { sharedPki } from '../support/suite-agent.js';
 
 export const run = promisify(execFile);
 
@@ -34,7 +35,8 @@ export class TlsAgent {
 
   static async start(prefix: string, overrides?: ConfOverrides): Promise<TlsAgent> {
     const work = await mkdtemp(join(tmpdir(), prefix));
-    const pki = await makePki(join(work, 'pki'));
+    // the run's one PKI when run.mjs names it (gen-certs.sh is slow), else one of our own
+    const pki = (await sharedPki()) ?? (await makePki(join(work, 'pki')));
     const root = await createAgentRoot({ pki, parent: work, ...(overrides === undefined ? {} : { overrides }) });
     const t = new TlsAgent(work, pki, root, await readFile(pki.serverCaPem, 'utf8'), await readFile(pki.clientPem, 'utf8'));
     t.agent = await startInProcess(root);
