@@ -28,7 +28,8 @@ import { exists } from './system/files.js';
 import { LinuxHostStats } from './system/host-stats.js';
 import { createInitSystem, detectInitKind } from './system/init/detect.js';
 import { createPaths, type Paths } from './system/paths.js';
-import { loadMetricsTls, loadServerTls } from './system/tls.js';
+import { checkRequesterTrusted, loadProvenMetricsTls, loadProvenServerTls, loadServerTls } from './system/tls.js';
+import { listenProblem, sameListenAddress, type ListenAddress } from './system/net/listen-check.js';
 import { UdpDatagramSender } from './system/udp-datagrams.js';
 // --- metrics ---
 import type { MetricsListener } from './metrics-listener.js';
@@ -81,8 +82,11 @@ async function createTlsServer(config: AgentConfig, limits: ConnectionLimits, lo
 
 /** Live changes of PUT /1.0/config that the running objects built here must follow. */
 function followConfigChanges(agentConfig: AgentConfigService, server: Server, reloadTls: () => Promise<void>, log: Logger, ownLogger: boolean): void {
-  // Refuse (400) a new configuration whose TLS material cannot be loaded, before it is written.
-  agentConfig.check(async (next) => void (await loadServerTls(next)));
+  // Refuse (400) a new configuration whose TLS material does not make a working mutual-TLS server
+  // (a real loopback handshake, system/tls-proof.ts), before it is written.
+  agentConfig.check(async (next) => void (await loadProvenServerTls(next)));
+  // ...and whose client CA would refuse the controller that sends it
+  agentConfig.check(async (next, requester) => requester && (await checkRequesterTrusted(next, requester.certificates)));
   agentConfig.onChange(async (next, previous) => {
     // [DEFAULT] debug steers only the logger built here; a logger the caller passed keeps its level.
     if (ownLogger) log.level = next.DEFAULT.debug ? 'debug' : 'info';
@@ -92,6 +96,20 @@ function followConfigChanges(agentConfig: AgentConfigService, server: Server, re
     if (a.agent_tls_protocol !== b.agent_tls_protocol || a.agent_server_cert !== b.agent_server_cert || a.agent_server_ca !== b.agent_server_ca) {
       await reloadTls();
     }
+  });
+}
+
+/**
+ * A new bind_host/bind_port must be one the agent can listen on at its next start: tried now
+ * (system/net/listen-check.ts), 400 otherwise. The pair it was started with is not tried again.
+ */
+function checkListenAddress(agentConfig: AgentConfigService, started: ListenAddress, own: ListenAddress, procDir: string): void {
+  agentConfig.check(async (next) => {
+    const h = next.haproxy_amphora;
+    const wanted = { host: h.bind_host ?? '::', port: h.bind_port };
+    if (sameListenAddress(wanted, started)) return;
+    const problem = await listenProblem(wanted, own, procDir);
+    if (problem !== null) throw new ConfigError(`[haproxy_amphora] bind_host = ${wanted.host}, bind_port = ${wanted.port}: ${problem}`);
   });
 }
 
@@ -195,7 +213,7 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
   const tlsReloads: (() => Promise<void>)[] = [async () => server.setSecureContext(await loadServerTls(live()))];
   const reloadTls = async (): Promise<void> => void (await Promise.all(tlsReloads.map((reload) => reload())));
   const initKind = await detectInitKind(config, runner, log);
-  const versions = new PackageVersions(runner, () => live().haproxy_amphora.haproxy_cmd);
+  const versions = new PackageVersions(runner, () => paths.haproxyCmd);
   const datagrams = new UdpDatagramSender();
   const services = buildServices({
     agentConfig,
@@ -230,11 +248,13 @@ export async function startAgent(options: StartOptions): Promise<AgentHandle> {
     : undefined;
   if (metrics?.tls) tlsReloads.push(() => metrics.reloadTls(live()));
   // a file whose metrics listener could not load its TLS material would stop the agent at its next start
-  agentConfig.check(async (next) => void (next.prometheus.enabled && next.prometheus.tls && (await loadMetricsTls(next))));
+  agentConfig.check(async (next) => void (next.prometheus.enabled && next.prometheus.tls && (await loadProvenMetricsTls(next))));
   // --- end metrics ---
 
   await listen(server, config.haproxy_amphora.bind_host ?? '::', config.haproxy_amphora.bind_port);
   const port = (server.address() as AddressInfo).port;
+  const started = { host: config.haproxy_amphora.bind_host ?? '::', port: config.haproxy_amphora.bind_port };
+  checkListenAddress(agentConfig, started, { host: started.host, port }, paths.procDir);
   log.info({ host: config.haproxy_amphora.bind_host, port, files: options.configFiles, init: initKind }, 'amphora agent listening');
   startBackgroundWork(services, versions, log);
   // scheduled jobs (jobs/index.ts): log rotation, dead-daemon reconcile

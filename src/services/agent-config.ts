@@ -3,19 +3,24 @@
  * The live agent configuration and PUT /1.0/config. An uploaded file is parsed and validated
  * first (400 with the parse error), then replaces the first --config-file the agent was started
  * with (the reference overwrites whichever file oslo finds first), and is applied in process:
- * log level, topology, TLS material and timeouts at once; options that need a new listening
- * socket or new directories are named in the answer as taking effect at the next restart.
+ * log level, topology, TLS material and timeouts at once; the startup options (config/startup.ts:
+ * the listening socket, directories, the daemon binaries) keep the values the agent started with
+ * until it starts again, and the answer names those whose new value waits for that restart.
  */
 import type { Logger } from '../log.js';
 import { parseConfig, readConfigFiles, type LoadedConfig } from '../config/load.js';
 import type { AgentConfig } from '../config/schema.js';
-import { startupOptionNames } from '../config/startup.js';
+import { startupOptionNames, withStartupValues } from '../config/startup.js';
 import { ConfigError, ConfigRejected } from '../model/errors.js';
 import { writeFileAtomic } from '../system/files.js';
 
 export type ConfigListener = (next: AgentConfig, previous: AgentConfig) => Promise<void> | void;
+/** Who sent the new configuration: the client certificate chain of the request (DER, client's first), when it came over TLS. */
+export interface ConfigRequester {
+  readonly certificates: readonly Buffer[];
+}
 /** Throws a `ConfigError` when `next` cannot be applied (e.g. unreadable TLS files); runs before anything is written. */
-export type ConfigCheck = (next: AgentConfig) => Promise<void> | void;
+export type ConfigCheck = (next: AgentConfig, requester: ConfigRequester | undefined) => Promise<void> | void;
 
 /**
  * Options read once at startup (config/startup.ts): a change waits for the next start. Every
@@ -36,7 +41,9 @@ export function changedOptions(a: AgentConfig, b: AgentConfig): string[] {
 }
 
 export class AgentConfigService {
-  private loaded: LoadedConfig;
+  /** What the agent started from: its startup options hold until the next start. */
+  private readonly started: AgentConfig;
+  private applied: AgentConfig;
   private readonly listeners: ConfigListener[] = [];
   private readonly checks: ConfigCheck[] = [];
 
@@ -45,11 +52,13 @@ export class AgentConfigService {
     initial: LoadedConfig,
     private readonly log: Logger,
   ) {
-    this.loaded = initial;
+    this.started = initial.config;
+    this.applied = initial.config;
   }
 
+  /** The configuration the running agent applies: the latest file's live options, the startup ones as started. */
   get current(): AgentConfig {
-    return this.loaded.config;
+    return this.applied;
   }
 
   onChange(listener: ConfigListener): void {
@@ -61,24 +70,27 @@ export class AgentConfigService {
     this.checks.push(check);
   }
 
-  /** Returns the options whose new value waits for a restart. */
-  async replace(text: string): Promise<string[]> {
+  /**
+   * Checks, writes and applies `text`; returns the startup options whose value in it differs from
+   * the one the agent started with (a restart applies them; a file sent again names them again).
+   */
+  async replace(text: string, requester?: ConfigRequester): Promise<string[]> {
     const [target, ...others] = this.files;
     if (target === undefined) throw new Error('the agent was started without a configuration file');
     let next: LoadedConfig;
     try {
       next = parseConfig([{ path: target, text }, ...(await readConfigFiles(others))]);
       // A file that parses but cannot be applied would stop the agent at its next start.
-      for (const check of this.checks) await check(next.config);
+      for (const check of this.checks) await check(next.config, requester);
     } catch (err) {
       if (err instanceof ConfigError) throw new ConfigRejected('Invalid configuration', err.message, err);
       throw err;
     }
     await writeFileAtomic(target, text, 0o600);
-    const previous = this.loaded.config;
-    this.loaded = next;
-    for (const listener of this.listeners) await listener(next.config, previous);
-    const pending = changedOptions(previous, next.config).filter((o) => AT_STARTUP.has(o));
+    const previous = this.applied;
+    this.applied = withStartupValues(next.config, this.started);
+    for (const listener of this.listeners) await listener(this.applied, previous);
+    const pending = changedOptions(this.started, next.config).filter((o) => AT_STARTUP.has(o));
     this.log.info({ file: target, pendingRestart: pending, unknown: next.unknown }, 'configuration replaced');
     return pending;
   }

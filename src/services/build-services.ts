@@ -130,7 +130,7 @@ export function buildServices(seams: ServiceSeams) {
     info: new AmphoraInfo({ versions: seams.versions, host: seams.host, state, paths, config }),
     samplers,
     heartbeat,
-    certificate: new ServerCertificate({ certPath: () => config().amphora_agent.agent_server_cert, reloadTls: seams.reloadTls, log: log.child({ component: 'certificate' }) }),
+    certificate: new ServerCertificate({ config, reloadTls: seams.reloadTls, log: log.child({ component: 'certificate' }) }),
     // --- daemon restarts (issue 14 item 13): the reconcile job restarts through the owners' locks ---
     revival: new DaemonRevival({ lvs, haproxy }),
     restarts: new DaemonRestartCounts(),

@@ -11,8 +11,8 @@
  *   reloads; SIGUSR2 makes it re-execute itself and replace its workers, or log
  *   "Loading failure!" and keep the old ones.
  * Unit names are Octavia's, behind `paths.unitName` (`unit_name_prefix`, so that two agents
- * can share one init system). Commands read the live config, so a new `keepalived_cmd` or
- * `haproxy_cmd` reaches the next unit installed.
+ * can share one init system). The daemon binaries are startup options (`paths.keepalivedCmd`,
+ * `paths.haproxyCmd`); `ip_cmd` and the log facility are read live and reach the next unit installed.
  */
 import type { LiveConfig } from '../config/startup.js';
 import type { Uuid } from '../model/uuid.js';
@@ -58,7 +58,7 @@ export class DaemonSpecs {
   private keepalived(configFile: string, pid: string, vrrpPid: string, checkPid: string, only: string[]): string[] {
     const config = this.config();
     return this.inNamespace([
-      config.amphora_agent.keepalived_cmd, '--dont-fork', '--log-console', '--log-detail',
+      this.paths.keepalivedCmd, '--dont-fork', '--log-console', '--log-detail',
       `--log-facility=${config.haproxy_amphora.administrative_log_facility}`,
       ...only,
       '-f', configFile, '-p', pid, '-r', vrrpPid, '-c', checkPid,
@@ -110,7 +110,7 @@ export class DaemonSpecs {
     return {
       unit: p.unitName(`haproxy-${lbId}`),
       description: `haproxy for load balancer ${lbId}`,
-      argv: this.inNamespace([this.config().haproxy_amphora.haproxy_cmd, '-W', '-db', '-f', p.haproxyConfig(lbId), ...uploaded, '-p', p.haproxyPidFile(lbId)]),
+      argv: this.inNamespace([this.paths.haproxyCmd, '-W', '-db', '-f', p.haproxyConfig(lbId), ...uploaded, '-p', p.haproxyPidFile(lbId)]),
       pidFile: p.haproxyPidFile(lbId),
       identity: haproxyIdentity(p, lbId),
       // the workers are the master's business: it replaces them on reload and stops them on SIGTERM

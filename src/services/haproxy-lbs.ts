@@ -68,7 +68,7 @@ export class HaproxyLoadBalancers {
 
   private validator(upload: HaproxyUploadState | null): Validator {
     const { runner, log } = this.deps;
-    return (file) => validateHaproxyConfig(runner, this.deps.config().haproxy_amphora.haproxy_cmd, file, log, this.runOptions(upload));
+    return (file) => validateHaproxyConfig(runner, this.deps.paths.haproxyCmd, file, log, this.runOptions(upload));
   }
 
   /** The unit of the load balancer's haproxy, as the state says it runs. */

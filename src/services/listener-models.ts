@@ -253,6 +253,6 @@ export class ListenerModels {
     const { scripts, runner, log, applier } = this.deps;
     // the UDP-CONNECT probe the config names must exist
     await scripts.writeUdpCheck();
-    await applier.check(rendered.path, rendered.text, (file) => validateKeepalivedConfig(runner, this.deps.config().amphora_agent.keepalived_cmd, file, log));
+    await applier.check(rendered.path, rendered.text, (file) => validateKeepalivedConfig(runner, this.deps.paths.keepalivedCmd, file, log));
   }
 }

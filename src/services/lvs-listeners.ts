@@ -70,7 +70,7 @@ export class LvsListeners {
         config: paths.lvsConfig(id),
         text: config.text,
         hash,
-        validate: (file) => validateKeepalivedConfig(runner, this.deps.config().amphora_agent.keepalived_cmd, file, log),
+        validate: (file) => validateKeepalivedConfig(runner, this.deps.paths.keepalivedCmd, file, log),
         installedHash: previous?.installed?.hash ?? null,
         isNew: previous === undefined,
         ...(options.activate ? { activate: { appliedHash: previous?.applied?.hash ?? null, children: this.children(id, installed) } } : {}),

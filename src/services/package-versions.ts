@@ -45,7 +45,7 @@ export class PackageVersions {
 
   constructor(
     private readonly runner: ProcessRunner,
-    /** `[haproxy_amphora] haproxy_cmd`, read live. */
+    /** `[haproxy_amphora] haproxy_cmd` as the agent was started (a startup option, `paths.haproxyCmd`). */
     private readonly haproxyCmd: () => string,
   ) {}
 

@@ -47,7 +47,7 @@ export class Vrrp {
         text,
         hash,
         // inside the namespace, where the VRRP interfaces are
-        validate: (file) => validateKeepalivedConfig(runner, this.deps.config().amphora_agent.keepalived_cmd, file, log, paths.namespace),
+        validate: (file) => validateKeepalivedConfig(runner, paths.keepalivedCmd, file, log, paths.namespace),
         installedHash: previous?.installedHash ?? null,
         isNew: previous === null,
         commit: () => this.record(() => ({ wantRunning: previous?.wantRunning ?? false, installedHash: hash, appliedHash: previous?.appliedHash ?? null })),

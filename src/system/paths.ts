@@ -120,6 +120,13 @@ export interface Paths {
   /** `<sys_dir>/bus/pci/rescan`. */
   readonly pciRescanFile: string;
 
+  // --- daemon binaries ---
+  /** `[amphora_agent] keepalived_cmd` as started: validates and runs every keepalived (config/startup.ts says why). */
+  readonly keepalivedCmd: string;
+  /** `[haproxy_amphora] haproxy_cmd` as started: validates and runs every haproxy. */
+  readonly haproxyCmd: string;
+  // --- end daemon binaries ---
+
   systemdUnit(unit: string): string;
   sysvinitScript(unit: string): string;
   upstartJob(unit: string): string;
@@ -186,6 +193,8 @@ export function createPaths(config: StartupConfig): Paths {
       return `${log}.${generation}`;
     },
     pciRescanFile: join(agent.sys_dir, 'bus', 'pci', 'rescan'),
+    keepalivedCmd: agent.keepalived_cmd,
+    haproxyCmd: config.haproxy_amphora.haproxy_cmd,
     systemdUnit: (unit) => join(agent.systemd_unit_dir, `${checked(unit, UNIT_NAME, 'unit name')}.service`),
     sysvinitScript: (unit) => join(agent.sysvinit_dir, checked(unit, UNIT_NAME, 'unit name')),
     upstartJob: (unit) => join(agent.upstart_dir, `${checked(unit, UNIT_NAME, 'unit name')}.conf`),

@@ -134,19 +134,21 @@ describe('PUT /1.0/config', () => {
   });
 
   it('applies the options services read live at once, and names only the startup ones as pending', async () => {
-    const { app, configFile, paths, runner } = await apiApp();
+    const { app, configFile, paths, runner, agentConfig } = await apiApp();
     const next = readFileSync(configFile, 'utf8')
       .replace('process_settle_seconds = 0\n', 'process_settle_seconds = 0.01\n')
       .replace('[amphora_agent]\n', '[amphora_agent]\nkeepalived_cmd = /opt/keepalived\nnetwork_namespace = elsewhere\n');
     const res = await request(app).put('/1.0/config').send(next).expect(202);
-    // keepalived_cmd and process_settle_seconds are read when used; the namespace places daemons
-    expect(res.body.details).toBe('takes effect at the next restart: amphora_agent.network_namespace');
+    // process_settle_seconds is read when used; the namespace places daemons, keepalived_cmd runs them
+    expect(res.body.details).toBe('takes effect at the next restart: amphora_agent.network_namespace, amphora_agent.keepalived_cmd');
+    expect(agentConfig.current.amphora_agent.process_settle_seconds).toBe(0.01);
     const L = 'ffffffff-0000-0000-0000-0000000000c1';
-    // the new keepalived_cmd validates at once (the fake runner knows no /opt/keepalived: 500)
-    await request(app).put(`/1.0/listeners/11111111-2222-3333-4444-555555555555/${L}/udp_listener`).send('net_namespace amphora-haproxy\n').expect(500);
-    expect(runner.calls.filter((c) => c[1] === '--config-test').map((c) => c[0])).toEqual(['/opt/keepalived']);
+    // keepalived_cmd validates as started until the restart (test/reliability/faults/f09)
+    await request(app).put(`/1.0/listeners/11111111-2222-3333-4444-555555555555/${L}/udp_listener`).send('net_namespace amphora-haproxy\n').expect(200);
+    expect(runner.calls.filter((c) => c[1] === '--config-test').map((c) => c[0])).toEqual(['/usr/sbin/keepalived']);
     // and the namespace stays the one the agent started with
     expect(paths.namespace).toBe('amphora-haproxy');
+    expect(agentConfig.current.amphora_agent.network_namespace).toBe('amphora-haproxy');
   });
 
   it.each([
@@ -184,6 +186,8 @@ describe('PUT /1.0/certificate', () => {
   it('stores a certificate with its key (0600) and reloads TLS', async () => {
     const { app, agentConfig, tlsReloads } = await apiApp();
     const path = agentConfig.current.amphora_agent.agent_server_cert;
+    // the client CA the proof's server loads (the self-signed certificate is a CA)
+    writeFileSync(agentConfig.current.amphora_agent.agent_server_ca, pair.cert);
     const res = await request(app).put('/1.0/certificate').send(pair.cert + pair.key).expect(202);
     expect(res.body).toEqual({ message: 'OK' });
     expect(readFileSync(path, 'utf8')).toBe(pair.cert + pair.key);

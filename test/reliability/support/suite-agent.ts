@@ -79,7 +79,7 @@ export function parseWrites(trace: string): string[] {
  * (RELIABILITY_PKI_DIR) where the first file of the run makes the PKI and the others reuse it
  * (files run one after another). Without it, each agent root makes its own.
  */
-async function sharedPki(): Promise<TestPki | undefined> {
+export async function sharedPki(): Promise<TestPki | undefined> {
   const dir = process.env['RELIABILITY_PKI_DIR'];
   if (!dir) return undefined;
   if (!existsSync(join(dir, 'amphora_id'))) return makePki(dir);
