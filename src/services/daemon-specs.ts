@@ -33,6 +33,15 @@ export const HAPROXY_RELOAD: ReloadProtocol = { signal: 'USR2', acknowledged: /L
  */
 export const HAPROXY_NOFILE = 2_600_000;
 
+/**
+ * keepalived's niceness, inherited by its checker and every MISC_CHECK script (udp_check.sh,
+ * amphora-health-checker): keepalived resets only a priority it set itself. A check that gets too
+ * little CPU outlives misc_timeout and counts as failed, so a busy vCPU would take healthy members
+ * out of IPVS (issue 14 item 12: seen in the VM tier with a CPU hog in the guest). VRRP adverts
+ * likewise. -10 gives keepalived about nine tenths of a CPU contended by ordinary processes.
+ */
+export const KEEPALIVED_NICE = -10;
+
 export class DaemonSpecs {
   constructor(
     private readonly config: () => LiveConfig,
@@ -69,6 +78,7 @@ export class DaemonSpecs {
       logFile: p.lvsLogFile(id),
       netnsUnit: this.netns().unit,
       netnsSetupScript: p.netnsSetupScript,
+      nice: KEEPALIVED_NICE,
     };
   }
 
@@ -84,6 +94,7 @@ export class DaemonSpecs {
       logFile: p.vrrpLogFile,
       netnsUnit: this.netns().unit,
       netnsSetupScript: p.netnsSetupScript,
+      nice: KEEPALIVED_NICE,
     };
   }
 
