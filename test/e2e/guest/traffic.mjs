@@ -3,7 +3,10 @@
  * UDP traffic of the e2e scenarios, run inside the client namespace. Reads one JSON command per
  * line on stdin and answers with one JSON line on stdout. Every datagram carries a unique tag;
  * the echo backends prefix their name to it ("be2:f17"), so each reply says which member
- * served it. A datagram without a reply within timeoutMs counts as lost.
+ * served it. A datagram without a reply within timeoutMs counts as lost. That verdict is given
+ * only after the replies already queued on this process's sockets were read (see `lateVerdict`):
+ * when this process itself was starved of CPU, its timers fire before its sockets are read, and a
+ * reply that came in time would count as lost (issue 14 item 12).
  *
  *   {"cmd":"burst","vip","port","n","source"?,"timeoutMs"?}
  *       n datagrams, each from a fresh socket (a fresh source port: a new IPVS connection, so
@@ -27,13 +30,25 @@ import { createInterface } from 'node:readline';
 const reply = (obj) => process.stdout.write(`${JSON.stringify(obj)}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Calls `lost` after `timeoutMs` unless the reply's callback removed `tag` from `pending`
+ * first. The event loop runs due timers before it polls the sockets, so when this process
+ * was kept off the CPU past the limit, the timer would fire with the reply already waiting in
+ * the socket's queue; setImmediate runs after the next poll, which reads it.
+ */
+function lateVerdict(tag, pending, timeoutMs, lost) {
+  return setTimeout(() => setImmediate(() => {
+    if (pending.has(tag)) lost();
+  }), timeoutMs);
+}
+
 /** Sends one datagram on `sock` and resolves with the backend name or null after timeoutMs. */
 function exchange(sock, tag, vip, port, timeoutMs, pending) {
   return new Promise((resolve) => {
-    const timer = setTimeout(() => {
+    const timer = lateVerdict(tag, pending, timeoutMs, () => {
       pending.delete(tag);
       resolve(null);
-    }, timeoutMs);
+    });
     pending.set(tag, (backend) => {
       clearTimeout(timer);
       pending.delete(tag);
@@ -100,10 +115,10 @@ async function flow({ vip, port, n, source, intervalMs = 20, timeoutMs = 1500, c
     const tag = `o${seq++}`;
     waits.push(
       new Promise((resolve) => {
-        const timer = setTimeout(() => {
+        const timer = lateVerdict(tag, pending, timeoutMs, () => {
           pending.delete(tag);
           resolve(null);
-        }, timeoutMs);
+        });
         pending.set(tag, (backend, from) => {
           clearTimeout(timer);
           pending.delete(tag);
