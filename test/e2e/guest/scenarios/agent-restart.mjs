@@ -43,6 +43,7 @@ export async function scenarioAgentRestart(s) {
   s.check(r.ok && /unchanged/.test(r.detail ?? ''), `re-pushing L1 after the agent restart was not a no-op: ${r.detail}`);
   await sleep(1000);
   const stream = await stopStream('agent_restart');
+  s.fig('stream_skipped_ticks', stream.skipped_ticks);
   const w = windows(stream, [['during_restart', 0, Infinity]]).during_restart;
   s.fig('traffic_during_restart', w);
   s.fig('checker_during_restart', checkerSince(checker));
