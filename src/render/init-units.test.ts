@@ -71,6 +71,18 @@ describe('unit contents', () => {
     }
   });
 
+  it('runs keepalived (and so its check scripts) at niceness -10 in every init system; haproxy keeps the inherited one', () => {
+    for (const spec of [daemons.lvs(LISTENER), daemons.vrrp()]) {
+      expect(renderDaemonUnit('systemd', spec)).toMatch(/^Nice=-10$/m);
+      expect(renderDaemonUnit('upstart', spec)).toMatch(/^nice -10$/m);
+      expect(renderDaemonUnit('sysvinit', spec)).toMatch(/^\tsetsid nice -n -10 \/sbin\/ip netns exec /m);
+    }
+    for (const kind of KINDS) expect(renderDaemonUnit(kind, daemons.haproxy(LB))).not.toMatch(/nice/i);
+    // 0 is a niceness too, not "none"
+    expect(renderDaemonUnit('systemd', { ...daemons.lvs(LISTENER), nice: 0 })).toMatch(/^Nice=0$/m);
+    for (const nice of [-21, 20, 1.5, Number.NaN]) expect(() => renderDaemonUnit('systemd', { ...daemons.lvs(LISTENER), nice })).toThrow(/invalid niceness/);
+  });
+
   it('refuses any word that could add a directive or a command', () => {
     const bad = { ...daemons.lvs(LISTENER), pidFile: '/var/run/x.pid\nExecStartPre=/bin/rm -rf /' };
     expect(() => renderDaemonUnit('systemd', bad)).toThrow(/not a safe configuration word/);

@@ -49,7 +49,14 @@ export function daemonUnitView(spec: DaemonUnitSpec) {
     netnsSetupScript: configToken(spec.netnsSetupScript, 'netns setup script'),
     reloadSignal: signal(reloadOf(spec).signal),
     nofile: spec.nofile === undefined ? null : nofile(spec.nofile),
+    nice: spec.nice === undefined ? null : nice(spec.nice),
   };
+}
+
+/** A niceness goes into a directive and a shell line: a whole number in -20..19 only. */
+function nice(value: number): number {
+  if (!Number.isSafeInteger(value) || value < -20 || value > 19) throw new UnsafeValue(`invalid niceness: ${JSON.stringify(value)}`);
+  return value;
 }
 
 /** An open-file limit goes into a directive and a shell line: a positive whole number only. */

@@ -44,6 +44,15 @@ export const lvsIdentity = (paths: Paths, id: Uuid): DaemonIdentity => ({ comm: 
 export const vrrpIdentity = (paths: Paths): DaemonIdentity => ({ comm: 'keepalived', config: paths.vrrpConfig, pidFile: paths.vrrpPidFile });
 export const haproxyIdentity = (paths: Paths, lbId: Uuid): DaemonIdentity => ({ comm: 'haproxy', config: paths.haproxyConfig(lbId), pidFile: paths.haproxyPidFile(lbId) });
 
+/**
+ * keepalived's niceness, inherited by its checker and every MISC_CHECK script (udp_check.sh,
+ * amphora-health-checker): keepalived resets only a priority it set itself. A check that gets too
+ * little CPU outlives misc_timeout and counts as failed, so a busy vCPU would take healthy members
+ * out of IPVS (issue 14 item 12: seen in the VM tier with a CPU hog in the guest). VRRP adverts
+ * likewise. -10 gives keepalived about nine tenths of a CPU contended by ordinary processes.
+ */
+export const KEEPALIVED_NICE = -10;
+
 export class DaemonSpecs {
   constructor(
     private readonly config: () => LiveConfig,
@@ -81,6 +90,7 @@ export class DaemonSpecs {
       logFile: p.lvsLogFile(id),
       netnsUnit: this.netns().unit,
       netnsSetupScript: p.netnsSetupScript,
+      nice: KEEPALIVED_NICE,
     };
   }
 
@@ -97,6 +107,7 @@ export class DaemonSpecs {
       logFile: p.vrrpLogFile,
       netnsUnit: this.netns().unit,
       netnsSetupScript: p.netnsSetupScript,
+      nice: KEEPALIVED_NICE,
     };
   }
 

@@ -77,6 +77,9 @@ describe.skipIf(!canRun)('LVS listeners: real keepalived under the direct adapte
     expect(await procComm(pid)).toBe('keepalived');
     expect(await processNetnsInode(pid)).toBe(await netnsInode(ns));
     expect(await processNetnsInode(pid)).not.toBe(await processNetnsInode(process.pid));
+    // KEEPALIVED_NICE, which its check scripts inherit (issue 14 item 12); field 19 of /proc/<pid>/stat
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    expect(Number(stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[16])).toBe(-10);
   };
 
   beforeAll(async () => {

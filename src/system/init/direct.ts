@@ -56,9 +56,11 @@ export class DirectInit implements InitSystem {
     }
     await removePidFiles([daemon.pidFile, ...daemon.childPidFiles]);
     await this.runner.run('/bin/sh', [daemon.netnsSetupScript]);
-    const [cmd, ...args] = withOpenFileLimit(daemon.argv, daemon.nofile);
+    // nice(1) execs in place like the rest, so the niceness reaches the daemon and its children
+    const argv = daemon.nice === undefined ? daemon.argv : ['nice', '-n', String(daemon.nice), ...daemon.argv];
+    const [cmd, ...args] = withOpenFileLimit(argv, daemon.nofile);
     if (cmd === undefined) throw new Error(`empty command for ${daemon.unit}`);
-    // `ip netns exec` and the open-file wrapper exec in place: the spawned pid is the daemon's
+    // `ip netns exec`, nice and the open-file wrapper exec in place: the spawned pid is the daemon's
     const spawned: Spawned = {};
     this.spawned.set(daemon.unit, spawned);
     try {

@@ -60,6 +60,11 @@ export interface DaemonUnitSpec {
    * raise was refused (the daemon then says what it lacks). None when absent (the inherited limit).
    */
   readonly nofile?: number;
+  /**
+   * The daemon's scheduling niceness (-20..19), inherited by every process it starts (keepalived's
+   * check scripts). Inherited from the adapter when absent. See KEEPALIVED_NICE (services/daemon-specs.ts).
+   */
+  readonly nice?: number;
 }
 
 /** A daemon's reload protocol; keepalived's when the spec names none. */

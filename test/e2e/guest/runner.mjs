@@ -28,7 +28,8 @@ import { readFileSync } from 'node:fs';
 import { sh } from './lib/commands.mjs';
 import { T0, WANTED, log, secs, uptime } from './lib/context.mjs';
 import { call, controller, startController } from './lib/controller.mjs';
-import { collectLogs } from './lib/logs.mjs';
+import { HOG_WANTED, guestLoad, startGuestHog } from './lib/load.mjs';
+import { collectLogs, copyKeepalivedLogs } from './lib/logs.mjs';
 import { setupNetwork, startBackend, stopBackends } from './lib/network.mjs';
 import { results, runScenario, saveResults } from './lib/results.mjs';
 import { BACKENDS } from './lib/topology.mjs';
@@ -86,10 +87,24 @@ async function main() {
   const v = await call('a', 'get_api_version');
   results.guest.agent_answer_at_s = uptime();
   if (!v.ok) throw new Error(`the agent does not answer: ${JSON.stringify(v)}`);
+  // run.mjs --hog guest: the guest's CPU is kept busy from the first scenario to the end
+  results.load = { hogs: 0, load_before_hog: guestLoad(), scenarios: {} };
+  if (HOG_WANTED) {
+    hog = startGuestHog();
+    results.load.hogs = hog.hogs;
+    log(`guest hog: ${hog.hogs} busy loop(s), load ${results.load.load_before_hog.join(' ')}`);
+  }
   for (const [name, scenario] of SCENARIOS) {
-    if (WANTED.includes(name)) await runScenario(name, scenario);
+    if (!WANTED.includes(name)) continue;
+    const start = guestLoad();
+    await runScenario(name, scenario);
+    results.load.scenarios[name] = { start, end: guestLoad() };
+    // keepalived's logs after every scenario: a run the host kills at its limit collects none at the end
+    copyKeepalivedLogs();
   }
 }
+
+let hog;
 
 let exitCode = 0;
 try {
@@ -100,6 +115,7 @@ try {
   results.error = `runner failed: ${err.message}`;
   exitCode = 1;
 }
+hog?.stop();
 results.guest.runner_seconds = secs(performance.now() - T0);
 for (const name of WANTED) if (!results.scenarios[name]) results.ok = false;
 try {

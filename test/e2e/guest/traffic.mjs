@@ -3,7 +3,10 @@
  * UDP traffic of the e2e scenarios, run inside the client namespace. Reads one JSON command per
  * line on stdin and answers with one JSON line on stdout. Every datagram carries a unique tag;
  * the echo backends prefix their name to it ("be2:f17"), so each reply says which member
- * served it. A datagram without a reply within timeoutMs counts as lost.
+ * served it. A datagram without a reply within timeoutMs counts as lost. That verdict is given
+ * only after the replies already queued on this process's sockets were read (see `lateVerdict`):
+ * when this process itself was starved of CPU, its timers fire before its sockets are read, and a
+ * reply that came in time would count as lost (issue 14 item 12).
  *
  *   {"cmd":"burst","vip","port","n","source"?,"timeoutMs"?}
  *       n datagrams, each from a fresh socket (a fresh source port: a new IPVS connection, so
@@ -19,7 +22,8 @@
  *       any reply that does not come from exactly that address and port.
  *   {"cmd":"add_flows","n"} -> {first, total}   more long-lived sockets for the running stream
  *   {"cmd":"mark","label"}  -> {t}     (ms since stream start)
- *   {"cmd":"stream_stop"}   -> {marks, records: [[t_ms, flow (-1 fresh, else index), backend|null], ...]}
+ *   {"cmd":"stream_stop"}   -> {marks, records: [[t_ms, flow (-1 fresh, else index), backend|null], ...],
+ *                               skipped_ticks (ticks this process was too starved to send)}
  */
 import { createSocket } from 'node:dgram';
 import { createInterface } from 'node:readline';
@@ -27,13 +31,25 @@ import { createInterface } from 'node:readline';
 const reply = (obj) => process.stdout.write(`${JSON.stringify(obj)}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Calls `lost` after `timeoutMs` unless the reply's callback removed `tag` from `pending`
+ * first. The event loop runs due timers before it polls the sockets, so when this process
+ * was kept off the CPU past the limit, the timer would fire with the reply already waiting in
+ * the socket's queue; setImmediate runs after the next poll, which reads it.
+ */
+function lateVerdict(tag, pending, timeoutMs, lost) {
+  return setTimeout(() => setImmediate(() => {
+    if (pending.has(tag)) lost();
+  }), timeoutMs);
+}
+
 /** Sends one datagram on `sock` and resolves with the backend name or null after timeoutMs. */
 function exchange(sock, tag, vip, port, timeoutMs, pending) {
   return new Promise((resolve) => {
-    const timer = setTimeout(() => {
+    const timer = lateVerdict(tag, pending, timeoutMs, () => {
       pending.delete(tag);
       resolve(null);
-    }, timeoutMs);
+    });
     pending.set(tag, (backend) => {
       clearTimeout(timer);
       pending.delete(tag);
@@ -100,10 +116,10 @@ async function flow({ vip, port, n, source, intervalMs = 20, timeoutMs = 1500, c
     const tag = `o${seq++}`;
     waits.push(
       new Promise((resolve) => {
-        const timer = setTimeout(() => {
+        const timer = lateVerdict(tag, pending, timeoutMs, () => {
           pending.delete(tag);
           resolve(null);
-        }, timeoutMs);
+        });
         pending.set(tag, (backend, from) => {
           clearTimeout(timer);
           pending.delete(tag);
@@ -133,7 +149,7 @@ async function streamStart({ vip, port, rate = 40, flows = 3, timeoutMs = 1000 }
   const pending = new Map();
   const persistent = [];
   for (let k = 0; k < flows; k++) persistent.push(await openSocket(pending));
-  const s = { t0, records, marks: [], running: true, inflight, persistent, timeoutMs };
+  const s = { t0, records, marks: [], running: true, inflight, persistent, timeoutMs, skipped: 0 };
   const track = (p) => {
     inflight.add(p);
     void p.finally(() => inflight.delete(p));
@@ -156,8 +172,15 @@ async function streamStart({ vip, port, rate = 40, flows = 3, timeoutMs = 1000 }
         track(exchange(sock, `p${k}-${seq++}`, vip, port, timeoutMs, pending).then((backend) => records.push([t, k, backend])));
       });
       tick += 1;
-      const wait = t0 + tick * period - Date.now();
-      if (wait > 0) await sleep(wait);
+      // Always yield: a sender starved of CPU that fell behind its ticks used to send them all at
+      // once without ever returning to the event loop, so it read no reply and no command (the
+      // runner got no answer within 120 s; issue 14 item 12). Missed ticks are skipped and counted.
+      const behind = Math.floor((Date.now() - t0) / period) - tick;
+      if (behind > 0) {
+        s.skipped += behind;
+        tick += behind;
+      }
+      await sleep(Math.max(0, t0 + tick * period - Date.now()));
     }
   })();
   s.pending = pending;
@@ -182,7 +205,7 @@ async function streamStop() {
   for (const sock of s.persistent) sock.close();
   stream = null;
   s.records.sort((a, b) => a[0] - b[0]);
-  return { marks: s.marks, records: s.records };
+  return { marks: s.marks, records: s.records, skipped_ticks: s.skipped };
 }
 
 const rl = createInterface({ input: process.stdin });

@@ -9,7 +9,9 @@ import { promisify } from 'node:util';
 
 const execFileP = promisify(execFile);
 
-export async function sh(file, args = [], { allowFail = false, timeout = 60_000 } = {}) {
+// A bound against a hung command, not a time limit: with the guest's CPU hogged and the host at a
+// load of 20 (run.mjs --hog) the network plumbing alone outlived 60 s.
+export async function sh(file, args = [], { allowFail = false, timeout = 300_000 } = {}) {
   try {
     const r = await execFileP(file, args, { timeout, maxBuffer: 64 << 20 });
     return { code: 0, out: r.stdout, err: r.stderr };

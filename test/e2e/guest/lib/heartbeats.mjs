@@ -19,9 +19,9 @@ export const heartbeatsSince = (amphoraId, sinceMs) => ask({ op: 'heartbeats', a
 
 /**
  * Polls the messages received after `sinceMs` until `pick(messages)` returns something, at most
- * `timeoutMs` (a heartbeat every 2 s; generous for a busy guest). `{ok, ms, value}` as waitFor.
+ * `timeoutMs` (a heartbeat every 5 s; a bound for a hogged guest, not a time limit). `{ok, ms, value}` as waitFor.
  */
-export function waitForHeartbeats(amphoraId, sinceMs, pick, timeoutMs = 40_000) {
+export function waitForHeartbeats(amphoraId, sinceMs, pick, timeoutMs = 120_000) {
   return waitFor(async () => pick((await heartbeatsSince(amphoraId, sinceMs)).messages), { timeoutMs, intervalMs: 1000 });
 }
 

@@ -23,7 +23,8 @@ export async function ensureL1(s) {
     s.fig('first_reload_answer', r.detail);
   }
   if (!r.ok) throw new Error(`pushing listener L1 failed: ${JSON.stringify(r)}`);
-  const w = await waitFor(() => serviceMatches(NS_A, 'UDP', `${VIP}:5000`, l1Members), { timeoutMs: 20_000 });
+  // a bound, not a time limit: a guest whose CPU is hogged (run.mjs --hog) takes longer
+  const w = await waitFor(() => serviceMatches(NS_A, 'UDP', `${VIP}:5000`, l1Members), { timeoutMs: 120_000 });
   if (s) s.fig('reload_to_ipvs_complete_ms', Math.round(w.ms));
   if (!w.ok) throw new Error(`IPVS never showed the 3 members: ${JSON.stringify(await ipvs(NS_A))}`);
   l1Ready = true;

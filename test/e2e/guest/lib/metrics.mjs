@@ -16,7 +16,9 @@ function parseLine(line) {
 
 /** Every series of one scrape. Throws unless the answer is 200. */
 export async function scrape(url = 'http://127.0.0.1:9447/metrics') {
-  const r = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+  // a bound, not a time limit: the agent answered in over 30 s with the guest's CPU hogged and the
+  // host at a load of 20 (run.mjs --hog; each scrape runs ipvsadm, a slow exec under UML)
+  const r = await fetch(url, { signal: AbortSignal.timeout(120_000) });
   const text = await r.text();
   if (r.status !== 200) throw new Error(`GET ${url}: ${r.status} ${text.slice(0, 200)}`);
   return text.split('\n').map(parseLine).filter(Boolean);

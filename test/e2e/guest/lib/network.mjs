@@ -51,6 +51,10 @@ export async function startBackend(b, proto = 'udp', port = 5000) {
     proc.once('exit', (c) => (clearTimeout(t), reject(new Error(`${key} exited ${c}`))));
   });
   backendProcs.set(key, proc);
+  // a backend that dies on its own would look like a member the checker rightly took out
+  proc.once('exit', (code, sig) => {
+    if (backendProcs.get(key) === proc) appendFileSync(join(LOGS, 'backends.log'), `${key}: exited on its own (${sig ?? code}) at ${new Date().toISOString()}\n`);
+  });
 }
 export function killBackend(b, proto = 'udp') {
   const key = `${b.name}/${proto}`;
@@ -59,5 +63,7 @@ export function killBackend(b, proto = 'udp') {
 }
 /** At the end of the run: every backend still running. */
 export function stopBackends() {
-  for (const p of backendProcs.values()) p.kill('SIGKILL');
+  const all = [...backendProcs.values()];
+  backendProcs.clear();
+  for (const p of all) p.kill('SIGKILL');
 }

@@ -5,6 +5,7 @@
  * reports L1 ACTIVE and still treats the same config as a no-op (its state survived).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { checkerMark, checkerSince } from '../lib/checker-log.mjs';
 import { sh } from '../lib/commands.mjs';
 import { call, pushListener } from '../lib/controller.mjs';
 import { ensureL1, l1Listener, l1Members } from '../lib/listener-l1.mjs';
@@ -18,6 +19,7 @@ export async function scenarioAgentRestart(s) {
     .split('\n').map((l) => l.split(/\s+/)[0]).filter((u) => u?.endsWith('.service'));
   const before = Object.fromEntries(await Promise.all(units.map(async (u) => [u, await mainPid(u)])));
   s.fig('keepalived_pids_before', before);
+  const checker = checkerMark();
   await traffic.request({ cmd: 'stream_start', vip: VIP, port: 5000, ...STREAM });
   await sleep(1000);
   const agentPid = await mainPid('amphora-agent.service');
@@ -41,7 +43,9 @@ export async function scenarioAgentRestart(s) {
   s.check(r.ok && /unchanged/.test(r.detail ?? ''), `re-pushing L1 after the agent restart was not a no-op: ${r.detail}`);
   await sleep(1000);
   const stream = await stopStream('agent_restart');
+  s.fig('stream_skipped_ticks', stream.skipped_ticks);
   const w = windows(stream, [['during_restart', 0, Infinity]]).during_restart;
   s.fig('traffic_during_restart', w);
+  s.fig('checker_during_restart', checkerSince(checker));
   s.check(w.fresh_lost + w.flow_lost === 0, 'datagrams lost while the agent restarted');
 }

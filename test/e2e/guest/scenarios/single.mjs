@@ -54,18 +54,23 @@ export async function scenarioSingle(s) {
   s.check(upHb?.listener?.status === 'OPEN' && upHb?.pool?.status === 'UP' && l1Members.every((m) => upHb?.pool?.members?.[m.id] === 'UP'), `heartbeat with every member up: ${JSON.stringify(upHb)}`);
   s.check((allUp?.summed_deltas.totconns ?? 0) >= spread.sent - spread.lost, `the heartbeats counted ${allUp?.summed_deltas.totconns} connections, ${spread.sent - spread.lost} datagrams were answered`);
 
-  // Kill a member: the UDP-CONNECT monitor must take it out of IPVS.
+  // Kill a member: the UDP-CONNECT monitor must take it out of IPVS. The monitor's own budget
+  // ((fall+1) x (delay+timeout) + 5 s) is a figure, not a check: keepalived's timers run late
+  // when the amphora's CPU is busy (run.mjs --hog), and a time limit would fail the tier for
+  // that alone (issue 14 item 12). The wait itself is bounded generously.
   const victim = BACKENDS[1];
   const victimId = l1Members.find((m) => m.address === victim.ip)?.id;
   const budgetS = HM.delay * (HM.fall + 1) + HM.timeout * (HM.fall + 1) + 5;
+  const waitS = Math.max(120, budgetS * 4);
   s.fig('removal_budget_s', budgetS);
   killBackend(victim);
   const gone = await waitFor(async () => {
     const svc = (await ipvs(NS_A)).find((x) => x.vip === `${VIP}:5000`);
     return svc && !svc.dests.some((d) => d.addr.startsWith(`${victim.ip}:`));
-  }, { timeoutMs: (budgetS + 10) * 1000, intervalMs: 100 });
+  }, { timeoutMs: waitS * 1000, intervalMs: 100 });
   s.fig('member_killed_to_removed_s', secs(gone.ms));
-  s.check(gone.ok && gone.ms <= budgetS * 1000, `the dead member left IPVS after ${secs(gone.ms)}s (budget ${budgetS}s)`);
+  s.fig('removed_within_budget', gone.ok && gone.ms <= budgetS * 1000);
+  s.check(gone.ok, `the dead member was still in IPVS ${secs(gone.ms)}s after it was killed`);
   await nextHeartbeatSays(s, victimId, 'DOWN', 'removed');
   const after = await traffic.request({ cmd: 'burst', vip: VIP, port: 5000, n });
   s.fig('spread_after_removal', after);
@@ -76,9 +81,10 @@ export async function scenarioSingle(s) {
   s.check(oneDown?.heartbeat?.pool?.members?.[victimId] === 'DOWN' && oneDown?.heartbeat?.pool?.status === 'UP', `heartbeat with ${victim.name} out of IPVS: ${JSON.stringify(oneDown?.heartbeat?.pool)}, expected it DOWN in a pool UP`);
 
   await startBackend(victim);
-  const back = await waitFor(() => serviceMatches(NS_A, 'UDP', `${VIP}:5000`, l1Members), { timeoutMs: (budgetS + 10) * 1000, intervalMs: 100 });
+  const back = await waitFor(() => serviceMatches(NS_A, 'UDP', `${VIP}:5000`, l1Members), { timeoutMs: waitS * 1000, intervalMs: 100 });
   s.fig('member_restarted_to_readded_s', secs(back.ms));
-  s.check(back.ok, `the restarted member did not come back within ${budgetS + 10}s`);
+  s.fig('readded_within_budget', back.ok && back.ms <= budgetS * 1000);
+  s.check(back.ok, `the restarted member did not come back within ${waitS}s: ${JSON.stringify(await ipvs(NS_A))}`);
   await nextHeartbeatSays(s, victimId, 'UP', 'readded');
   const again = await traffic.request({ cmd: 'burst', vip: VIP, port: 5000, n });
   s.fig('spread_after_return', again);
