@@ -36,6 +36,18 @@ describe('validateKeepalivedConfig', () => {
     expect((err as ConfigRejected).details).toBe(stderr.trim());
   });
 
+  it('a config test stopped by its time limit (a huge junk upload): a 400 with the first findings; silent, a 500', async () => {
+    const junk = Array.from({ length: 500 }, (_, i) => `(Line ${i + 1}) Unknown keyword 'x'`).join('\n');
+    const err = await validate(undefined, junk).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigRejected);
+    const lines = (err as ConfigRejected).details?.split('\n') ?? [];
+    expect(lines).toHaveLength(51);
+    expect(lines[50]).toBe('(keepalived --config-test was stopped after 500 findings)');
+    const silent = await validate(undefined, '').catch((e: unknown) => e);
+    expect(silent).not.toBeInstanceOf(ConfigRejected);
+    expect((silent as Error).message).toMatch(/Cannot validate the keepalived configuration/);
+  });
+
   it('accepts the quorum warnings of a pool whose members are all drained (weight 0)', () => {
     // keepalived 2.2.7's words for a virtual server whose real servers all have weight 0
     const drained = 'Warning - quorum 1 for [vips-ipv4]:0 exceeds total weight of real servers 0, reducing quorum to 0\nVirtual server [vips-ipv4]:0: hysteresis 0 >= quorum 0; setting hysteresis to 4294967295';

@@ -40,6 +40,9 @@ const HARMLESS: readonly RegExp[] = [
   /^Virtual server .*: hysteresis 0 >= quorum 0; setting hysteresis to \d+$/,
 ];
 
+/** How many findings of a stopped config test an answer lists. */
+const MAX_FINDINGS = 50;
+
 /** "(/path/file.conf: Line 17) " before a finding (keepalived 2.3 writes it for more of them). */
 const LOCATION = /^\([^()]*: Line \d+\) /;
 
@@ -59,7 +62,13 @@ export async function validateKeepalivedConfig(
 ): Promise<void> {
   const r = await runner.run(keepalived, ['--config-test', '-f', file], { allowFailure: true, ...(netns ? { netns } : {}) });
   if (r.exitCode === VALID) return;
-  if (r.exitCode === undefined) throw new CommandFailed(r.argv, undefined, r.output, 'Cannot validate the keepalived configuration');
+  if (r.exitCode === undefined) {
+    // Stopped (its time limit) on a huge junk upload: what it printed so far already condemns the
+    // text, so that is a 400 with the first findings, not a 500 (found by the reliability fuzz).
+    const findings = harmfulFindings(r.output);
+    if (findings.length > 0) throw new ConfigRejected('Invalid request', [...findings.slice(0, MAX_FINDINGS), `(keepalived --config-test was stopped after ${findings.length} findings)`].join('\n'));
+    throw new CommandFailed(r.argv, undefined, r.output, 'Cannot validate the keepalived configuration');
+  }
   // A finding keepalived did not print cannot be judged: refuse it.
   if (FINDINGS.has(r.exitCode) && r.output.trim() !== '' && harmfulFindings(r.output).length === 0) {
     log.debug({ file, exitCode: r.exitCode, output: r.output }, 'keepalived config accepted with harmless findings');
