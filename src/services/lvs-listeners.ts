@@ -17,6 +17,7 @@ import { removePidFiles } from '../system/init/process-signals.js';
 import { pidFileState } from '../system/processes.js';
 import { lvsIdentity } from './daemon-specs.js';
 import type { ApplyOutcome } from './apply/staged-apply.js';
+import { lvsStartProof, type StartProof } from './apply/start-proof.js';
 import { validateKeepalivedConfig } from './apply/validators.js';
 import type { DaemonAction, DaemonServiceDeps, ListenerStatusEntry } from './daemon-service.js';
 import type { ReviveOutcome } from './daemon-revival.js';
@@ -73,7 +74,7 @@ export class LvsListeners {
         validate: (file) => validateKeepalivedConfig(runner, this.deps.paths.keepalivedCmd, file, log),
         installedHash: previous?.installed?.hash ?? null,
         isNew: previous === undefined,
-        ...(options.activate ? { activate: { appliedHash: previous?.applied?.hash ?? null, children: this.children(id, installed) } } : {}),
+        ...(options.activate ? { activate: { appliedHash: previous?.applied?.hash ?? null, children: this.children(id, installed), proof: this.proof(config.protocol, installed) } } : {}),
         commit: (outcome) =>
           this.record(id, (e) => {
             // activated: keepalived now runs this config; installed only: it runs what it ran
@@ -109,7 +110,7 @@ export class LvsListeners {
         return `keepalivedlvs listener ${id} ${action === 'start' ? 'started' : 'reloaded'} (configuration unchanged, not restarted)`;
       }
       try {
-        const outcome = await applier.activate(daemon, this.children(id, installed), running);
+        const outcome = await applier.activate(daemon, this.children(id, installed), running, undefined, this.proof(entry.protocol, installed));
         await this.record(id, (e) => ({ ...(e ?? entry), wantRunning: true, installed, applied: installed }));
         return `keepalivedlvs listener ${id} ${outcome}`;
       } catch (err) {
@@ -133,7 +134,7 @@ export class LvsListeners {
       if ((await pidFileState(this.deps.paths, daemon.pidFile, daemon.identity)) === 'alive') return 'alive';
       const installed = entry.installed ?? (await this.factsOnDisk(id));
       try {
-        await this.deps.applier.activate(daemon, this.children(id, installed), false);
+        await this.deps.applier.activate(daemon, this.children(id, installed), false, undefined, this.proof(entry.protocol, installed));
       } catch (err) {
         await this.record(id, (e) => ({ ...(e ?? entry), applied: null }));
         throw err;
@@ -172,6 +173,13 @@ export class LvsListeners {
   }
 
   /** keepalived's health checker runs only for a config with virtual servers. */
+  /** A start is proven by the virtual servers in IPVS too (issue 14 item 11). */
+  private proof(protocol: 'UDP' | 'SCTP', config: LvsConfigFactsState): StartProof | undefined {
+    // a state written by an older agent may lack the layout: such a start is proven as before
+    if (config.layout === undefined) return undefined;
+    return lvsStartProof(this.deps.runner, () => this.deps.config().amphora_agent.ipvsadm_cmd, this.deps.paths.namespace, protocol, config.layout);
+  }
+
   private children(id: Uuid, config: LvsConfigFactsState): string[] {
     return config.virtualServers ? [this.deps.paths.lvsCheckPidFile(id)] : [];
   }

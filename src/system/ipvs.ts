@@ -209,3 +209,18 @@ export async function readIpvs(runner: ProcessRunner, ipvsadm: string, netns: st
   }
   return { kind: 'table', virtualServers: mergeIpvs(parseIpvsList(list.stdout), parseIpvsStats(stats.stdout)) };
 }
+
+const SERVICE_OPTION: Record<IpvsProtocol, string> = { TCP: '-t', UDP: '-u', SCTP: '--sctp-service' };
+
+/**
+ * Whether the namespace's IPVS has one service (`ipvsadm -L -n -u ADDR:PORT`: the kernel answers
+ * for that service alone). 'unavailable': the kernel has no IPVS. Any other failure (ipvsadm's
+ * "No such service") reads as absent: the caller looks again until its deadline.
+ */
+export async function ipvsServiceState(runner: ProcessRunner, ipvsadm: string, netns: string, service: { readonly protocol: IpvsProtocol; readonly address: string; readonly port: number }): Promise<'present' | 'absent' | { readonly unavailable: string }> {
+  const endpoint = service.address.includes(':') ? `[${service.address}]:${service.port}` : `${service.address}:${service.port}`;
+  const r = await runner.run(ipvsadm, ['-L', '-n', SERVICE_OPTION[service.protocol], endpoint], { netns, allowFailure: true });
+  if (r.exitCode === 0) return 'present';
+  if (NO_IPVS.test(r.output)) return { unavailable: r.output.trim().split('\n').find((l) => NO_IPVS.test(l)) ?? r.output.trim() };
+  return 'absent';
+}

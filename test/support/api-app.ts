@@ -54,6 +54,9 @@ export async function apiApp(extraConfig = '', options: ApiAppOptions = {}) {
     .on(['dpkg-query', '-W', '-f=${db:Status-Status} ${Version}', 'keepalived'], { stdout: 'installed 1:2.2.7-1+b2' })
     .on(['dpkg-query', '-W', '-f=${db:Status-Status} ${Version}', 'ipvsadm'], { stdout: 'installed 1:1.31-1+b1' })
     .on(['/usr/sbin/keepalived', '--config-test'], { exitCode: 0 })
+    // the fake kernel: every IPVS service a started keepalived should have made is there
+    // (a test of a start whose services never come scripts this to fail)
+    .on(['/usr/sbin/ipvsadm', '-L', '-n'], { exitCode: 0 })
     .on(['/usr/sbin/haproxy', '-c'], { exitCode: 0, stdout: 'Configuration file is valid' })
     // the namespace setup script: `ip netns add` mounts the namespace under netns_run_dir
     .on(['/bin/sh'], () => {

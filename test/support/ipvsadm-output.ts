@@ -51,9 +51,16 @@ export function ipvsadmStats(table: readonly TestVirtualServer[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Scripts `runner` to answer both listings of `table()` (read at each call) for `ipvsadm`. */
+/**
+ * Scripts `runner` to answer both listings of `table()` (read at each call) for `ipvsadm`. A start's
+ * per-service look (`-L -n -u ADDR:PORT`, services/apply/start-proof.ts) finds its service: these
+ * tests set the table a sampler reads after the starts, as traffic and checks would change it.
+ */
 export function scriptIpvsadm(runner: FakeRunner, ipvsadm: string, table: () => readonly TestVirtualServer[]): FakeRunner {
-  return runner.on([ipvsadm, '-Ln', '--stats', '--exact'], () => ({ stdout: ipvsadmStats(table()) })).on([ipvsadm, '-Ln'], () => ({ stdout: ipvsadmList(table()) }));
+  return runner
+    .on([ipvsadm, '-Ln', '--stats', '--exact'], () => ({ stdout: ipvsadmStats(table()) }))
+    .on([ipvsadm, '-Ln'], () => ({ stdout: ipvsadmList(table()) }))
+    .on([ipvsadm, '-L', '-n'], { exitCode: 0 });
 }
 
 /** The kernel's hex form: `AABBCCDD:PPPP`, or `[xxxx:…:xxxx]:PPPP` (eight groups) for IPv6. */

@@ -16,6 +16,7 @@ import { diedAfterWritingPid, pidFileState, type DaemonIdentity } from '../../sy
 import type { Paths } from '../../system/paths.js';
 import { removePidFiles } from '../../system/init/process-signals.js';
 import { describeExit, reloadOf, type DaemonExit, type DaemonUnitSpec, type InitSystem } from '../../system/init/types.js';
+import type { StartProof } from './start-proof.js';
 
 const POLL_MS = 25;
 
@@ -43,6 +44,8 @@ export interface HealthWait {
   readonly since?: number;
   /** How the daemon's process ended, once it has, when the init adapter can tell (`InitSystem.exited`). */
   readonly exited?: (() => DaemonExit | undefined) | undefined;
+  /** A fact about the daemon's work that must hold once it is up (start-proof.ts), by the same deadline. */
+  readonly proof?: StartProof | undefined;
 }
 
 /** The 500 of a daemon that is not up after `action`, with its log's tail; its exit status when known. */
@@ -103,6 +106,25 @@ export async function waitHealthy(paths: Paths, wait: HealthWait): Promise<void>
     up = wait.exited?.() === undefined && (await allAlive(paths, files, wait.daemon.identity));
   }
   if (!up) throw await notRunning(wait.daemon, wait.action, `is not running after ${wait.action}`, wait.exited?.());
+  if (wait.proof !== undefined) await proven(paths, wait, files, deadline, wait.proof);
+}
+
+/**
+ * Looks for the start's fact until the deadline (at least once), then checks the processes are
+ * still the daemon's: a fact seen from a dying daemon proves nothing.
+ */
+async function proven(paths: Paths, wait: HealthWait, files: readonly string[], deadline: number, proof: StartProof): Promise<void> {
+  for (;;) {
+    const look = await proof();
+    if (look.holds) break;
+    if (look.final || Date.now() >= deadline || wait.exited?.() !== undefined || !(await allAlive(paths, files, wait.daemon.identity))) {
+      throw await notRunning(wait.daemon, wait.action, `is running but not serving after ${wait.action}: ${look.why}`, wait.exited?.());
+    }
+    await sleep(POLL_MS * 4);
+  }
+  if (wait.exited?.() !== undefined || !(await allAlive(paths, files, wait.daemon.identity))) {
+    throw await notRunning(wait.daemon, wait.action, `is not running after ${wait.action}`, wait.exited?.());
+  }
 }
 
 /** The log's current size: what a reload must write past. */
@@ -240,6 +262,8 @@ export async function startOrReload(
     readonly timeoutMs: number;
     /** Runs just before the daemon is started or signalled to reload (haproxy's server states). */
     readonly beforeActivate?: ((how: 'start' | 'reload') => Promise<void>) | undefined;
+    /** What must hold after a start besides live processes (start-proof.ts); a reload is proven by its line. */
+    readonly proof?: StartProof | undefined;
   },
 ): Promise<'started' | 'reloaded'> {
   const { daemon, children, timeoutMs } = apply;
@@ -256,6 +280,6 @@ export async function startOrReload(
   await apply.beforeActivate?.('start');
   const since = await logMark(daemon.logFile);
   await init.start(daemon);
-  await waitHealthy(paths, { daemon, children, settleMs: apply.settleMs, action: 'start', since, timeoutMs, exited });
+  await waitHealthy(paths, { daemon, children, settleMs: apply.settleMs, action: 'start', since, timeoutMs, exited, proof: apply.proof });
   return 'started';
 }

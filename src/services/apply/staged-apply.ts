@@ -26,6 +26,7 @@ import { pidFileState } from '../../system/processes.js';
 import type { DaemonLogs } from '../daemon-logs.js';
 import type { AmphoraNamespace } from '../namespace.js';
 import { startOrReload } from './daemon-health.js';
+import type { StartProof } from './start-proof.js';
 import type { Validator } from './validators.js';
 
 /**
@@ -54,7 +55,7 @@ export interface ApplyRequest {
    * loaded; a running daemon with this hash is left alone. `children`: pid files that must be
    * alive besides the main one. Absent: install only (API 1.0 uploads).
    */
-  readonly activate?: { readonly appliedHash: string | null; readonly children: readonly string[]; readonly beforeActivate?: BeforeActivate | undefined };
+  readonly activate?: { readonly appliedHash: string | null; readonly children: readonly string[]; readonly beforeActivate?: BeforeActivate | undefined; readonly proof?: StartProof | undefined };
   /** The config file's mode; 0644 when absent (haproxy's: 0600, as the reference writes it). */
   readonly mode?: number;
   /** Records the outcome (state, check scripts). A failure here rolls the apply back too. */
@@ -93,7 +94,7 @@ export class StagedApply {
       let outcome: ApplyOutcome = 'installed';
       if (req.activate !== undefined) {
         const running = await init.isActive(req.daemon);
-        outcome = running && req.activate.appliedHash === req.hash ? 'unchanged' : await this.startOrReload(req.daemon, req.activate.children, running, req.activate.beforeActivate);
+        outcome = running && req.activate.appliedHash === req.hash ? 'unchanged' : await this.startOrReload(req.daemon, req.activate.children, running, req.activate.beforeActivate, req.activate.proof);
       }
       await req.commit(outcome);
       return outcome;
@@ -104,9 +105,9 @@ export class StagedApply {
   }
 
   /** Starts a stopped daemon or reloads a running one, and answers once it proves it serves. */
-  async activate(daemon: DaemonUnitSpec, children: readonly string[], running: boolean, beforeActivate?: BeforeActivate | undefined): Promise<'started' | 'reloaded'> {
+  async activate(daemon: DaemonUnitSpec, children: readonly string[], running: boolean, beforeActivate?: BeforeActivate | undefined, proof?: StartProof | undefined): Promise<'started' | 'reloaded'> {
     await this.deps.namespace.ensure();
-    return this.startOrReload(daemon, children, running, beforeActivate);
+    return this.startOrReload(daemon, children, running, beforeActivate, proof);
   }
 
   /**
@@ -114,12 +115,12 @@ export class StagedApply {
    * made a regular file without following a link (issue 14, fault 10): every init system then
    * opens it as root for the daemon.
    */
-  private async startOrReload(daemon: DaemonUnitSpec, children: readonly string[], running: boolean, beforeActivate?: BeforeActivate | undefined): Promise<'started' | 'reloaded'> {
+  private async startOrReload(daemon: DaemonUnitSpec, children: readonly string[], running: boolean, beforeActivate?: BeforeActivate | undefined, proof?: StartProof | undefined): Promise<'started' | 'reloaded'> {
     const { paths, init } = this.deps;
     const settleMs = this.deps.settleMs();
     const timeoutMs = this.deps.readyTimeoutMs();
     if (!running) await prepareLogFile(daemon.logFile).catch((err: unknown) => Promise.reject(new AgentError('internal', 500, `cannot start ${daemon.unit}: ${(err as Error).message}`, undefined, err)));
-    return this.deps.logs.exclusive(daemon.logFile, () => startOrReload(paths, init, { daemon, children, running, settleMs, timeoutMs, beforeActivate }));
+    return this.deps.logs.exclusive(daemon.logFile, () => startOrReload(paths, init, { daemon, children, running, settleMs, timeoutMs, beforeActivate, proof }));
   }
 
   /** Validates `text` on a throw-away copy beside `target`; installs nothing (API 2.0 `validate`). */

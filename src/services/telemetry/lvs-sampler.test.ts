@@ -64,7 +64,8 @@ async function setup() {
     await t.lvs.upload(id, conf);
     await t.lvs.act(id, 'start');
   };
-  const ipvsRuns = () => runner.calls.filter((c) => c.includes(IPVSADM));
+  // the sampler's looks (not the starts' per-service proofs)
+  const ipvsRuns = () => runner.calls.filter((c) => c.includes(IPVSADM) && c.includes('-Ln'));
   return { root, t, init, runner, sampler, push, ipvsRuns, logLines, setTable: (next: TestVirtualServer[]) => void (table = next) };
 }
 
