@@ -40,6 +40,11 @@ export interface TestPki {
 export async function makePki(dir: string, amphoraId?: string): Promise<TestPki> {
   if (!existsSync(GEN_CERTS)) throw new Error(`${GEN_CERTS} is missing: set AMPHORA_SHARED to the shared folder`);
   await run(GEN_CERTS, amphoraId === undefined ? [dir] : [dir, amphoraId], { timeout: 120_000 });
+  return readPki(dir);
+}
+
+/** The PKI `makePki` made in `dir` earlier (one test PKI shared by a run's files). */
+export async function readPki(dir: string): Promise<TestPki> {
   const f = (name: string) => join(dir, name);
   return {
     dir,

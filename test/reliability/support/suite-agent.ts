@@ -18,7 +18,7 @@ import { freePort } from '../../support/agent-process.js';
 import { mtlsRequest, type MtlsResponse } from '../../support/mtls-client.js';
 import { addNetns, deleteNetns, uniqueName } from '../../support/netns.js';
 import { Spawned } from '../../support/spawned.js';
-import { makePki, type TestPki } from '../../support/test-pki.js';
+import { makePki, readPki, type TestPki } from '../../support/test-pki.js';
 import { waitFor } from '../../support/wait-for.js';
 
 export interface SuiteAgentOptions {
@@ -82,21 +82,7 @@ export function parseWrites(trace: string): string[] {
 export async function sharedPki(): Promise<TestPki | undefined> {
   const dir = process.env['RELIABILITY_PKI_DIR'];
   if (!dir) return undefined;
-  if (!existsSync(join(dir, 'amphora_id'))) return makePki(dir);
-  const f = (name: string) => join(dir, name);
-  return {
-    dir,
-    amphoraId: (await readFile(f('amphora_id'), 'utf8')).trim(),
-    serverPem: f('server.pem'),
-    serverCnOnlyPem: f('server_cn_only.pem'),
-    serverWrongIdPem: f('server_wrong_id.pem'),
-    serverCaPem: f('server_ca.pem'),
-    serverCaKey: f('server_ca.key'),
-    clientCaPem: f('client_ca.pem'),
-    clientPem: f('client.pem'),
-    rogueClientPem: f('rogue_client.pem'),
-    expiredClientPem: f('expired_client.pem'),
-  };
+  return existsSync(join(dir, 'amphora_id')) ? readPki(dir) : makePki(dir);
 }
 
 export async function startSuiteAgent(options: SuiteAgentOptions): Promise<SuiteAgent> {
