@@ -45,7 +45,7 @@ async function sctpListener(s, lb) {
     await waitProv(`/v2/lbaas/pools/${pool.id}/members/${m.id}`, 'member');
   }
   s.fig('sctp_ready_s', since(t));
-  const r = await vmExec(tenant, `/usr/bin/python3 ${REPO}/test/e2e/guest/sctp-client.py ${VIP} ${SCTP_PORT} 30`, 180_000);
+  const r = await vmExec(tenant, `/usr/bin/python3 ${REPO}/test/e2e/guest/sctp-client.py ${VIP} ${SCTP_PORT} 30`, 600_000);
   let res = null;
   try {
     res = JSON.parse(r.out.trim().split('\n').at(-1));

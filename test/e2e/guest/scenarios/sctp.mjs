@@ -28,7 +28,7 @@ export async function scenarioSctp(s) {
   const svc = await waitFor(() => serviceMatches(NS_A, 'SCTP', `${VIP}:5002`, members), { timeoutMs: 20_000 });
   s.fig('ipvs_service', svc.value ?? (await ipvs(NS_A)).filter((x) => x.proto === 'SCTP'));
   s.check(svc.ok, 'IPVS has no SCTP service with the 3 members');
-  const out = await nsx('client', PY, [join(GUEST, 'sctp-client.py'), VIP, '5002', '30'], { allowFail: true, timeout: 60_000 });
+  const out = await nsx('client', PY, [join(GUEST, 'sctp-client.py'), VIP, '5002', '30'], { allowFail: true, timeout: 300_000 }); // a bound: 15 s per association (sctp-client.py)
   let res = null;
   try {
     res = JSON.parse(out.out);
