@@ -116,7 +116,7 @@ const statsOf = (rest: readonly string[], what: string): IpvsStats => ({
   outBytes: count(rest[4], `${what} OutBytes`),
 });
 
-const keyOf = (b: { protocol?: string; address: string; port: number }) => `${b.protocol ?? ''} ${b.address.includes(':') ? `[${b.address}]` : b.address}:${b.port}`;
+const keyOf = (b: { protocol?: string; address: string; port: number }) => `${b.protocol ?? ''} ${ipvsEndpoint(b.address, b.port)}`;
 
 /** The words after the scheduler: `persistent N`, `mask M`, `pe E`, `ops`, scheduler flags. */
 function serviceFlags(rest: readonly string[]): Pick<IpvsVirtualServer, 'persistence' | 'onePacket' | 'flags'> {
@@ -192,6 +192,17 @@ export function mergeIpvs(list: readonly IpvsVirtualServer[], stats: readonly Ip
 /** ipvsadm's words when the kernel has no IPVS (it tried to load ip_vs and could not). */
 const NO_IPVS = /Can't initialize ipvs/i;
 
+/** ipvsadm's line saying the kernel has no IPVS, when its output has one. */
+function noIpvsReason(output: string): string | undefined {
+  if (!NO_IPVS.test(output)) return undefined;
+  return output.trim().split('\n').find((l) => NO_IPVS.test(l)) ?? output.trim();
+}
+
+/** `ADDR:PORT` as ipvsadm writes and takes it: an IPv6 address in brackets. */
+export function ipvsEndpoint(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
 /**
  * One look at the IPVS table inside `netns`: two ipvsadm runs, whatever the number of virtual
  * servers. Throws CommandFailed when ipvsadm fails for another reason (missing, timed out, no
@@ -204,7 +215,8 @@ export async function readIpvs(runner: ProcessRunner, ipvsadm: string, netns: st
   ]);
   for (const r of [list, stats]) {
     if (r.exitCode === 0) continue;
-    if (NO_IPVS.test(r.output)) return { kind: 'unavailable', reason: r.output.trim().split('\n').find((l) => NO_IPVS.test(l)) ?? r.output.trim() };
+    const reason = noIpvsReason(r.output);
+    if (reason !== undefined) return { kind: 'unavailable', reason };
     throw new CommandFailed(r.argv, r.exitCode, outputTail(r.output));
   }
   return { kind: 'table', virtualServers: mergeIpvs(parseIpvsList(list.stdout), parseIpvsStats(stats.stdout)) };
@@ -218,9 +230,8 @@ const SERVICE_OPTION: Record<IpvsProtocol, string> = { TCP: '-t', UDP: '-u', SCT
  * "No such service") reads as absent: the caller looks again until its deadline.
  */
 export async function ipvsServiceState(runner: ProcessRunner, ipvsadm: string, netns: string, service: { readonly protocol: IpvsProtocol; readonly address: string; readonly port: number }): Promise<'present' | 'absent' | { readonly unavailable: string }> {
-  const endpoint = service.address.includes(':') ? `[${service.address}]:${service.port}` : `${service.address}:${service.port}`;
-  const r = await runner.run(ipvsadm, ['-L', '-n', SERVICE_OPTION[service.protocol], endpoint], { netns, allowFailure: true });
+  const r = await runner.run(ipvsadm, ['-L', '-n', SERVICE_OPTION[service.protocol], ipvsEndpoint(service.address, service.port)], { netns, allowFailure: true });
   if (r.exitCode === 0) return 'present';
-  if (NO_IPVS.test(r.output)) return { unavailable: r.output.trim().split('\n').find((l) => NO_IPVS.test(l)) ?? r.output.trim() };
-  return 'absent';
+  const reason = noIpvsReason(r.output);
+  return reason === undefined ? 'absent' : { unavailable: reason };
 }

@@ -8,7 +8,7 @@
  * line ("Loading success.") comes after it bound every socket, and a bind failure ends it.
  */
 import type { LvsLayout } from '../../model/lvs-layout.js';
-import { ipvsServiceState, type IpvsProtocol } from '../../system/ipvs.js';
+import { ipvsEndpoint, ipvsServiceState, type IpvsProtocol } from '../../system/ipvs.js';
 import type { ProcessRunner } from '../../system/exec.js';
 
 /** One look for the fact: it holds, or what is missing and whether looking again can help. */
@@ -48,7 +48,7 @@ export function lvsStartProof(runner: ProcessRunner, ipvsadm: () => string, netn
       if (state === 'absent') missing.push(service);
     }
     if (missing.length === 0) return { holds: true };
-    const names = missing.map((m) => `${m.protocol} ${m.address.includes(':') ? `[${m.address}]` : m.address}:${m.port}`);
+    const names = missing.map((m) => `${m.protocol} ${ipvsEndpoint(m.address, m.port)}`);
     return { holds: false, why: `its virtual servers are not in IPVS in namespace ${netns}: ${names.join(', ')}`, final: false };
   };
 }
