@@ -14,7 +14,9 @@
  *   3. the VM tier on the image's root file system (test/e2e --rootfs), then the controller-VM tier.
  *
  * A failed tier does not stop the later ones (their figures are worth having), but the exit status
- * is 1. The last line is `TIERS {json}`: each tier's exit status and seconds.
+ * is 1. CI shows only the tail of the run, so before the last line each failed tier's failure lines
+ * (vitest's `FAILED:` lines from test/support/summary-reporter.ts, the other runners' `FAIL` lines)
+ * are printed again, shortened. The last line is `TIERS {json}`: each tier's exit status and seconds.
  *
  * usage: node test/run-tiers.mjs   (what `npm test` runs; the tiers' own options are in their READMEs)
  */
@@ -27,6 +29,13 @@ const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const t0 = Date.now();
 const since = (t) => Math.round((Date.now() - t) / 100) / 10;
 const tiers = [];
+/** Per tier, the lines that say what failed (repeated at the end; see finish). */
+const failureLines = new Map();
+// vitest's lines from summary-reporter.ts are preferred; other runners print `FAIL …`, maybe after a
+// `[tier 12.3s]` stamp
+const SUMMARY_FAILURE = /^FAILED: /;
+const FAILURE_LINE = /^(\[[^\]]*\])?\s*FAIL\b/;
+const MAX_DIGEST_LINES = 12;
 
 /** Runs one tier; its lines are printed as they come, with a prefix when it runs beside another. */
 function run(name, cmd, args, { prefix = '', onLine, env } = {}) {
@@ -42,6 +51,12 @@ function run(name, cmd, args, { prefix = '', onLine, env } = {}) {
         for (const l of lines) {
           out.write(`${prefix}${l}\n`);
           onLine?.(l);
+          const kind = SUMMARY_FAILURE.test(l) ? 'summary' : FAILURE_LINE.test(l) ? 'other' : null;
+          if (kind) {
+            const kept = failureLines.get(name) ?? { summary: [], other: [] };
+            if (kept[kind].length < MAX_DIGEST_LINES) kept[kind].push(l.trim().slice(0, 400));
+            failureLines.set(name, kept);
+          }
         }
       });
       stream.on('end', () => rest && out.write(`${prefix}${rest}\n`));
@@ -57,6 +72,12 @@ function run(name, cmd, args, { prefix = '', onLine, env } = {}) {
 
 function finish() {
   const ok = tiers.every((t) => t.exit === 0);
+  for (const t of tiers.filter((x) => x.exit !== 0)) {
+    process.stdout.write(`\n== failed: ${t.tier} (exit ${t.exit})\n`);
+    const kept = failureLines.get(t.tier);
+    const lines = kept?.summary.length ? kept.summary : kept?.other.length ? kept.other : ["(no failure line: read the tier's output above)"];
+    for (const l of lines) process.stdout.write(`  ${l}\n`);
+  }
   process.stdout.write(`TIERS ${JSON.stringify({ ok, wall_seconds: since(t0), tiers })}\n`);
   process.exit(ok ? 0 : 1);
 }

@@ -101,5 +101,15 @@ const suiteRan = SUITE.every((s) => sections[s].passed > 0);
 const noFailure = Object.values(sections).every((s) => s.failed === 0);
 const ok = exit === 0 && suiteRan && noFailure && sections.faults.missing_items.length === 0;
 rmSync(work, { recursive: true, force: true });
+if (!ok) {
+  // one line saying why, which test/run-tiers.mjs repeats at the end of `npm test`
+  const why = [
+    ...(exit !== 0 ? [`vitest exit ${exit}`] : []),
+    ...SUITE.filter((s) => sections[s].passed === 0).map((s) => `${s}: no test passed`),
+    ...Object.entries(sections).filter(([, s]) => s.failed > 0).map(([n, s]) => `${n}: ${s.failed} failed`),
+    ...(sections.faults.missing_items.length ? [`fault items without a case: ${sections.faults.missing_items.join(', ')}`] : []),
+  ];
+  process.stdout.write(`FAIL reliability: ${why.join('; ')}\n`);
+}
 process.stdout.write(`RELIABILITY-REPORT ${JSON.stringify({ ok, seconds: Math.round((Date.now() - t0) / 100) / 10, vitest_exit: exit, sections })}\n`);
 process.exit(ok ? 0 : 1);
