@@ -73,7 +73,8 @@ export function injectedLines(file: string, text: string, explainedBy: readonly 
  * Paths outside `roots` (prefixes) that the agent or its daemons wrote. Counted apart: kernel
  * interfaces (/proc, /sys, /dev's terminals and null), and keepalived's own runtime directory for
  * a namespace (/run/keepalived/<ns>/..., which keepalived makes for any config with
- * net_namespace, whatever the agent says; the agent cannot move it).
+ * net_namespace, whatever the agent says; the agent cannot move it), with /run/keepalived itself,
+ * which keepalived creates first on a machine where no keepalived ran yet (CI's fresh machine).
  */
 export function outsideRoots(written: readonly string[], roots: readonly string[], ns: string): { outside: string[]; kernel: number; daemonRuntime: number } {
   const outside = new Set<string>();
@@ -82,7 +83,7 @@ export function outsideRoots(written: readonly string[], roots: readonly string[
   const under = (p: string, r: string) => p === r || p.startsWith(r.endsWith('/') ? r : `${r}/`);
   for (const p of written) {
     if (/^\/(proc|sys)\//.test(p) || /^\/dev\/(null|console|pts\/|ptmx|tty|urandom|random|shm\/)/.test(p)) kernel++;
-    else if (under(p, `/run/keepalived/${ns}`)) daemonRuntime++;
+    else if (under(p, `/run/keepalived/${ns}`) || p.replace(/\/+$/, '') === '/run/keepalived') daemonRuntime++;
     else if (!roots.some((r) => under(p, r))) outside.add(p);
   }
   return { outside: [...outside].sort(), kernel, daemonRuntime };
