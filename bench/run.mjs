@@ -29,10 +29,11 @@ const SUITES = {
   controller_calls: () => import('./suites/controller_calls.mjs'),
   heartbeat: () => import('./suites/heartbeat.mjs'),
   image: () => import('./suites/image.mjs'),
+  healthcheck_cpu: () => import('./suites/healthcheck_cpu.mjs'),
 };
 
 /** Suites that run only when BENCH_SUITES names them (image: two image builds and qemu boots, 15+ minutes). */
-const OPT_IN = new Set(['image']);
+const OPT_IN = new Set(['image', 'healthcheck_cpu']);
 
 function selectedSuites() {
   const defaults = Object.keys(SUITES).filter((s) => !OPT_IN.has(s));

@@ -17,7 +17,7 @@ const v6member = (n: number, extra: Json = {}): Json => member(n, { address: `20
 
 // [golden name, what it shows, listener patch]
 const features: [string, string, Json][] = [
-  ['udp-round-robin', 'UDP, ROUND_ROBIN → wrr, UDP-CONNECT monitor (MISC_CHECK udp_check.sh)', {}],
+  ['udp-round-robin', 'UDP, ROUND_ROBIN → wrr, UDP-CONNECT monitor (UDP_CHECK sending one X)', {}],
   ['sctp', 'SCTP with an SCTP monitor (amphora-health-checker, misc_timeout one more than timeout)', sctp()],
   ['least-connections', 'LEAST_CONNECTIONS → wlc', { default_pool: { lb_algorithm: 'LEAST_CONNECTIONS' } }],
   ['source-ip-algorithm', 'SOURCE_IP algorithm → sh', { default_pool: { lb_algorithm: 'SOURCE_IP' } }],
@@ -29,6 +29,11 @@ const features: [string, string, Json][] = [
   ['source-ip-persistence-default', 'SOURCE_IP persistence without a timeout → 360 s, no granularity', { default_pool: { session_persistence: { type: 'SOURCE_IP' } } }],
   ['one-packet-scheduling', 'ONE_PACKET_SCHEDULING → ops', { default_pool: { session_persistence: { type: 'ONE_PACKET_SCHEDULING' } } }],
   ['monitor-udp-connect', 'UDP-CONNECT monitor with max_retries only', withMonitor('UDP-CONNECT', { delay: 10, timeout: 4, max_retries: 2 })],
+  [
+    'monitor-udp-connect-address-port',
+    'UDP-CONNECT on members with their own monitor_address and monitor_port',
+    merge(withMonitor('UDP-CONNECT'), { default_pool: { members: [member(1, { monitor_address: '192.0.2.111', monitor_port: 5400 }), member(2, { monitor_port: 5401 })] } }),
+  ],
   ['monitor-tcp', 'TCP monitor → TCP_CHECK', withMonitor('TCP')],
   ['monitor-http', 'HTTP monitor with defaults → GET / expecting 200', withMonitor('HTTP')],
   ['monitor-http-list', 'HTTP monitor with a list of codes and a url_path', withMonitor('HTTP', { http_method: 'GET', url_path: '/healthz?full=1&x=a;b', expected_codes: '200,202,204' })],
@@ -115,6 +120,17 @@ describe('the mapping, in the view', () => {
     expect(toLvsView(listener(monitor({ max_retries: 2 })), LISTENER, settings).virtualServers[0]?.timers?.retry).toBe(2);
   });
 
+  it('renders UDP-CONNECT as keepalived\'s UDP_CHECK sending one "X", with no script to fork', () => {
+    const view = toLvsView(listener(monitor({ type: 'UDP-CONNECT', delay: 5, timeout: 3, max_retries: 2 })), LISTENER, settings);
+    const checks = view.virtualServers.flatMap((vs) => vs.realServers.map((rs) => rs.check));
+    expect(checks.length).toBeGreaterThan(0);
+    for (const c of checks) expect(c).toMatchObject({ kind: 'UDP_CHECK', port: 5353, timeout: 3, payload: '58' });
+    expect(Buffer.from('58', 'hex').toString()).toBe('X');
+    const text = renderLvsConfig(listener(monitor({ type: 'UDP-CONNECT' })), LISTENER, settings);
+    expect(text).not.toMatch(/MISC_CHECK|misc_path|udp_check\.sh/);
+    expect(text).toMatch(/UDP_CHECK \{\n\s+connect_ip 192\.0\.2\.11\n\s+connect_port 5353\n\s+connect_timeout \d+\n\s+payload 58\n\s+\}/);
+  });
+
   it('maps the algorithms to the weighted schedulers', () => {
     const scheduler = (lb_algorithm: string) => toLvsView(listener({ default_pool: { lb_algorithm } }), LISTENER, settings).virtualServers[0]?.scheduler;
     expect(['ROUND_ROBIN', 'LEAST_CONNECTIONS', 'SOURCE_IP'].map(scheduler)).toEqual(['wrr', 'wlc', 'sh']);
@@ -161,7 +177,6 @@ describe('toLvsView refuses unsafe values handed to it directly (bypassing the r
     ['a newline in the load balancer id', raw((l) => void (l.loadbalancer_id = forged('lb\n}'))), LISTENER, settings, /load balancer id is not a safe/],
     ['a control character in the listener id', listener(), 'eeeeeeee\u0007', settings, /listener id is not a safe/],
     ['a space in the namespace', listener(), LISTENER, { ...settings, namespace: 'amphora haproxy' }, /namespace is not a safe/],
-    ['a quote in the UDP check script', listener(), LISTENER, { ...settings, udpCheckScript: '/x" ; rm -rf /' }, /udp check script is not a safe/],
     ['a quote in the SCTP check command', listener(sctp()), LISTENER, { ...settings, sctpCheckCommand: '/usr/bin/x"' }, /sctp check command is not a safe/],
     ['a fraction as a port', raw((l) => void (pool(l).members[0]!.protocol_port = 53.5)), LISTENER, settings, /member port is not an integer/],
   ];

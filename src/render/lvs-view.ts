@@ -10,6 +10,9 @@
  *   member weights count (sh spreads its hash buckets by weight).
  * - delay → delay_loop and delay_before_retry; max_retries_down (else max_retries) → retry;
  *   timeout → the probe's own timeout (connect_timeout / misc_timeout).
+ * - UDP-CONNECT → keepalived's own UDP_CHECK sending one "X" (payload 58, the byte Octavia's nc
+ *   probe sends): down on an ICMP unreachable, up on a reply or on silence, as Octavia's script
+ *   decides, and no process forked per member per delay (ADR 0004 has the evidence).
  * - ONE_PACKET_SCHEDULING → `ops`; SOURCE_IP → persistence_timeout (360 s when not given or 0) and
  *   persistence_granularity when given.
  * - connection_limit → uthreshold on every real server (LVS has no per-service limit).
@@ -26,8 +29,6 @@ import { render } from './environment.js';
 
 export interface LvsRenderSettings {
   readonly namespace: string;
-  /** The UDP-CONNECT probe (paths.udpCheckScript). */
-  readonly udpCheckScript: string;
   /** Command that probes an SCTP member: `<cmd> sctp -t <timeout> <address> <port>`. */
   readonly sctpCheckCommand: string;
 }
@@ -38,11 +39,19 @@ export const LVS_SCHEDULER: Record<LbAlgorithm, ConfigToken> = {
   SOURCE_IP: 'sh' as ConfigToken,
 };
 
+/**
+ * The datagram UDP_CHECK sends for a UDP-CONNECT monitor, as keepalived's hex string: one "X",
+ * what Octavia's udp_check.sh (nc -uz) and the agent's own script write, so a member's service
+ * sees the probe it saw before. Without it keepalived sends 32 bytes of its own.
+ */
+export const UDP_CONNECT_PAYLOAD = '58' as ConfigToken;
+
 /** Octavia's default for SOURCE_IP persistence without a timeout. */
 export const DEFAULT_PERSISTENCE_TIMEOUT = 360;
 
 type CheckView =
   | { readonly kind: 'MISC_CHECK'; readonly path: string; readonly timeout: number }
+  | { readonly kind: 'UDP_CHECK'; readonly ip: ConfigToken; readonly port: number; readonly timeout: number; readonly payload: ConfigToken }
   | { readonly kind: 'TCP_CHECK'; readonly ip: ConfigToken; readonly port: number; readonly timeout: number }
   | { readonly kind: 'PING_CHECK'; readonly ip: ConfigToken; readonly timeout: number }
   | { readonly kind: 'HTTP_GET'; readonly ip: ConfigToken; readonly port: number; readonly timeout: number; readonly urlPath: ConfigToken; readonly statusCodes: string };
@@ -97,7 +106,7 @@ function checkView(hm: HealthMonitor, m: Member, settings: LvsRenderSettings): C
   const timeout = num(hm.timeout, 'monitor timeout');
   switch (hm.type) {
     case 'UDP-CONNECT':
-      return { kind: 'MISC_CHECK', path: [configToken(settings.udpCheckScript, 'udp check script'), ip, port].join(' '), timeout };
+      return { kind: 'UDP_CHECK', ip, port, timeout, payload: UDP_CONNECT_PAYLOAD };
     case 'SCTP': {
       const cmd = settings.sctpCheckCommand.split(' ').map((w) => configToken(w, 'sctp check command'));
       // one second more than the probe's own timeout, so that keepalived sees its verdict

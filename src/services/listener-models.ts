@@ -130,7 +130,6 @@ export class ListenerModels {
     const config = this.deps.config();
     return {
       namespace: this.deps.paths.namespace,
-      udpCheckScript: this.deps.paths.udpCheckScript,
       sctpCheckCommand: config.amphora_agent.sctp_check_cmd,
     };
   }

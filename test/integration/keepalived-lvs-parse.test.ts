@@ -66,6 +66,26 @@ describe('keepalived-lvs-parse', () => {
     }
   });
 
+  it('folds the UDP-CONNECT probe script into UDP_CHECK sending "X", and nothing else', () => {
+    const n = (text: string) => normalizeLvs(parseLvsConfig(config(text)));
+    const probe = (check: string) => base.replace(/MISC_CHECK \{[^}]*\}/, check);
+    const script = probe('MISC_CHECK {\n      misc_path "/var/lib/octavia/lvs/check/udp_check.sh 192.0.2.11 53"\n      misc_timeout 4\n    }');
+    const native = probe('UDP_CHECK {\n      connect_ip 192.0.2.11\n      connect_port 53\n      connect_timeout 4\n      payload 58\n    }');
+    expect(n(script)).toEqual(n(native));
+    for (const different of [
+      native.replace('connect_port 53', 'connect_port 54'),
+      native.replace('connect_ip 192.0.2.11', 'connect_ip 192.0.2.12'),
+      native.replace('connect_timeout 4', 'connect_timeout 3'),
+      native.replace('payload 58', 'payload 59'),
+      native.replace('payload 58', 'payload 58\n      require_reply'),
+      // another script, or the probe with other arguments, is not the UDP-CONNECT probe
+      script.replace('/lvs/check/udp_check.sh', '/lvs/check/other.sh'),
+      script.replace('192.0.2.11 53"', '192.0.2.11 53 extra"'),
+    ]) {
+      expect(n(different), different).not.toEqual(n(script));
+    }
+  });
+
   it('refuses unbalanced braces', () => {
     expect(() => parseLvsConfig(config(base.replace(/\}\n$/, '')))).toThrow(/missing '\}'/);
     expect(() => parseLvsConfig(`${config(base)}}\n`)).toThrow(/unexpected '\}'/);

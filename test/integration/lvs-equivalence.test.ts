@@ -7,7 +7,8 @@
  * JSON; `octaviaSpec` (test/support/octavia-lvs-spec.ts) builds the objects Octavia's templater
  * reads from it. Both renders are parsed (test/support/keepalived-lvs-parse.ts), normalized by
  * the equivalences listed there and compared whole: virtual servers, schedulers, persistence,
- * timers, real servers, weights, thresholds and checks. Both must pass the real
+ * timers, real servers, weights, thresholds and checks (Octavia's UDP-CONNECT probe script
+ * and the agent's UDP_CHECK fold into one, see keepalived-lvs-normalize.ts). Both must pass the real
  * `keepalived --config-test` (test/support/lvs-equivalence-env.ts).
  *
  * Only features Octavia has are compared: no ONE_PACKET_SCHEDULING (Octavia's LVS template has
@@ -30,6 +31,7 @@ const OURS: Record<LbAlgorithm, string> = { ROUND_ROBIN: 'wrr', LEAST_CONNECTION
 const OCTAVIAS: Record<LbAlgorithm, string> = { ROUND_ROBIN: 'wrr', LEAST_CONNECTIONS: 'lc', SOURCE_IP: 'sh' };
 
 const schedulers = (c: LvsConfig): string[] => [...new Set(c.virtualServers.filter((v) => v.realServers.length > 0).map((v) => v.scheduler ?? '(none)'))];
+const rawCheckKinds = (c: LvsConfig): string[] => [...new Set(c.virtualServers.flatMap((v) => v.realServers.flatMap((r) => r.checks.map((k) => k.kind))))];
 const checkKinds = (n: NormalizedLvs): string[] => [...new Set(Object.values(n.virtualServers).flatMap((v) => v.realServers.flatMap((r) => r.checks.map((c) => c.kind))))];
 
 describe.skipIf(!canRun)('LVS configs: the agent’s render means what Octavia’s does', () => {
@@ -76,6 +78,11 @@ describe.skipIf(!canRun)('LVS configs: the agent’s render means what Octavia�
     expect(normOurs, both).toEqual(normTheirs);
     expect(Object.keys(normOurs.virtualServers), both).toHaveLength(f.virtualServers);
     expect(checkKinds(normOurs), both).toEqual(f.check ? [f.check] : []);
+    if (f.check === 'UDP_CHECK') {
+      // as written: Octavia runs its probe script, the agent keepalived's own UDP checker (folded alike by normalizeLvs)
+      expect(rawCheckKinds(parsedTheirs), both).toEqual(['MISC_CHECK']);
+      expect(rawCheckKinds(parsedOurs), both).toEqual(['UDP_CHECK']);
+    }
     expect(normOurs.namespace).toBe(env.ns);
 
     // The schedulers as written: the normalization folds lc into wlc, the agent must use the weighted one.

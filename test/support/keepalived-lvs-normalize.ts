@@ -2,10 +2,11 @@
  * @module test/support/keepalived-lvs-normalize
  * What keepalived/IPVS treat as the same service: `normalizeLvs` folds a parsed LVS config
  * (test/support/keepalived-lvs-parse.ts) by the few equivalences listed here and nothing else,
- * so that two configs written differently compare by meaning. Test code only.
+ * so that two configs written differently compare by meaning: schedulers, the default
+ * granularity, empty virtual servers and the UDP-CONNECT probe. Test code only.
  */
 import { endpoint } from './keepalived-blocks.js';
-import type { LvsConfig, LvsRealServer } from './keepalived-lvs-types.js';
+import type { LvsCheck, LvsConfig, LvsRealServer } from './keepalived-lvs-types.js';
 
 export interface NormalizedVirtualServer {
   readonly scheduler: string | null;
@@ -45,6 +46,19 @@ const DEFAULT_GRANULARITY: Record<4 | 6, string> = { 4: '255.255.255.255', 6: '1
 
 const rsKey = (r: LvsRealServer): string => endpoint(r.address, r.port, 0);
 
+/**
+ * The UDP-CONNECT probe two ways: Octavia's MISC_CHECK running `<base>/lvs/check/udp_check.sh
+ * ADDR PORT` (nc -uz sends "X" datagrams to ADDR:PORT and fails on an ICMP unreachable) is folded
+ * into what the agent renders for it, keepalived's UDP_CHECK to ADDR:PORT sending one "X"
+ * (payload 58), both bounded by the monitor's timeout (misc_timeout, connect_timeout). ADR 0004
+ * gives the evidence that the two decide alike; any other MISC_CHECK is left as it is.
+ */
+function foldUdpConnect(c: LvsCheck): LvsCheck {
+  const path = c.miscPath;
+  if (c.kind !== 'MISC_CHECK' || path?.length !== 3 || !path[0]?.endsWith('/lvs/check/udp_check.sh')) return c;
+  return { ...c, kind: 'UDP_CHECK', connectIp: path[1] ?? null, connectPort: Number(path[2]), miscPath: null, other: [...c.other, 'payload 58'] };
+}
+
 export function normalizeLvs(config: LvsConfig): NormalizedLvs {
   const virtualServers: Record<string, NormalizedVirtualServer> = {};
   for (const vs of config.virtualServers) {
@@ -63,7 +77,7 @@ export function normalizeLvs(config: LvsConfig): NormalizedLvs {
         : null,
       timers: { delayLoop: vs.delayLoop, delayBeforeRetry: vs.delayBeforeRetry, retry: vs.retry },
       // IPVS keeps its destinations as a set; the order in the file is not part of the service
-      realServers: [...vs.realServers].sort((a, b) => rsKey(a).localeCompare(rsKey(b))),
+      realServers: [...vs.realServers].map((r) => ({ ...r, checks: r.checks.map(foldUdpConnect) })).sort((a, b) => rsKey(a).localeCompare(rsKey(b))),
       other: vs.other,
     };
   }

@@ -62,7 +62,7 @@ export function lvsEquivalenceEnv(): LvsEquivalenceEnv {
     basePath = join(dir, 'octavia');
     await mkdir(join(basePath, 'lvs', 'check'), { recursive: true });
     await writeFile(join(basePath, 'lvs', 'check', 'udp_check.sh'), renderUdpCheck(), { mode: 0o755 });
-    settings = { namespace: ns, udpCheckScript: join(basePath, 'lvs', 'check', 'udp_check.sh'), sctpCheckCommand: 'amphora-health-checker' };
+    settings = { namespace: ns, sctpCheckCommand: 'amphora-health-checker' };
   });
 
   afterAll(async () => {

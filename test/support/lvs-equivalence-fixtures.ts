@@ -13,7 +13,7 @@ export interface Fixture {
   /** How many virtual servers keepalived sets up from it: the fixture is what its name says. */
   readonly virtualServers: number;
   /** The kind of the member checks, null when there are none. */
-  readonly check: 'MISC_CHECK' | 'TCP_CHECK' | 'HTTP_GET' | null;
+  readonly check: 'UDP_CHECK' | 'MISC_CHECK' | 'TCP_CHECK' | 'HTTP_GET' | null;
 }
 
 export const FIXTURES: readonly Fixture[] = [
@@ -21,7 +21,7 @@ export const FIXTURES: readonly Fixture[] = [
     name: 'UDP, ROUND_ROBIN, UDP-CONNECT monitor',
     model: udp(pool('ROUND_ROBIN', twoMembers, { health_monitor: monitor('UDP-CONNECT') })),
     virtualServers: 1,
-    check: 'MISC_CHECK',
+    check: 'UDP_CHECK',
   },
   {
     name: 'UDP, ROUND_ROBIN, weights 0, 1, 5 and 256, TCP monitor with max_retries_down',
@@ -37,7 +37,7 @@ export const FIXTURES: readonly Fixture[] = [
     name: 'UDP, LEAST_CONNECTIONS, connection_limit 100, UDP-CONNECT monitor',
     model: udp(pool('LEAST_CONNECTIONS', twoMembers, { health_monitor: monitor('UDP-CONNECT', { delay: 7, timeout: 2, max_retries: 1, max_retries_down: 5 }) }), { connection_limit: 100 }),
     virtualServers: 1,
-    check: 'MISC_CHECK',
+    check: 'UDP_CHECK',
   },
   {
     name: 'UDP, LEAST_CONNECTIONS, connection_limit -1, no monitor',
@@ -49,7 +49,7 @@ export const FIXTURES: readonly Fixture[] = [
     name: 'UDP, SOURCE_IP algorithm, SOURCE_IP persistence without timeout or granularity',
     model: udp(pool('SOURCE_IP', twoMembers, { session_persistence: { type: 'SOURCE_IP' }, health_monitor: monitor('UDP-CONNECT') })),
     virtualServers: 1,
-    check: 'MISC_CHECK',
+    check: 'UDP_CHECK',
   },
   {
     name: 'UDP, ROUND_ROBIN, SOURCE_IP persistence with a timeout only',
@@ -67,7 +67,7 @@ export const FIXTURES: readonly Fixture[] = [
       { connection_limit: 50 },
     ),
     virtualServers: 1,
-    check: 'MISC_CHECK',
+    check: 'UDP_CHECK',
   },
   {
     name: 'UDP, SOURCE_IP algorithm, SOURCE_IP persistence with a granularity only (null timeout)',
@@ -119,7 +119,7 @@ export const FIXTURES: readonly Fixture[] = [
     name: 'UDP, UDP-CONNECT monitor on a monitor_port only and on a monitor_address only',
     model: udp(pool('ROUND_ROBIN', [member(1, '192.0.2.11', 5353, { monitor_port: 5400 }), member(2, '192.0.2.12', 5353, { monitor_address: '192.0.2.112' })], { health_monitor: monitor('UDP-CONNECT') })),
     virtualServers: 1,
-    check: 'MISC_CHECK',
+    check: 'UDP_CHECK',
   },
   {
     name: 'SCTP, ROUND_ROBIN, SCTP monitor',
@@ -158,7 +158,7 @@ export const FIXTURES: readonly Fixture[] = [
     name: 'IPv6 VIP and members, UDP-CONNECT monitor',
     model: udp(pool('ROUND_ROBIN', [member(1, '2001:db8::11', 53), member(2, '2001:db8::12', 53, { weight: 4 })], { health_monitor: monitor('UDP-CONNECT') }), { vip_addresses: ['2001:db8::10'] }),
     virtualServers: 1,
-    check: 'MISC_CHECK',
+    check: 'UDP_CHECK',
   },
   {
     name: 'IPv6, SOURCE_IP persistence with granularity 64, TCP monitor on an IPv6 monitor address',
@@ -195,19 +195,19 @@ export const FIXTURES: readonly Fixture[] = [
       connection_limit: 10,
     }),
     virtualServers: 2,
-    check: 'MISC_CHECK',
+    check: 'UDP_CHECK',
   },
   {
     name: 'IPv4 and IPv6 VIPs, IPv4 members only (the IPv6 virtual server has no real servers)',
     model: udp(pool('ROUND_ROBIN', twoMembers, { health_monitor: monitor('UDP-CONNECT') }), { vip_addresses: ['203.0.113.10', '2001:db8::10'] }),
     virtualServers: 1,
-    check: 'MISC_CHECK',
+    check: 'UDP_CHECK',
   },
   {
     name: 'a disabled member among enabled ones',
     model: udp(pool('ROUND_ROBIN', [member(1, '192.0.2.11', 5353, { admin_state_up: false }), member(2, '192.0.2.12', 5353), member(3, '192.0.2.13', 5353, { admin_state_up: true })], { health_monitor: monitor('UDP-CONNECT') })),
     virtualServers: 1,
-    check: 'MISC_CHECK',
+    check: 'UDP_CHECK',
   },
   {
     name: 'a disabled monitor (no timers, no checks)',

@@ -15,7 +15,6 @@ export const LISTENER = 'eeeeeeee-0000-0000-0000-0000000000a1';
 
 export const settings: LvsRenderSettings = {
   namespace: 'amphora-haproxy',
-  udpCheckScript: '/var/lib/octavia/lvs/check/udp_check.sh',
   sctpCheckCommand: '/usr/bin/amphora-health-checker',
 };
 

@@ -109,8 +109,10 @@ async function create(c) {
   const { s, path } = c;
   const first = await put(c, '1_create', api2Listener(), (svc) => svc.sched === 'wrr' && !svc.ops && svc.persistent === null);
   if (!first) return false;
-  s.fig('rendered_sample', first.body.rendered.text.split('\n').filter((l) => /virtual_server|lb_algo|protocol|ops|persistence|delay_loop|retry|misc_/.test(l)).map((l) => l.trim()));
-  s.check(first.body.rendered.text.includes(`${AGENTS.a.base}/lvs/check/udp_check.sh`), 'the rendered config does not call the agent\'s udp_check.sh');
+  s.fig('rendered_sample', first.body.rendered.text.split('\n').filter((l) => /virtual_server|lb_algo|protocol|ops|persistence|delay_loop|retry|UDP_CHECK|connect_timeout|payload/.test(l)).map((l) => l.trim()));
+  // UDP-CONNECT is keepalived's own UDP checker sending "X" (ADR 0004), with no script to run
+  const text = first.body.rendered.text;
+  s.check((text.match(/UDP_CHECK \{/g) ?? []).length === 3 && (text.match(/payload 58$/gm) ?? []).length === 3 && !text.includes('MISC_CHECK'), 'the rendered config does not check its 3 members with UDP_CHECK (payload 58)');
   const got = await agentRequest('a', 'GET', path);
   s.check(got.status === 200 && got.headers.etag === first.headers.etag && got.body?.listener?.protocol_port === API2_PORT, `GET ${path}: ${got.status} ${got.headers.etag} (PUT gave ${first.headers.etag})`);
   const listed = await call('a', 'get_all_listeners');
