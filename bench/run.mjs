@@ -28,11 +28,15 @@ const SUITES = {
   check_script: () => import('./suites/check_script.mjs'),
   controller_calls: () => import('./suites/controller_calls.mjs'),
   heartbeat: () => import('./suites/heartbeat.mjs'),
+  scale: () => import('./suites/scale.mjs'),
   image: () => import('./suites/image.mjs'),
 };
 
-/** Suites that run only when BENCH_SUITES names them (image: two image builds and qemu boots, 15+ minutes). */
-const OPT_IN = new Set(['image']);
+/**
+ * Suites that run only when BENCH_SUITES names them (image: two image builds and qemu boots, 15+
+ * minutes; scale: hundreds of listeners and keepalived processes on both agents, 20+ minutes).
+ */
+const OPT_IN = new Set(['image', 'scale']);
 
 function selectedSuites() {
   const defaults = Object.keys(SUITES).filter((s) => !OPT_IN.has(s));
