@@ -28,12 +28,17 @@ const SUITES = {
   check_script: () => import('./suites/check_script.mjs'),
   controller_calls: () => import('./suites/controller_calls.mjs'),
   heartbeat: () => import('./suites/heartbeat.mjs'),
+  scale: () => import('./suites/scale.mjs'),
   image: () => import('./suites/image.mjs'),
   healthcheck_cpu: () => import('./suites/healthcheck_cpu.mjs'),
 };
 
-/** Suites that run only when BENCH_SUITES names them (image: two image builds and qemu boots, 15+ minutes). */
-const OPT_IN = new Set(['image', 'healthcheck_cpu']);
+/**
+ * Suites that run only when BENCH_SUITES names them (image: two image builds and qemu boots, 15+
+ * minutes; scale: hundreds of listeners and keepalived processes on both agents, 20+ minutes;
+ * healthcheck_cpu: a UML VM with 50 listeners x 10 members per variant, 15-25 minutes).
+ */
+const OPT_IN = new Set(['image', 'scale', 'healthcheck_cpu']);
 
 function selectedSuites() {
   const defaults = Object.keys(SUITES).filter((s) => !OPT_IN.has(s));

@@ -17,7 +17,7 @@ import { log } from './log.mjs';
 const PYTHON = '/usr/bin/python3';
 
 /** `script args…` under /usr/bin/python3, serving JSON lines; `ready` resolves at its READY. */
-async function pythonServer(ctx, label, args) {
+export async function pythonServer(ctx, label, args) {
   assertNotAborted(label);
   const child = spawn(PYTHON, args, { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
   ctx.cleanup.add(`stop ${label}`, () => {

@@ -47,7 +47,7 @@ async function render(args) {
 }
 
 /** One call of the real client CLI (octavia-client.py) against an agent. */
-async function client(ctx, agent, args) {
+export async function client(ctx, agent, args) {
   const r = await runCommand(join(TOOLS, 'octavia-client.py'), ['--base-url', agent.baseUrl, '--certs', ctx.pki.dir, ...args]);
   if (r.code !== 0) throw new Error(`octavia-client.py ${args[0]} against ${agent.role} failed (exit ${r.code}): ${(r.stderr + r.stdout).trim()}`);
   return r.stdout;
@@ -58,7 +58,7 @@ async function client(ctx, agent, args) {
  * mode with ACTIVE_STANDBY: started in its sandbox, sent one disabled UDP listener and the
  * controller's VRRP config, read back, stopped.
  */
-async function referenceScripts(ctx, tmpFile) {
+export async function referenceScripts(ctx, tmpFile) {
   const ref = await referenceAgent(ctx, { name: 'checks', mode: 'sysvinit', topology: 'ACTIVE_STANDBY' });
   try {
     log(`getting the check scripts of ${ref.label}`);
@@ -83,7 +83,7 @@ async function referenceScripts(ctx, tmpFile) {
 }
 
 /** Run `interpreter file` once: ms from spawn to exit, status, output. */
-function runOnce(interpreter, file) {
+export function runOnce(interpreter, file) {
   const t0 = process.hrtime.bigint();
   const r = spawnSync(interpreter, [file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -95,7 +95,7 @@ function runOnce(interpreter, file) {
  * veth pair of ours, one end moved into the test namespace as eth1. It goes away with the
  * namespace.
  */
-async function addVeth(ctx, namespace) {
+export async function addVeth(ctx, namespace) {
   const hostEnd = `aatb-${namespace.slice(-8)}`;
   const veth = await runCommand('ip', ['link', 'add', hostEnd, 'type', 'veth', 'peer', 'name', 'eth1', 'netns', namespace]);
   if (veth.code !== 0) throw new Error(`ip link add ${hostEnd} failed: ${veth.stderr.trim()}`);
@@ -105,7 +105,7 @@ async function addVeth(ctx, namespace) {
 }
 
 /** Starts our agent and uploads the controller's VRRP config to it: the paths of its scripts and lvs dir. */
-async function startOurs(ctx, ours, tmpFile) {
+export async function startOurs(ctx, ours, tmpFile) {
   log(`starting ${ours.label}`);
   await ours.start();
   await writeFile(tmpFile, (await render(['render-vrrp'])).replaceAll('/var/lib/octavia/', `${ours.basePath}/`));
@@ -121,7 +121,7 @@ async function startOurs(ctx, ours, tmpFile) {
  * each path after the FIRST dot as the extension (`${file#*.}`), so the directory it lists
  * must have no dot in its path: a symlink in a dot-free dir of our own.
  */
-async function pointReference(ctx, ref, lvsDir) {
+export async function pointReference(ctx, ref, lvsDir) {
   const refDir = await mkdtemp('/tmp/aat-bench-refcheck-');
   ctx.cleanup.add(`remove ${refDir}`, () => rm(refDir, { recursive: true, force: true }));
   if (refDir.includes('.')) throw new Error(`${refDir} has a dot in its path`);

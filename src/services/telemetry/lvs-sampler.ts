@@ -24,7 +24,7 @@ import { pidFileState } from '../../system/processes.js';
 import { lvsIdentity } from '../daemon-specs.js';
 import { contentHash } from '../digest.js';
 import type { LvsListenerState, StateStore } from '../state.js';
-import { lvsListenerSample } from './lvs-status.js';
+import { indexIpvs, lvsListenerSample } from './lvs-status.js';
 import type { LvsListenerSample, LvsSampler } from './samples.js';
 
 export interface LvsSamplerDeps {
@@ -51,10 +51,12 @@ export class LvsIpvsSampler implements LvsSampler {
 
   async sample(): Promise<LvsListenerSample[]> {
     const entries = Object.values(this.deps.state.current.lvsListeners);
-    for (const id of this.readLayouts.keys()) if (!entries.some((e) => e.id === id)) this.readLayouts.delete(id);
+    const ids = new Set(entries.map((e) => e.id));
+    for (const id of this.readLayouts.keys()) if (!ids.has(id)) this.readLayouts.delete(id);
     const found = await Promise.all(entries.map((e) => this.sampled(e)));
     const listeners = found.filter((s): s is Sampled => s !== undefined && !s.layout.listenerDisabled);
-    const ipvs = listeners.some((l) => l.layout.virtualServers.length > 0) ? await this.lookAtIpvs() : [];
+    // indexed once: each listener then finds its virtual servers without scanning the table
+    const ipvs = indexIpvs(listeners.some((l) => l.layout.virtualServers.length > 0) ? await this.lookAtIpvs() : []);
     return listeners.map(({ entry, layout, installedHash }) =>
       lvsListenerSample({ id: entry.id, protocol: entry.protocol, layout, ipvs, restarting: entry.applied?.hash !== installedHash }),
     );

@@ -29,12 +29,32 @@ import type { IpvsCounters, LvsListenerSample, LvsMemberSample, PoolSample } fro
 /** haproxy's words, which the controller's health manager reads (heartbeat_udp.py). */
 export const MEMBER_STATUS = { up: 'UP', down: 'DOWN', drain: 'DRAIN', maint: 'MAINT', noCheck: 'no check', restarting: 'RESTARTING' } as const;
 
+/** IPVS's virtual servers by protocol, address and port: one look serves every listener. */
+export type IpvsIndex = ReadonlyMap<string, readonly IpvsVirtualServer[]>;
+
+const serviceKey = (protocol: string, address: string, port: number) => `${protocol} ${address} ${port}`;
+
+/**
+ * The index of one look at IPVS. The heartbeat samples every listener against the same look: a
+ * scan of the whole table per listener made a heartbeat at N listeners cost N × N comparisons.
+ */
+export function indexIpvs(virtualServers: readonly IpvsVirtualServer[]): IpvsIndex {
+  const index = new Map<string, IpvsVirtualServer[]>();
+  for (const vs of virtualServers) {
+    const key = serviceKey(vs.protocol, vs.address, vs.port);
+    const same = index.get(key);
+    if (same === undefined) index.set(key, [vs]);
+    else same.push(vs);
+  }
+  return index;
+}
+
 export interface LvsListenerInput {
   readonly id: string;
   readonly protocol: 'UDP' | 'SCTP';
   readonly layout: LvsLayout;
-  /** Every virtual server IPVS has (empty when the kernel has none). */
-  readonly ipvs: readonly IpvsVirtualServer[];
+  /** Every virtual server IPVS has (empty when the kernel has none), or their index (indexIpvs). */
+  readonly ipvs: readonly IpvsVirtualServer[] | IpvsIndex;
   /** keepalived runs another config than the installed one (a reload is pending or failed). */
   readonly restarting: boolean;
 }
@@ -81,12 +101,18 @@ function memberStatus(m: LvsLayoutMember, found: readonly IpvsRealServer[], inpu
 
 export function lvsListenerSample(input: LvsListenerInput): LvsListenerSample {
   const { layout } = input;
-  const wanted = new Set(layout.virtualServers.map((v) => endpoint(v.address, v.port)));
-  const services = input.ipvs.filter((vs) => vs.protocol === input.protocol && wanted.has(endpoint(vs.address, vs.port)));
+  const index = input.ipvs instanceof Map ? input.ipvs : indexIpvs(input.ipvs as readonly IpvsVirtualServer[]);
+  const wanted = new Set(layout.virtualServers.map((v) => serviceKey(input.protocol, v.address, v.port)));
+  const services = [...wanted].flatMap((key) => index.get(key) ?? []);
   const ipvs = services.length === 0 ? null : sum(services.map((vs) => vs.stats));
   const realServers = services.flatMap((vs) => vs.realServers);
   const byEndpoint = new Map<string, IpvsRealServer[]>();
-  for (const rs of realServers) byEndpoint.set(endpoint(rs.address, rs.port), [...(byEndpoint.get(endpoint(rs.address, rs.port)) ?? []), rs]);
+  for (const rs of realServers) {
+    const key = endpoint(rs.address, rs.port);
+    const same = byEndpoint.get(key);
+    if (same === undefined) byEndpoint.set(key, [rs]);
+    else same.push(rs);
+  }
 
   let pool: PoolSample | null = null;
   const members: LvsMemberSample[] = [];
