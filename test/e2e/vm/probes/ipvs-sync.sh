@@ -5,7 +5,8 @@
 # persistence), run BOTH sync daemons (master and backup) at once; datagrams sent through A
 # must show up as connections (and persistence templates) in B's table, and none the other way
 # round while B receives nothing. Then: a wrong syncid, IPv6 transport (--mcast-group ff02::),
-# and whether nftables' inet family can filter the sync port here.
+# and whether nftables' inet family can filter the sync port here. Single datagrams are sent
+# too: the kernel syncs a connection only from its 3rd packet (sync_threshold 3 50).
 # Output: <work>/logs/ipvs-sync-probe.log.
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 logs=/mnt/e2e/logs
@@ -40,18 +41,21 @@ for ns in pa pb; do
   ip netns exec $ns ipvsadm --start-daemon master --mcast-interface eth1 --syncid 7; echo "second master rc $?"
 done
 ps -eo pid,comm | grep -i ipvs
-send() { # ns dst port count
-  ip netns exec "$1" python3 - "$2" "$3" "$4" <<'PY'
-import socket, sys
-dst, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-socks = []
-for i in range(n):
-    s = socket.socket(socket.AF_INET6 if ':' in dst else socket.AF_INET, socket.SOCK_DGRAM)
-    s.sendto(b'x', (dst, port)); socks.append(s)
+send() { # ns dst port count [datagrams per socket; the kernel syncs a flow at its 3rd packet]
+  ip netns exec "$1" python3 - "$2" "$3" "$4" "${5:-1}" <<'PY'
+import socket, sys, time
+dst, port, n, k = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+socks = [socket.socket(socket.AF_INET6 if ':' in dst else socket.AF_INET, socket.SOCK_DGRAM) for i in range(n)]
+for j in range(k):
+    for s in socks:
+        s.sendto(b'x', (dst, port))
+    time.sleep(0.1)
 PY
 }
 send pc 10.0.0.100 5000 9
 send pc 10.0.0.100 5001 3
+# flows of 4 datagrams: past the sync threshold
+send pc 10.0.0.100 5000 4 4
 sleep 3
 echo "--- A"; ip netns exec pa ipvsadm -Lnc
 echo "--- B"; ip netns exec pb ipvsadm -Lnc
@@ -78,7 +82,7 @@ for ns in pa pb; do
   ip netns exec $ns ipvsadm -L --daemon
 done
 sleep 2
-send pc fd00::100 5000 4
+send pc fd00::100 5000 4 4
 sleep 3
 echo "--- A v6"; ip netns exec pa ipvsadm -Lnc
 echo "--- B v6"; ip netns exec pb ipvsadm -Lnc
