@@ -83,6 +83,9 @@ export const SCHEMA = {
     // ours: ipvsadm, which reads the IPVS table of LVS listeners for the heartbeat and metrics
     // (system/ipvs.ts); Debian installs it in /usr/sbin
     ipvsadm_cmd: absPath('/usr/sbin/ipvsadm'),
+    // ours: IPVS connection sync between the amphorae of an ACTIVE_STANDBY pair while the VRRP
+    // keepalived runs (services/ipvs-sync.ts, docs/design/0011-ipvs-connection-sync.md)
+    ipvs_sync: bool(true),
     // how long keepalived must stay alive after start/reload before the agent reports success
     process_settle_seconds: float(0.5, 0),
     // how long a started daemon may take to be running (its pid files, its ready line) and a reloaded

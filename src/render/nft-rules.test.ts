@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseFirewallRules, type FirewallRule } from '../model/firewall-rules.js';
-import { renderBaseRules, renderVipRules, ruleStatement } from './nft-rules.js';
+import { renderBaseRules, renderVipRules, ruleStatement, syncStatement } from './nft-rules.js';
 
 interface Case {
   readonly name: string;
@@ -26,7 +26,11 @@ const rulesOf = (c: Case) => parseFirewallRules(JSON.stringify(c.rules));
 /** Master's statement for VRRP from an IPv6 peer, and ours (see the renderer's module comment). */
 const MASTER_V6_VRRP = '      ip6 saddr 2001:db8::12/128 ip protocol 112 accept';
 const OUR_V6_VRRP = '      ip6 saddr 2001:db8::12/128 meta l4proto 112 accept';
-const masterFixed = (text: string) => text.replace(MASTER_V6_VRRP, OUR_V6_VRRP);
+/** After each VRRP rule, ours accepts the peer's IPVS sync datagrams from the same source (ADR 0011). */
+const SYNC_AFTER_VRRP = (line: string) => line.replace(/ (ip protocol|meta l4proto) 112 accept$/, ' udp dport 8848 accept');
+const withSync = (text: string) => text.split('\n').flatMap((l) => (/ 112 accept$/.test(l) ? [l, SYNC_AFTER_VRRP(l)] : [l])).join('\n');
+const masterFixed = (text: string) => withSync(text.replace(MASTER_V6_VRRP, OUR_V6_VRRP));
+const withoutSync = (text: string) => text.split('\n').filter((l) => !/ udp dport 8848 accept$/.test(l));
 const golden = (name: string) => `./__golden__/nft-${name}.rules`;
 
 describe('VIP ruleset goldens', () => {
@@ -44,12 +48,12 @@ describe('VIP ruleset goldens', () => {
 });
 
 describe('equivalence with Octavia master', () => {
-  it.each(cases.map((c) => [c.name, c] as const))('%s: the text master writes for the same rules (but for an IPv6 VRRP peer)', (name, c) => {
+  it.each(cases.map((c) => [c.name, c] as const))('%s: the text master writes for the same rules (but for an IPv6 VRRP peer, and the sync line after each VRRP rule)', (name, c) => {
     expect(renderVipRules('eth1', rulesOf(c))).toBe(masterFixed(master(name)));
   });
 
   it('dual-stack: an IPv6 VRRP peer is the one statement that differs from master\'s, which nft refuses', () => {
-    const ours = renderVipRules('eth1', rulesOf(cases.find((c) => c.name === 'dual-stack') as Case)).split('\n');
+    const ours = withoutSync(renderVipRules('eth1', rulesOf(cases.find((c) => c.name === 'dual-stack') as Case)));
     const theirs = master('dual-stack').split('\n');
     const differing = theirs.map((line, i) => [line, ours[i]]).filter(([a, b]) => a !== b);
     expect(differing).toEqual([[`${MASTER_V6_VRRP}`, `${OUR_V6_VRRP}`]]);
@@ -79,6 +83,15 @@ describe('rule statements', () => {
     expect(ruleStatement(rule('vrrp', '198.51.100.12/32', 1))).toBe('ip saddr 198.51.100.12/32 ip protocol 112 accept');
     expect(ruleStatement(rule('vrrp', null, 112))).toBe('ip protocol 112 accept');
     expect(ruleStatement(rule('vrrp', '2001:db8::12/128', 112))).toBe('ip6 saddr 2001:db8::12/128 meta l4proto 112 accept');
+  });
+
+  it('accepts the VRRP peer\'s IPVS sync datagrams from the VRRP rule\'s source, right after it (ADR 0011)', () => {
+    expect(syncStatement(rule('vrrp', '198.51.100.12/32', 1))).toBe('ip saddr 198.51.100.12/32 udp dport 8848 accept');
+    expect(syncStatement(rule('vrrp', '2001:db8::12/128', 112))).toBe('ip6 saddr 2001:db8::12/128 udp dport 8848 accept');
+    const lines = renderVipRules('eth1', [rule('TCP', null), rule('vrrp', '198.51.100.12/32', 112)]).split('\n');
+    const at = lines.indexOf('      ip saddr 198.51.100.12/32 ip protocol 112 accept');
+    expect(lines[at + 1]).toBe('      ip saddr 198.51.100.12/32 udp dport 8848 accept');
+    expect(lines.filter((l) => l.includes('8848'))).toHaveLength(1);
   });
 });
 

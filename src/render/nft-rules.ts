@@ -12,7 +12,8 @@
  *
  * One statement differs from master's: VRRP from an IPv6 peer is matched as `meta l4proto 112`
  * (master's `ip6 saddr … ip protocol 112` is refused by nft, so an IPv6 ACTIVE_STANDBY amphora
- * would get no ruleset at all).
+ * would get no ruleset at all). One is added: after each VRRP rule, the peer's IPVS connection
+ * sync datagrams (UDP 8848, `syncStatement`, ADR 0011).
  *
  * Both begin by creating and deleting the table, so that one `nft -f` replaces the whole table
  * in a single transaction (master does this for the VIP ruleset only; here the base ruleset can
@@ -24,6 +25,7 @@
 import { UnsafeValue } from '../model/errors.js';
 import type { FirewallRule } from '../model/firewall-rules.js';
 import { parseCidr } from '../model/ip-address.js';
+import { IPVS_SYNC_PORT } from '../model/ipvs-sync-plan.js';
 
 export const NFT_FAMILY = 'inet';
 export const NFT_TABLE = 'amphora_table';
@@ -85,6 +87,18 @@ export function ruleStatement(rule: FirewallRule): string {
   }
 }
 
+/**
+ * The IPVS connection sync datagrams of the VRRP peer (ADR 0011), accepted from the source its
+ * VRRP rule accepts: a peer trusted to take the VIP is trusted with the connections it serves.
+ * Master has no sync, so this is the one line this ruleset adds after each VRRP rule.
+ */
+export function syncStatement(rule: FirewallRule): string {
+  const cidr = rule.cidr;
+  const anySource = cidr === null || (cidr.version === 4 && cidr.prefixlen === 0);
+  const source = anySource ? '' : `${cidr.version === 4 ? 'ip' : 'ip6'} saddr ${cidr.text} `;
+  return `${source}udp dport ${IPVS_SYNC_PORT} accept`;
+}
+
 /** The second check of a rule's values (the first is model/firewall-rules.ts at the API). */
 function checked(rule: FirewallRule): FirewallRule {
   if (!Number.isInteger(rule.port) || rule.port < 1 || rule.port > 65535) throw new UnsafeValue(`invalid firewall port: ${rule.port}`);
@@ -101,6 +115,6 @@ export function renderBaseRules(): string {
 export function renderVipRules(vipInterface: string, rules: readonly FirewallRule[]): string {
   if (!IFNAME.test(vipInterface)) throw new UnsafeValue(`invalid interface name: ${JSON.stringify(vipInterface)}`);
   const input = [INPUT_HOOK, ...[...STATE_AND_LOOPBACK, ...ALWAYS_ACCEPTED, `iifname ${vipInterface} goto ${NFT_VIP_CHAIN}`].map((l) => RULE + l)];
-  const vip = rules.map((r) => RULE + ruleStatement(checked(r)));
+  const vip = rules.flatMap((r) => [ruleStatement(checked(r)), ...(r.protocol === 'vrrp' ? [syncStatement(r)] : [])]).map((l) => RULE + l);
   return table([chain(NFT_CHAIN, input), chain(NFT_VIP_CHAIN, vip)]);
 }

@@ -22,6 +22,7 @@ import { DaemonRestartCounts, DaemonRevival } from './daemon-revival.js';
 import type { DaemonServiceDeps } from './daemon-service.js';
 import { DaemonSpecs } from './daemon-specs.js';
 import { HaproxyLoadBalancers } from './haproxy-lbs.js';
+import { IpvsSync } from './ipvs-sync.js';
 import { KeyedLock } from './keyed-lock.js';
 import { buildHeartbeat } from './heartbeat/build.js';
 import { heartbeatSettingsChanged } from './heartbeat/loop.js';
@@ -122,7 +123,7 @@ export function buildServices(seams: ServiceSeams) {
     lbCertificates: new LoadBalancerCertificates(paths),
     // issue 14 (fault 10): stale temp files and unsafe directories, looked at once at startup
     directories: new AgentDirectories(paths, config, log.child({ component: 'directories' })),
-    vrrp: new Vrrp(daemonDeps('vrrp')),
+    vrrp: new Vrrp(daemonDeps('vrrp'), new IpvsSync({ config, paths, runner, log: log.child({ component: 'ipvs-sync' }) })),
     onePacketNat,
     interfaces,
     vipFirewall,

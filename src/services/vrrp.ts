@@ -3,13 +3,16 @@
  * The VRRP keepalived of ACTIVE_STANDBY amphorae: upload (validated by keepalived inside the
  * namespace, where its interfaces are, through the staged apply), start, stop and reload. Its
  * vrrp_script runs the check script the agent keeps at `<base_path>/vrrp/check_script.sh`.
+ * The IPVS connection sync daemons follow it (services/ipvs-sync.ts): brought in line with the
+ * installed config after every start and reload, stopped with it.
  */
 import { ConfigRejected, InvalidInput, NotFound } from '../model/errors.js';
 import { inspectKeepalivedConfig, namespaceFindings } from '../model/keepalived-config.js';
-import { readIfExists } from '../system/files.js';
+import { exists, readIfExists } from '../system/files.js';
 import { validateKeepalivedConfig } from './apply/validators.js';
 import type { DaemonAction, DaemonServiceDeps } from './daemon-service.js';
 import { contentHash } from './digest.js';
+import type { IpvsSync } from './ipvs-sync.js';
 import { KeyedLock } from './keyed-lock.js';
 import type { VrrpState } from './state.js';
 
@@ -29,7 +32,23 @@ function refuseUnfit(text: string, namespace: string): void {
 export class Vrrp {
   private readonly lock = new KeyedLock();
 
-  constructor(private readonly deps: DaemonServiceDeps) {}
+  constructor(
+    private readonly deps: DaemonServiceDeps,
+    private readonly sync: IpvsSync,
+  ) {}
+
+  /**
+   * Starts the sync daemons for the installed config when the VRRP keepalived is wanted. main.ts
+   * calls it once at startup (a reboot leaves a namespace without them); the actions below keep
+   * them in line after each change. Nothing to do without a wanted VRRP keepalived (`stop` has
+   * stopped them) or without the namespace (the boot's netns unit has not made it yet).
+   */
+  async followSync(): Promise<void> {
+    await this.lock.run(KEY, async () => {
+      if (this.deps.state.current.vrrp?.wantRunning !== true || !(await exists(this.deps.paths.netnsFile))) return;
+      await this.sync.follow((await readIfExists(this.deps.paths.vrrpConfig)) ?? null);
+    });
+  }
 
   async upload(body: Buffer): Promise<void> {
     if (body.length === 0) throw new InvalidInput('Invalid request', 'the request body is empty');
@@ -65,17 +84,21 @@ export class Vrrp {
       if (action === 'stop') {
         await init.stop(daemon);
         await this.record((e) => ({ ...e, wantRunning: false, appliedHash: null }));
+        await this.sync.follow(null);
         return 'keepalived stopped';
       }
       // (an older agent recorded no installed hash)
-      const installedHash = entry.installedHash ?? contentHash((await readIfExists(paths.vrrpConfig)) ?? '');
+      const text = (await readIfExists(paths.vrrpConfig)) ?? '';
+      const installedHash = entry.installedHash ?? contentHash(text);
       const running = await init.isActive(daemon);
       if (running && entry.appliedHash === installedHash) {
+        await this.sync.follow(text);
         return `keepalived ${action === 'start' ? 'started' : 'reloaded'} (configuration unchanged)`;
       }
       try {
         const outcome = await applier.activate(daemon, [paths.vrrpChildPidFile], running);
         await this.record((e) => ({ ...e, wantRunning: true, installedHash, appliedHash: installedHash }));
+        await this.sync.follow(text);
         return `keepalived ${outcome}`;
       } catch (err) {
         await this.record((e) => ({ ...e, wantRunning: true, appliedHash: null }));

@@ -90,7 +90,8 @@ describe('PUT /1.0/interface/{ip}/rules', () => {
     expect(file).toBe(join(t.root, 'lib', 'nftables-vip.rules'));
     const text = readFileSync(file, 'utf8');
     expect(text).toContain('      iifname eth1 goto amphora_vip_chain\n');
-    expect(text).toContain('  chain amphora_vip_chain {\n      ip saddr 198.51.100.0/24 tcp dport 80 accept\n      ip saddr 198.51.100.12/32 ip protocol 112 accept\n  }\n');
+    // after the VRRP rule, the peer's IPVS sync datagrams (ADR 0011)
+    expect(text).toContain('  chain amphora_vip_chain {\n      ip saddr 198.51.100.0/24 tcp dport 80 accept\n      ip saddr 198.51.100.12/32 ip protocol 112 accept\n      ip saddr 198.51.100.12/32 udp dport 8848 accept\n  }\n');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(t.commands()).toEqual([
       { argv: [IP, '-j', 'addr', 'show'], netns: 'amphora-haproxy' },

@@ -1,3 +1,4 @@
+import { fakeSyncDaemons } from '../fakes/fake-sync-daemons.js';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import request from 'supertest';
@@ -262,6 +263,19 @@ describe('VRRP', () => {
     expect((await request(t.app).put('/1.0/vrrp/reload').expect(202)).body.details).toBe('keepalived reloaded');
     expect((await request(t.app).put('/1.0/vrrp/stop').expect(202)).body.details).toBe('keepalived stopped');
     expect(t.init.calls.filter((c) => /^(start|stop|reload) /.test(c))).toEqual(['start octavia-keepalived', 'reload octavia-keepalived', 'stop octavia-keepalived']);
+  });
+
+  it('runs both IPVS sync daemons in the namespace while the VRRP keepalived is wanted (ADR 0011)', async () => {
+    const t = await apiApp();
+    const daemons = fakeSyncDaemons(t.runner);
+    const text = 'vrrp_instance a {\n    interface eth1\n    virtual_router_id 5\n    unicast_src_ip 10.0.0.11\n    unicast_peer {\n        10.0.0.12\n    }\n}\n';
+    await request(t.app).put('/1.0/vrrp/upload').send(text).expect(200);
+    expect(daemons.size).toBe(0);
+    await request(t.app).put('/1.0/vrrp/start').expect(202);
+    expect(t.runner.calls).toContainEqual(['ip', 'netns', 'exec', 'amphora-haproxy', '/usr/sbin/ipvsadm', '--start-daemon', 'backup', '--mcast-interface', 'eth1', '--syncid', '5', '--mcast-group', '224.0.0.81']);
+    expect([...daemons.keys()]).toEqual(['master', 'backup']);
+    await request(t.app).put('/1.0/vrrp/stop').expect(202);
+    expect(daemons.size).toBe(0);
   });
 
   it('refuses a bad VRRP config and unknown actions; acting before an upload is 404', async () => {

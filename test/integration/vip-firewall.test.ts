@@ -90,7 +90,7 @@ describe.skipIf(!canRun)('SR-IOV VIP firewall: real nft in a namespace', () => {
     for (const [ns, addr] of [[amp, '198.51.100.11/24'], [peer, '198.51.100.2/24'], [peer, '198.51.100.3/24']] as const) await must('ip', ['-n', ns, 'addr', 'add', addr, 'dev', 'eth1']);
     for (const [ns, addr] of [[amp, '2001:db8::11/64'], [peer, '2001:db8::2/64'], [peer, '2001:db8::3/64']] as const) await must('ip', ['-n', ns, 'addr', 'add', addr, 'dev', 'eth1', 'nodad']);
     writeFileSync(sinkLog, '');
-    sink = spawn('ip', ['netns', 'exec', amp, '/usr/bin/python3', SINK, '8080,8081,8443', '5353,5354', sinkLog], { stdio: 'ignore' });
+    sink = spawn('ip', ['netns', 'exec', amp, '/usr/bin/python3', SINK, '8080,8081,8443', '5353,5354,8848', sinkLog], { stdio: 'ignore' });
     await waitFor('the packet sink to listen', () => sinkLines().includes('ready'), 30_000);
   });
 
@@ -176,6 +176,13 @@ describe.skipIf(!canRun)('SR-IOV VIP firewall: real nft in a namespace', () => {
       );
     });
 
+    it('let the VRRP peer\'s IPVS sync datagrams (UDP 8848) in from that peer only (ADR 0011)', async () => {
+      await blockedThenAllowed(
+        () => send('udp', '198.51.100.3', 8848),
+        () => send('udp', '198.51.100.2', 8848),
+      );
+    });
+
     it('let VRRP in from the IPv6 peer named in the rule only (master\'s ruleset for this does not load)', async () => {
       await blockedThenAllowed(
         () => send('ip6-112', '2001:db8::3', 0),
@@ -216,7 +223,11 @@ describe.skipIf(!canRun)('SR-IOV VIP firewall: real nft in a namespace', () => {
       }
       const theirs = await ruleset();
       await firewall.setRules(parseInterfaceAddress('2001:db8::11'), parseFirewallRules(JSON.stringify(c.rules)));
-      expect(await ruleset()).toEqual(theirs);
+      // master has no IPVS sync: ours adds one rule after each VRRP rule (ADR 0011), nothing else
+      const ours = await ruleset();
+      const sync = ours.filter((i) => JSON.stringify(i['rule']?.['expr'] ?? []).includes('"right":8848'));
+      expect(sync).toHaveLength(c.rules.filter((r) => (r as { protocol: string }).protocol === 'vrrp').length);
+      expect(ours.filter((i) => !sync.includes(i))).toEqual(theirs);
     });
 
     it('base', async () => {

@@ -34,6 +34,7 @@ import { setupNetwork, startBackend, stopBackends } from './lib/network.mjs';
 import { results, runScenario, saveResults } from './lib/results.mjs';
 import { BACKENDS } from './lib/topology.mjs';
 import { startTraffic, traffic } from './lib/traffic-client.mjs';
+import { scenarioFailoverSync } from './scenarios/failover-sync.mjs';
 import { scenarioActiveStandby } from './scenarios/active-standby.mjs';
 import { scenarioAgentRestart } from './scenarios/agent-restart.mjs';
 import { scenarioApi2 } from './scenarios/api2.mjs';
@@ -58,6 +59,7 @@ const SCENARIOS = [
   ['sctp', scenarioSctp],
   ['api2', scenarioApi2],
   ['active_standby', scenarioActiveStandby],
+  ['failover_sync', scenarioFailoverSync],
   ['delete', scenarioDelete],
 ];
 

@@ -20,11 +20,12 @@ export let controller;
  */
 export function startController() {
   const script = join(GUEST, 'controller.py');
-  // an image's root has no Octavia: the host's Python in the host's root, where the PKI is at its host path
+  // an image's root has no Octavia: the host's Python in the host's root, where the PKI is at its host path.
+  // Importing Octavia takes ~25 s in a quiet guest; beside other VMs (host load 15) it outlived 180 s: a bound against a hang
   controller = HOST_ROOT
     ? new LineChild('controller', '/bin/bash', [join(GUEST, 'host-python.sh'), script], join(LOGS, 'controller.log'))
     : new LineChild('controller', PY, [script], join(LOGS, 'controller.log'));
-  return controller.request({ certs: join(HOST_ROOT ? HOST_WORK : WORK, 'pki'), retries: 60, retry_interval: 1, agents: AGENTS, heartbeat: HEARTBEAT }, 180_000);
+  return controller.request({ certs: join(HOST_ROOT ? HOST_WORK : WORK, 'pki'), retries: 60, retry_interval: 1, agents: AGENTS, heartbeat: HEARTBEAT }, 600_000);
 }
 
 export async function call(agent, method, ...args) {

@@ -32,7 +32,9 @@ export class LineChild {
       this.waiters.push({ resolve: (l) => (clearTimeout(t), resolve(JSON.parse(l))), reject: (e) => (clearTimeout(t), reject(e)) });
     });
   }
-  async request(obj, timeoutMs = 120_000) {
+  // a bound against a hang, not a limit on speed: on a host busy with other VMs (load 10-12) one
+  // controller call (upload + reload of a new listener on a second agent) took more than 120 s
+  async request(obj, timeoutMs = 300_000) {
     if (this.exited) throw new Error(`${this.name} is not running`);
     const p = this.next(timeoutMs);
     this.proc.stdin.write(`${JSON.stringify(obj)}\n`);

@@ -20,7 +20,7 @@ import { mainPid } from '../lib/systemd.mjs';
 import { AGENTS, L1, NS_A, NS_B, STREAM, VIP, lvsUnit } from '../lib/topology.mjs';
 import { markAt, stopStream, traffic, windows } from '../lib/traffic-client.mjs';
 
-async function vipOwner() {
+export async function vipOwner() {
   // one shell, two ip calls: polled often, and every process counts in a one-CPU guest
   const out = (await sh('/bin/sh', ['-c', `ip -n ${NS_A} -o addr show dev eth1; echo @; ip -n ${NS_B} -o addr show dev eth1`], { allowFail: true })).out;
   const [a, b] = out.split('@').map((part) => part.includes(`${VIP}/`));
@@ -39,10 +39,10 @@ function vrrpStates(agent) {
 
 // Octavia's defaults are interval 5, fall 2, rise 2. keepalived's script timeout defaults to
 // the interval, and under UML a check run can take more than 1 s: interval 2.
-const vrrp = { vip: VIP, cidr: '10.0.0.0/24', gateway: '10.0.0.1', interface: 'eth1', check_interval: 2, fall: 2, rise: 2, advert_int: 1 };
+export const vrrp = { vip: VIP, cidr: '10.0.0.0/24', gateway: '10.0.0.1', interface: 'eth1', check_interval: 2, fall: 2, rise: 2, advert_int: 1 };
 
 /** Amphora B (namespace, ports, agent) beside A, and agent A switched to ACTIVE_STANDBY. */
-async function setupPair(s) {
+export async function setupPair(s) {
   await ensureL1();
   const b = AGENTS.b;
   // Amphora B's ports, and masquerading on both amphorae's member ports as Octavia's
@@ -61,8 +61,12 @@ async function setupPair(s) {
   // Agent B: the unit file from init-scripts/ under its own name (installed before boot by
   // vm/prepare-root.sh), with its own configuration in /etc/octavia-b.
   await sh('systemctl', ['start', `${b.agentUnit}.service`]);
-  const vb = await call('b', 'get_api_version');
+  // each call retries for 60 s; a guest slowed down by a busy host needs longer for node's start
+  let vb;
+  for (let i = 0; i < 5 && !vb?.ok; i++) vb = await call('b', 'get_api_version');
+  if (!vb.ok) s.fig('agent_b_journal', (await sh('journalctl', ['-u', `${b.agentUnit}.service`, '-n', '40', '--no-pager'], { allowFail: true })).out);
   s.check(vb.ok, `agent B does not answer: ${JSON.stringify(vb)}`);
+  if (!vb.ok) throw new Error('agent B does not answer');
   // Agent A becomes part of a pair the way an operator would do it: PUT /1.0/config.
   const confA = readFileSync('/etc/octavia/amphora-agent.conf', 'utf8').replace(/loadbalancer_topology = SINGLE/, 'loadbalancer_topology = ACTIVE_STANDBY');
   const pc = await call('a', 'update_agent_config', confA);
@@ -71,12 +75,12 @@ async function setupPair(s) {
 }
 
 /** L1 on B, the controller-rendered VRRP configs on both, VRRP started: the VIP on A. */
-async function startVrrp(s) {
+export async function startVrrp(s) {
   const a = AGENTS.a;
   const b = AGENTS.b;
   const rb = await pushListener('b', l1Listener('b', l1Members));
   s.check(rb.ok, `pushing L1 to agent B failed: ${JSON.stringify(rb).slice(0, 300)}`);
-  s.check((await waitFor(() => serviceMatches(NS_B, 'UDP', `${VIP}:5000`, l1Members), { timeoutMs: 20_000 })).ok, 'IPVS in amphora B does not show L1');
+  s.check((await waitFor(() => serviceMatches(NS_B, 'UDP', `${VIP}:5000`, l1Members), { timeoutMs: 120_000 })).ok, 'IPVS in amphora B does not show L1');
   const cfgA = (await controller.request({ op: 'render_vrrp', vrrp: { ...vrrp, vrrp_ip: '10.0.0.11', peer_ip: '10.0.0.12', role: 'MASTER', priority: 100, base_path: a.base } })).text;
   const cfgB = (await controller.request({ op: 'render_vrrp', vrrp: { ...vrrp, vrrp_ip: '10.0.0.12', peer_ip: '10.0.0.11', role: 'BACKUP', priority: 90, base_path: b.base } })).text;
   s.check(cfgA.includes(`${a.base}/vrrp/check_script.sh`) && cfgB.includes(`${b.base}/vrrp/check_script.sh`), 'VRRP configs do not call each agent\'s check_script.sh');
