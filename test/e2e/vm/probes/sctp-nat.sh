@@ -1,5 +1,5 @@
 #!/bin/bash
-# A probe for the VM tier (node test/e2e/run.mjs --probe test/e2e/vm/probes/sctp-nat.sh --keep --timeout 1500):
+# A probe for the VM tier (node test/e2e/run.mjs --probe test/e2e/vm/probes/sctp-nat.sh --keep --timeout 2400):
 # the SCTP path of the controller-VM tier's SINGLE scenario without its control plane, to find where
 # the association it sometimes loses dies. In namespaces of the guest (whose kernel has IPVS and SCTP):
 #   amp  "amphora-haproxy": eth1 198.51.100.10/24 + VIP 198.51.100.100, IPVS SCTP VIP:90 rr over the
