@@ -288,7 +288,8 @@ for (const [name, r] of Object.entries(results.scenarios)) {
 
 function printLogs() {
   const dir = join(work, 'logs');
-  for (const f of readdirSync(dir).sort().filter((x) => !x.endsWith('.json'))) {
+  // files only: a probe may keep its output in a folder of its own (vm/probes/sctp-nat.sh)
+  for (const f of readdirSync(dir, { withFileTypes: true }).filter((x) => x.isFile() && !x.name.endsWith('.json')).map((x) => x.name).sort()) {
     const text = readFileSync(join(dir, f), 'utf8');
     const lines = text.split('\n');
     const tail = lines.length > 400 ? ['(... first lines left out ...)', ...lines.slice(-400)] : lines;
