@@ -25,7 +25,7 @@
  *   env: AMPHORA_SHARED (the shared tools; default ../shared beside the repository), CVM_VM_MEM (MiB per VM)
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -123,17 +123,22 @@ writeFileSync(
   ].join('\n'),
 );
 
-// the tenant VM: SCTP client (198.51.100.3) and SCTP members, booted by the launcher once up.sh starts it
+// the tenant VM: SCTP client (198.51.100.3) and SCTP members, booted by the launcher when its
+// request appears, which is written only once wireFabric has made brv (the bridge its tap joins):
+// written before up.sh, the launcher could pick it up first and the tenant never booted
 const TENANT = { client: '198.51.100.3', members: [['s1', '198.51.100.31'], ['s2', '198.51.100.32'], ['s3', '198.51.100.33']], port: 9000 };
-mkdirSync(join(cvmDir, 'extra', 'tenant'), { recursive: true });
-writeFileSync(
-  join(cvmDir, 'extra', 'tenant', 'request.json'),
-  JSON.stringify({
+function requestTenantVm() {
+  mkdirSync(join(cvmDir, 'extra', 'tenant'), { recursive: true });
+  const request = JSON.stringify({
     compute_id: 'tenant', name: 'tenant', amphora_id: 'tenant', slot: 99, mgmt_ip: '', mgmt_prefix: 24, vip_mac: 'fa:16:3e:00:00:63', created: Date.now() / 1000,
     prepare: 'prepare-tenant.sh',
     env: { TENANT_IPS: [TENANT.client, ...TENANT.members.map(([, a]) => a)].join(' '), SCTP_MEMBERS: TENANT.members.map(([n, a]) => `${n}=${a}:${TENANT.port}`).join(' ') },
-  }),
-);
+  });
+  // whole or absent: the launcher polls the directory
+  const file = join(cvmDir, 'extra', 'tenant', 'request.json');
+  writeFileSync(`${file}.tmp`, request);
+  renameSync(`${file}.tmp`, file);
+}
 
 let stopping = false;
 const run = (script, args, limitSec, extraEnv = {}) =>
@@ -172,6 +177,7 @@ async function main() {
   if (up.code !== 0) throw new Error(`up.sh failed (exit ${up.code}${up.timedOut ? ', time limit' : ''})`);
   say(`control plane up in ${up.seconds.toFixed(1)} s`);
   wireFabric({ ampNs: ns.amp, netNs: ns.net, ampIp: '172.29.0.1' });
+  requestTenantVm();
   const resultsFile = join(work, 'results.json');
   const r = await run(
     'ip',
