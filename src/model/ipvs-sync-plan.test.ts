@@ -60,6 +60,7 @@ describe('ipvsSyncPlan', () => {
   it.each([
     ['no vrrp_instance', 'global_defs {\n}\n', /no vrrp_instance/],
     ['an interface name with a slash', octaviaVrrp({ intf: 'a/b' }), /no usable interface/],
+    ['an interface name that reads as an option', octaviaVrrp({ intf: '--help' }), /no usable interface/],
     ['a virtual_router_id of 0', octaviaVrrp({ vrid: '0' }), /virtual_router_id/],
     ['a virtual_router_id over 255', octaviaVrrp({ vrid: '256' }), /virtual_router_id/],
     ['a peer that is no address', octaviaVrrp({ peer: '--syncid' }), /not an address/],

@@ -30,8 +30,8 @@ export interface IpvsSyncPlan {
   readonly peers: readonly string[];
 }
 
-/** Linux interface names: at most 15 bytes, no white space or slash. */
-const IFNAME = /^[A-Za-z0-9_.:@-]{1,15}$/;
+/** Linux interface names: at most 15 bytes, no white space or slash; not led by `-` (an argv value). */
+const IFNAME = /^[A-Za-z0-9_.:@][A-Za-z0-9_.:@-]{0,14}$/;
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 const IPV6 = /^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*$/;
 
