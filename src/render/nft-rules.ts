@@ -68,11 +68,16 @@ function chain(name: string, lines: readonly string[]): string[] {
   return [`  chain ${name} {`, ...lines, '  }'];
 }
 
-/** One allow rule: an optional source match (none for null and for 0.0.0.0/0, as master does), then the protocol. */
-export function ruleStatement(rule: FirewallRule): string {
+/** A rule's source match with its trailing space: none for null and for 0.0.0.0/0, as master does. */
+function sourceMatch(rule: FirewallRule): string {
   const cidr = rule.cidr;
-  const anySource = cidr === null || (cidr.version === 4 && cidr.prefixlen === 0);
-  const source = anySource ? '' : `${cidr.version === 4 ? 'ip' : 'ip6'} saddr ${cidr.text} `;
+  if (cidr === null || (cidr.version === 4 && cidr.prefixlen === 0)) return '';
+  return `${cidr.version === 4 ? 'ip' : 'ip6'} saddr ${cidr.text} `;
+}
+
+/** One allow rule: an optional source match (sourceMatch), then the protocol. */
+export function ruleStatement(rule: FirewallRule): string {
+  const source = sourceMatch(rule);
   switch (rule.protocol) {
     case 'TCP':
       return `${source}tcp dport ${rule.port} accept`;
@@ -83,7 +88,7 @@ export function ruleStatement(rule: FirewallRule): string {
     case 'vrrp':
       // An IPv6 peer's VRRP is IPv6 next header 112; master writes `ip6 saddr … ip protocol 112`,
       // which nft refuses ("conflicting protocols"), failing the whole ruleset.
-      return cidr?.version === 6 && !anySource ? `${source}meta l4proto ${VRRP_PROTOCOL} accept` : `${source}ip protocol ${VRRP_PROTOCOL} accept`;
+      return rule.cidr?.version === 6 && source !== '' ? `${source}meta l4proto ${VRRP_PROTOCOL} accept` : `${source}ip protocol ${VRRP_PROTOCOL} accept`;
   }
 }
 
@@ -93,10 +98,7 @@ export function ruleStatement(rule: FirewallRule): string {
  * Master has no sync, so this is the one line this ruleset adds after each VRRP rule.
  */
 export function syncStatement(rule: FirewallRule): string {
-  const cidr = rule.cidr;
-  const anySource = cidr === null || (cidr.version === 4 && cidr.prefixlen === 0);
-  const source = anySource ? '' : `${cidr.version === 4 ? 'ip' : 'ip6'} saddr ${cidr.text} `;
-  return `${source}udp dport ${IPVS_SYNC_PORT} accept`;
+  return `${sourceMatch(rule)}udp dport ${IPVS_SYNC_PORT} accept`;
 }
 
 /** The second check of a rule's values (the first is model/firewall-rules.ts at the API). */
