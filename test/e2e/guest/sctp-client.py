@@ -16,24 +16,24 @@ import time
 
 vip, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 per, lost, slowest, failures, slow = {}, 0, 0.0, [], []
-last_used = {}  # local port -> start of the last association that used it
+last_used = {}  # local port -> start (monotonic) of the last association that used it
 
 
-def facts(s, t, t0, step):
+def facts(s, t, step):
     try:
         lport = s.getsockname()[1]
     except OSError:
         lport = None
     out = {'after_s': round(time.monotonic() - t, 2), 'step': step, 'port': lport}
-    if lport in last_used and t0 - last_used[lport] < 12:
-        out['port_reused_after_s'] = round(t0 - last_used[lport], 2)
+    if lport in last_used and t - last_used[lport] < 12:
+        out['port_reused_after_s'] = round(t - last_used[lport], 2)
     return out
 
 
 for i in range(n):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_SCTP)
     s.settimeout(15)
-    t, t0, step = time.monotonic(), time.time(), 'connect'
+    t, step = time.monotonic(), 'connect'
     try:
         s.connect((vip, port))
         step = 'reply'
@@ -44,13 +44,13 @@ for i in range(n):
         took = time.monotonic() - t
         slowest = max(slowest, took)
         if took > 1:
-            slow.append({'i': i, **facts(s, t, t0, 'done')})
+            slow.append({'i': i, **facts(s, t, 'done')})
     except OSError as err:
         lost += 1
-        failures.append({'i': i, 'error': repr(err), **facts(s, t, t0, step)})
+        failures.append({'i': i, 'error': repr(err), **facts(s, t, step)})
     finally:
         try:
-            last_used[s.getsockname()[1]] = t0
+            last_used[s.getsockname()[1]] = t
         except OSError:
             pass
         s.close()
