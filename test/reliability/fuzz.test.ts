@@ -12,6 +12,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GEN_CERTS } from '../support/agent-paths.js';
@@ -131,7 +132,16 @@ describe.skipIf(!canRun)('API fuzz: every route and body shape against the real 
   it(`refuses config and certificate changes that would lock it out, and stays reachable (${CONFIG_RUNS} requests, seed ${SEED})`, { timeout: 0 }, async () => {
     const currentConfig = await readFile(agent.root.configFile, 'utf8');
     const certs = [seeds.certificatePem, (await issueServerCert(agent.root.pki, agent.root.at('pki-extra'))).pem];
-    await fc.assert(fc.asyncProperty(configRequests(currentConfig, certs, 22), (r) => send(r, true)), params(CONFIG_RUNS));
+    // a port another process really listens on (a fixed one such as sshd's 22 is free on some
+    // machines: the agent then rightly takes it for its next restart, and the restart below moves it)
+    const holder = createServer();
+    await new Promise<void>((res) => holder.listen(0, '0.0.0.0', res));
+    try {
+      const usedPort = (holder.address() as AddressInfo).port;
+      await fc.assert(fc.asyncProperty(configRequests(currentConfig, certs, usedPort), (r) => send(r, true)), params(CONFIG_RUNS));
+    } finally {
+      holder.close();
+    }
     // the agent serves one of the certificates it was given, and starts again from its files
     const served = new X509Certificate(await readFile(agent.root.certFile)).subject;
     expect(served).toContain(agent.root.pki.amphoraId);
