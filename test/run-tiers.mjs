@@ -4,15 +4,18 @@
  *
  *   1. typecheck, import lint, build (each needs the one before; a failure stops the run);
  *   2. two chains side by side:
- *        image:  build the amphora image (diskimage-builder) and boot it under qemu (test/image),
- *                then the reliability tier (test/reliability: fuzz, kill -9, concurrency, floods,
- *                the issue-14 fault cases; about 7 minutes, in the host chain's spare time)
- *        host:   the vitest tiers, then the controller tier (Octavia's control plane, agents on the host)
- *      The image build is mostly package downloads and installs, the controller tier mostly waits
- *      for heartbeats: overlapping them saves about as long as the image chain takes, and every
- *      tier has to hold on a busy machine anyway;
- *   3. the VM tier on the image's root file system (test/e2e --rootfs), then the controller-VM tier.
- *
+ *        image:  build the amphora image (diskimage-builder) and boot it under qemu (test/image);
+ *                then the VM tier on the image's root file system (test/e2e --rootfs); then the
+ *                reliability tier (test/reliability: fuzz, kill -9, concurrency, floods, the
+ *                issue-14 fault cases)
+ *        host:   the vitest tiers, then the controller tier (Octavia's control plane, agents on the
+ *                host), then the controller-VM tier (the same control plane, amphorae in UML VMs)
+ *      The image build is mostly package downloads and installs, the controller tiers mostly wait
+ *      for heartbeats and VMs: overlapping the chains saves about as long as the image chain takes.
+ *      The controller tiers share Octavia's namespaces and services, so they stay in one chain; the
+ *      controller-VM tier is the longest, so it starts as soon as the controller tier ends. Every
+ *      tier has to hold on a busy machine anyway (issue 14 item 12).
+
  * A failed tier does not stop the later ones (their figures are worth having), but the exit status
  * is 1. CI shows only the tail of the run, so before the last line each failed tier's failure lines
  * (vitest's `FAILED:` lines from test/support/summary-reporter.ts, the other runners' `FAIL` lines)
@@ -90,12 +93,30 @@ let image = null;
 const readImageReport = (l) => {
   if (l.startsWith('IMAGE-REPORT ')) image = JSON.parse(l.slice('IMAGE-REPORT '.length));
 };
+
+/**
+ * The image's root unpacked for the VM tier, or null: then the tier runs on this machine's root
+ * (the run has failed already if no image was built, but the tier's own result still says whether
+ * the agent works). Also when the image's boot check failed: the VM tier says more.
+ */
+async function imageRootfs() {
+  if (!image?.tar) return null;
+  try {
+    return await unpackRootfs(image.tar, (m) => process.stdout.write(`${m}\n`));
+  } catch (err) {
+    process.stdout.write(`cannot unpack ${image.tar}: ${err.message}\n`);
+    tiers.push({ tier: 'image rootfs', exit: 1, seconds: 0 });
+    return null;
+  }
+}
+
 await Promise.all([
   (async () => {
     await run('image', process.execPath, ['test/image/run.mjs'], { prefix: '[image] ', onLine: readImageReport, env: { AMPHORA_DIST_BUILT: '1' } });
-    // the reliability tier fits in the time the host chain still runs after the image check, with
-    // a fuzz of 5,500 requests (a new seed each run); `npm run test:reliability` runs the issue's
-    // 10,100 (about 300 s of fuzz alone here: it would put the tier past the host chain's end)
+    const rootfs = await imageRootfs();
+    await run('e2e', process.execPath, ['test/e2e/run.mjs', ...(rootfs ? ['--rootfs', rootfs] : [])], { prefix: '[e2e] ' });
+    // a fuzz of 5,500 requests (a new seed each run): `npm run test:reliability` runs the issue's
+    // 10,100 (about 300 s more of fuzz: it would outlast the controller-VM tier beside it)
     await run('reliability', process.execPath, ['test/reliability/run.mjs'], {
       prefix: '[reliability] ',
       env: { RELIABILITY_FUZZ_ROUTE_RUNS: '5000', RELIABILITY_FUZZ_CONFIG_RUNS: '500' },
@@ -104,21 +125,7 @@ await Promise.all([
   (async () => {
     await run('host tiers', 'npx', ['vitest', 'run', '--config', 'test/vitest.config.ts']);
     await run('controller', process.execPath, ['test/controller/run.mjs']);
+    await run('controller-vm', process.execPath, ['test/controller-vm/run.mjs']);
   })(),
 ]);
-
-// The VM tier on the image's root (also when the image's boot check failed: the tier says more);
-// on this machine's root when no image was built (the run has failed already, but the tier's own
-// result still says whether the agent works).
-let rootfs = null;
-if (image?.tar) {
-  try {
-    rootfs = unpackRootfs(image.tar, (m) => process.stdout.write(`${m}\n`));
-  } catch (err) {
-    process.stdout.write(`cannot unpack ${image.tar}: ${err.message}\n`);
-    tiers.push({ tier: 'image rootfs', exit: 1, seconds: 0 });
-  }
-}
-await run('e2e', process.execPath, ['test/e2e/run.mjs', ...(rootfs ? ['--rootfs', rootfs] : [])]);
-await run('controller-vm', process.execPath, ['test/controller-vm/run.mjs']);
 finish();

@@ -5,14 +5,18 @@
  * once beside the tar, and unpacked again only when the tar changed (its size and mtime are kept in
  * the directory). Owners, modes and device nodes are kept as the image has them: root only.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 const STAMP = '.unpacked-from';
 
-/** Returns the directory holding the image's root unpacked from `tar` (NAME.tar -> NAME.rootfs/). */
-export function unpackRootfs(tar, log = () => {}) {
+/**
+ * Resolves to the directory holding the image's root unpacked from `tar` (NAME.tar -> NAME.rootfs/).
+ * Asynchronous: test/run-tiers.mjs unpacks while another chain's output flows through it.
+ */
+export async function unpackRootfs(tar, log = () => {}) {
   const st = statSync(tar);
   const dir = join(dirname(tar), `${basename(tar).replace(/\.tar$/, '')}.rootfs`);
   const want = `${tar} ${st.size} ${st.mtimeMs}\n`;
@@ -22,7 +26,7 @@ export function unpackRootfs(tar, log = () => {}) {
   const tmp = `${dir}.partial`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
-  execFileSync('tar', ['-xpf', tar, '-C', tmp, '--numeric-owner', '--xattrs', '--xattrs-include=*'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  await promisify(execFile)('tar', ['-xpf', tar, '-C', tmp, '--numeric-owner', '--xattrs', '--xattrs-include=*'], { maxBuffer: 16 * 1024 * 1024 });
   writeFileSync(join(tmp, STAMP), want);
   rmSync(dir, { recursive: true, force: true });
   renameSync(tmp, dir);
