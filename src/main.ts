@@ -124,7 +124,8 @@ function startBackgroundWork(services: Services, versions: PackageVersions, log:
   // listeners (nothing runs when there are none).
   services.onePacketNat.restore(() => services.models.all());
   // ... and the IPVS connection sync daemons of a pair whose VRRP keepalived is wanted (ADR 0011)
-  void services.vrrp.followSync();
+  // (follow() logs ipvsadm's failures itself; this catches the rest, e.g. an unreadable config)
+  services.vrrp.followSync().catch((err: unknown) => log.error({ err }, 'IPVS connection sync: not started at startup'));
   // A second later, so that three dpkg-query runs do not compete with the controller's first
   // requests; an earlier /info starts it itself (get() is memoized).
   setTimeout(() => void versions.get().catch((err: unknown) => log.warn({ err }, 'version discovery failed')), 1000).unref();
