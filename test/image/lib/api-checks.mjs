@@ -85,9 +85,12 @@ async function refused(call) {
  * req(method, path, opts) is agentRequest bound to the VM's target.
  */
 export async function apiChecks({ req, amphoraId, rogueClientPem, add }) {
-  const info = await req('GET', '/1.0/info');
+  // the first /info waits for the package versions (dpkg-query, three times): under qemu's software
+  // emulation on a busy host that took more than 30 s (2026-12-07, host load 6); the controller's
+  // own read timeout (rest_request_read_timeout) is 60 s on a real amphora
+  const info = await req('GET', '/1.0/info', { timeoutMs: 120_000 });
   add('GET /1.0/info over mutual TLS', info.status === 200 && info.body?.api_version === '1.0' && typeof info.body?.haproxy_version === 'string', brief(info));
-  const twoSlash = await req('GET', '//');
+  const twoSlash = await req('GET', '//', { timeoutMs: 60_000 });
   add('GET // (what the controller sends) answers the version', twoSlash.status === 200 && twoSlash.body?.api_version === '1.0', brief(twoSlash));
   const noCert = await refused(() => req('GET', '/', { cert: null, timeoutMs: 20_000 }));
   add('a client without a certificate is refused', noCert.ok, noCert.detail);
@@ -111,7 +114,7 @@ export async function apiChecks({ req, amphoraId, rogueClientPem, add }) {
   const list = await waitListeners(req, 90_000);
   const status = (id) => list.body?.find?.((l) => l.uuid === id)?.status;
   add('GET /1.0/listeners: the haproxy and the LVS listener are ACTIVE (daemons alive)', status(HTTP_L) === 'ACTIVE' && status(UDP_L) === 'ACTIVE', brief(list));
-  const details = await req('GET', '/1.0/details');
+  const details = await req('GET', '/1.0/details', { timeoutMs: 60_000 });
   add('GET /1.0/details: one LVS keepalived process alive', details.status === 200 && details.body?.lvs_listener_process_count === 1, `lvs_listener_process_count ${details.body?.lvs_listener_process_count}, listeners ${JSON.stringify(details.body?.listeners)}`);
   return info.body;
 }
@@ -120,7 +123,7 @@ export async function apiChecks({ req, amphoraId, rogueClientPem, add }) {
 async function waitListeners(req, ms) {
   const until = Date.now() + ms;
   for (;;) {
-    const r = await req('GET', '/1.0/listeners');
+    const r = await req('GET', '/1.0/listeners', { timeoutMs: 60_000 });
     const active = Array.isArray(r.body) && [HTTP_L, UDP_L].every((id) => r.body.some((l) => l.uuid === id && l.status === 'ACTIVE'));
     if (active || Date.now() > until) return r;
     await new Promise((ok) => setTimeout(ok, 2000));
