@@ -63,11 +63,14 @@ const rootfs = opts.rootfs ?? process.env.E2E_ROOTFS ? resolve(opts.rootfs ?? pr
 const only = (opts.only ?? process.env.E2E_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 const keep = opts.keep || process.env.E2E_KEEP === '1';
 const verbose = opts.verbose || process.env.E2E_VERBOSE === '1';
-// about twice what a quiet 2-core machine needs: a shared CI machine whose cores are busy
-// slows the guest down (532 s measured with other work on both cores); three times that with
-// --hog, whose busy loops are meant to slow it down: single, changes and agent_restart passed in a
-// run the 1800 s limit then killed while it collected its logs (host load 16 mean, 2026-12-07)
-const timeoutSec = Number(opts.timeout ?? process.env.E2E_TIMEOUT ?? ((opts.hog ?? process.env.E2E_HOG) ? 2700 : 900));
+// A limit for a guest that hangs, not a speed check. npm test runs this tier beside the host
+// tiers (vitest), so it is never on a quiet machine: 413 s in CI alone; 907 s and cut at 900 before
+// the third scenario beside vitest and two other UML VMs (host load 5.7 mean, 2026-12-07): 1800 s
+// holds twice that; three times
+// the quiet figure with --hog, whose busy loops are meant to slow it down: single, changes and
+// agent_restart passed in a run the 1800 s limit then killed while it collected its logs (host load
+// 16 mean, 2026-12-07)
+const timeoutSec = Number(opts.timeout ?? process.env.E2E_TIMEOUT ?? ((opts.hog ?? process.env.E2E_HOG) ? 2700 : 1800));
 const started = Date.now();
 const log = (msg) => process.stdout.write(`[e2e ${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}\n`);
 
