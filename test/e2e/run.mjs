@@ -208,6 +208,8 @@ writeFileSync(
     `RUNNER_TIMEOUT=${Math.max(60, timeoutSec - 45)}`,
     // --hog guest: the runner keeps the guest's CPU busy with its own loop (guest/lib/load.mjs)
     `E2E_HOG_GUEST=${hog.guest ? 1 : 0}`,
+    // --verbose: the runner also copies the guest's journal into logs/ every 30 s (a stalled run can be read while it stalls)
+    `E2E_VERBOSE=${verbose ? 1 : 0}`,
     ...(rootfs ? [`E2E_ROOTFS=${rootfs}`, `E2E_HOST_WORK=${work}`] : []),
     // development aid: --probe FILE runs a shell script in the guest instead of the scenarios
     ...(opts.probe ? [`E2E_PROBE=${resolve(opts.probe)}`] : []),
