@@ -66,10 +66,10 @@ const verbose = opts.verbose || process.env.E2E_VERBOSE === '1';
 // A limit for a guest that hangs, not a speed check. npm test runs this tier beside the host
 // tiers (vitest), so it is never on a quiet machine: 413 s in CI alone; 907 s and cut at 900 before
 // the third scenario beside vitest and two other UML VMs (host load 5.7 mean, 2026-12-07): 1800 s
-// holds twice that; three times
-// the quiet figure with --hog, whose busy loops are meant to slow it down: single, changes and
-// agent_restart passed in a run the 1800 s limit then killed while it collected its logs (host load
-// 16 mean, 2026-12-07)
+// holds twice that (failover_sync alone took 766 s beside another VM, host load 5 mean). Three
+// times the quiet figure with --hog, whose busy loops are meant to slow it down: single, changes
+// and agent_restart passed in a run the 1800 s limit then killed while it collected its logs (host
+// load 16 mean, 2026-12-07)
 const timeoutSec = Number(opts.timeout ?? process.env.E2E_TIMEOUT ?? ((opts.hog ?? process.env.E2E_HOG) ? 2700 : 1800));
 const started = Date.now();
 const log = (msg) => process.stdout.write(`[e2e ${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}\n`);
@@ -211,6 +211,8 @@ writeFileSync(
     `RUNNER_TIMEOUT=${Math.max(60, timeoutSec - 45)}`,
     // --hog guest: the runner keeps the guest's CPU busy with its own loop (guest/lib/load.mjs)
     `E2E_HOG_GUEST=${hog.guest ? 1 : 0}`,
+    // --verbose: the runner also copies the guest's journal into logs/ every 30 s (a stalled run can be read while it stalls)
+    `E2E_VERBOSE=${verbose ? 1 : 0}`,
     ...(rootfs ? [`E2E_ROOTFS=${rootfs}`, `E2E_HOST_WORK=${work}`] : []),
     // development aid: --probe FILE runs a shell script in the guest instead of the scenarios
     ...(opts.probe ? [`E2E_PROBE=${resolve(opts.probe)}`] : []),

@@ -24,9 +24,10 @@
  *   backends be1..be4: eth0 10.1.0.21..24/24, default via 10.1.0.11, echo servers on 5000/udp
  *   (and 5002/sctp) ───────────────────────────────────────────────────────────┘
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { sh } from './lib/commands.mjs';
-import { T0, WANTED, log, secs, uptime } from './lib/context.mjs';
+import { LOGS, T0, WANTED, log, secs, uptime } from './lib/context.mjs';
 import { call, controller, startController } from './lib/controller.mjs';
 import { HOG_WANTED, guestLoad, startGuestHog } from './lib/load.mjs';
 import { collectLogs, copyKeepalivedLogs } from './lib/logs.mjs';
@@ -78,6 +79,7 @@ async function main() {
     haproxy: (await sh('haproxy', ['-v'], { allowFail: true })).out.split('\n')[0],
   };
   saveResults();
+  if (process.env.E2E_VERBOSE === '1') watchJournal();
   const ready = startController();
   await setupNetwork();
   startTraffic();
@@ -107,6 +109,26 @@ async function main() {
 }
 
 let hog;
+
+/**
+ * run.mjs --verbose: every 30 s the guest's journal (logs/journal-live.txt), its load, memory and
+ * busiest processes (logs/ps-live.txt) and keepalived's logs are copied to the work directory, so
+ * that a run that stalls can be read on the host while it stalls (journal.txt and the agents'
+ * logs are written only when the runner ends).
+ */
+function watchJournal() {
+  const copy = async () => {
+    const r = await sh('journalctl', ['-b', '--no-pager', '-o', 'short-monotonic'], { allowFail: true, timeout: 60_000 });
+    writeFileSync(join(LOGS, 'journal-live.txt'), r.out);
+    // what the guest's one CPU is spent on: its load, memory and the processes with the most CPU time
+    const ps = await sh('ps', ['-eo', 'pid,etimes,time,rss,args', '--sort=-time', '--cols', '200'], { allowFail: true, timeout: 60_000 });
+    const mem = await sh('free', ['-m'], { allowFail: true, timeout: 60_000 });
+    writeFileSync(join(LOGS, 'ps-live.txt'), `uptime ${uptime()} load ${guestLoad().join(' ')}\n${mem.out}\n${ps.out.split('\n').slice(0, 40).join('\n')}\n`);
+    copyKeepalivedLogs();
+  };
+  const timer = setInterval(() => void copy().catch(() => {}), 30_000);
+  timer.unref();
+}
 
 let exitCode = 0;
 try {

@@ -14,9 +14,10 @@ export function l1Listener(agentName, members, extra = {}) {
 }
 export const l1Members = [member(1), member(2), member(3)];
 let l1Ready = false;
-export async function ensureL1(s) {
+/** `extra`: listener fields that differ from the shared L1 (failover_sync: no health monitor). */
+export async function ensureL1(s, extra = {}) {
   if (l1Ready) return;
-  const r = await pushListener('a', l1Listener('a', l1Members));
+  const r = await pushListener('a', l1Listener('a', l1Members, extra));
   if (s) {
     s.fig('upload_ms', r.uploadMs);
     s.fig('first_reload_ms', r.reloadMs);

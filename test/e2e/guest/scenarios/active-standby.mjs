@@ -41,9 +41,12 @@ function vrrpStates(agent) {
 // the interval, and under UML a check run can take more than 1 s: interval 2.
 export const vrrp = { vip: VIP, cidr: '10.0.0.0/24', gateway: '10.0.0.1', interface: 'eth1', check_interval: 2, fall: 2, rise: 2, advert_int: 1 };
 
-/** Amphora B (namespace, ports, agent) beside A, and agent A switched to ACTIVE_STANDBY. */
-export async function setupPair(s) {
-  await ensureL1();
+/**
+ * Amphora B (namespace, ports, agent) beside A, and agent A switched to ACTIVE_STANDBY.
+ * `listener`: L1's fields that differ from the shared L1 (failover_sync: no health monitor).
+ */
+export async function setupPair(s, { listener = {} } = {}) {
+  await ensureL1(undefined, listener);
   const b = AGENTS.b;
   // Amphora B's ports, and masquerading on both amphorae's member ports as Octavia's
   // octavia-agent-lvs-masquerade does, so that members answer whichever amphora holds the VIP.
@@ -74,15 +77,19 @@ export async function setupPair(s) {
   s.check(pc.ok, `PUT /1.0/config on agent A failed: ${pc.error}`);
 }
 
-/** L1 on B, the controller-rendered VRRP configs on both, VRRP started: the VIP on A. */
-export async function startVrrp(s) {
+/**
+ * L1 on B, the controller-rendered VRRP configs on both, VRRP started: the VIP on A.
+ * `listener`: as for setupPair; `settings`: VRRP check settings other than `vrrp`'s.
+ */
+export async function startVrrp(s, { listener = {}, settings = {} } = {}) {
   const a = AGENTS.a;
   const b = AGENTS.b;
-  const rb = await pushListener('b', l1Listener('b', l1Members));
+  const v = { ...vrrp, ...settings };
+  const rb = await pushListener('b', l1Listener('b', l1Members, listener));
   s.check(rb.ok, `pushing L1 to agent B failed: ${JSON.stringify(rb).slice(0, 300)}`);
   s.check((await waitFor(() => serviceMatches(NS_B, 'UDP', `${VIP}:5000`, l1Members), { timeoutMs: 120_000 })).ok, 'IPVS in amphora B does not show L1');
-  const cfgA = (await controller.request({ op: 'render_vrrp', vrrp: { ...vrrp, vrrp_ip: '10.0.0.11', peer_ip: '10.0.0.12', role: 'MASTER', priority: 100, base_path: a.base } })).text;
-  const cfgB = (await controller.request({ op: 'render_vrrp', vrrp: { ...vrrp, vrrp_ip: '10.0.0.12', peer_ip: '10.0.0.11', role: 'BACKUP', priority: 90, base_path: b.base } })).text;
+  const cfgA = (await controller.request({ op: 'render_vrrp', vrrp: { ...v, vrrp_ip: '10.0.0.11', peer_ip: '10.0.0.12', role: 'MASTER', priority: 100, base_path: a.base } })).text;
+  const cfgB = (await controller.request({ op: 'render_vrrp', vrrp: { ...v, vrrp_ip: '10.0.0.12', peer_ip: '10.0.0.11', role: 'BACKUP', priority: 90, base_path: b.base } })).text;
   s.check(cfgA.includes(`${a.base}/vrrp/check_script.sh`) && cfgB.includes(`${b.base}/vrrp/check_script.sh`), 'VRRP configs do not call each agent\'s check_script.sh');
   for (const [name, cfg] of [['a', cfgA], ['b', cfgB]]) {
     const up = await call(name, 'upload_vrrp_config', cfg);
