@@ -117,7 +117,7 @@ export function summarize(report, params) {
   const base = figs.baseline ?? {};
   if (top !== undefined) {
     // the costs per listener: slopes over N, and what the top N holds per listener
-    for (const key of ['pss_total_mib', 'keepalived_pss_mib', 'keepalived_rss_mib', 'keepalived_pss_anon_mib', 'keepalived_uss_mib', 'agent_rss_mib', 'agent_pss_mib', 'systemd_pss_mib', 'mem_available_mib']) {
+    for (const key of ['pss_total_mib', 'keepalived_pss_mib', 'keepalived_rss_mib', 'keepalived_pss_anon_mib', 'agent_rss_mib', 'agent_pss_mib', 'systemd_pss_mib', 'mem_available_mib']) {
       const s = slope(ns.map((n) => [n, ours[`${key}_n${n}`]]));
       ours[`${key}_per_listener`] = s === null ? null : round(s, 4);
     }
