@@ -57,8 +57,6 @@ const PER_N = {
   list_p50_ms: 'list_p50_ms',
   check_p50_ms: 'check_p50_ms',
   hb_build_p50_ms: 'hb_build_p50_ms',
-  delete_all_s: 'delete_all_s',
-  delete_p50_ms: 'delete_p50_ms',
 };
 
 /** Least-squares slope of y over x. */
@@ -113,6 +111,12 @@ export function summarize(report, params) {
   for (const n of ns) {
     for (const [from, to] of Object.entries(PER_N)) if (figs[`n${n}`][from] !== undefined) ours[`${to}_n${n}`] = figs[`n${n}`][from];
   }
+  const del = figs.delete_all;
+  if (del) {
+    ours[`delete_all_s_n${del.n}`] = del.delete_all_s;
+    ours[`delete_p50_ms_n${del.n}`] = del.delete_p50_ms;
+    notes.push(`after deleting all ${del.n}: ${JSON.stringify(del.after)}`);
+  }
   const top = ns.at(-1);
   const base = figs.baseline ?? {};
   if (top !== undefined) {
@@ -139,7 +143,6 @@ export function summarize(report, params) {
   for (const n of ns) {
     const f = figs[`n${n}`];
     notes.push(`n=${n}: list statuses ${JSON.stringify(f.list_statuses ?? null)}, check script ${f.check_script ?? '—'} exits ${JSON.stringify(f.check_exits ?? null)}, heartbeat builds ${JSON.stringify(f.hb_builds ?? null)}, checks due ${f.checks_due_per_s}/s`);
-    if (f.after_delete) notes.push(`after deleting all at n=${n}: ${JSON.stringify(f.after_delete)}`);
   }
   notes.push(`guest: ${JSON.stringify(report.guest ?? null)}; host load while it ran: ${JSON.stringify(report.load?.host ?? null)}; VM wall ${report.wall_seconds} s`);
   // no reference side: the reference agent is not in the VM image

@@ -217,7 +217,7 @@ const memberDatagrams = () => {
   }
 };
 
-async function atN(s, n, have, last, f) {
+async function atN(s, n, have, f) {
   // 1. the listeners from the previous N to N
   const t0 = performance.now();
   const ids = Array.from({ length: n - have }, (_, k) => have + k + 1);
@@ -298,24 +298,31 @@ async function atN(s, n, have, last, f) {
   f.hb_build_p50_ms = beats.ok ? p50(beats.value.map((b) => b.buildMs)) : null;
   f.hb_builds = beats.ok ? beats.value.map((b) => b.buildMs) : (await beatsSince(since)).map((b) => `${b.listeners}:${b.buildMs}`);
   s.check(beats.ok, `n=${n}: fewer than ${BEATS} heartbeats listing ${n} listeners`);
+}
 
-  // 8. at the last N, every listener deleted, one at a time (the controller's pace)
-  if (last) {
-    const del = [];
-    const t1 = performance.now();
-    for (let i = n; i >= 1; i--) {
-      const r = await call('a', 'delete_listener', lid(i));
-      del.push(r.ms);
-      s.check(r.ok, `deleting listener ${i}: ${JSON.stringify(r).slice(0, 300)}`);
-    }
-    f.delete_all_s = secs(performance.now() - t1);
-    f.delete_p50_ms = p50(del);
-    await sleep(3000);
-    const after = await ipvsCounts();
-    const mem = await memory(agentPid);
-    f.after_delete = { ...after, keepalived_procs: mem.keepalived_procs, agent_rss_mib: mem.agent_rss_mib, ...meminfo() };
-    s.check(after.virtual_servers === 0 && mem.keepalived_procs === 0, `after deleting all: ${JSON.stringify(f.after_delete)}`);
+/**
+ * Every listener deleted through DELETE /1.0/listeners/{id}, one at a time (the controller's
+ * pace), after the last N's figures are recorded (a VM cut short by its limit keeps them).
+ */
+async function deleteAll(s, n) {
+  const f = { n };
+  const del = [];
+  const t1 = performance.now();
+  for (let i = n; i >= 1; i--) {
+    const r = await call('a', 'delete_listener', lid(i));
+    del.push(r.ms);
+    s.check(r.ok, `deleting listener ${i}: ${JSON.stringify(r).slice(0, 300)}`);
+    // progress in the log: the deletes are the slowest part of a run
+    if ((n - i + 1) % 10 === 0) log(`scale: ${n - i + 1} of ${n} deleted in ${secs(performance.now() - t1)} s`);
   }
+  f.delete_all_s = secs(performance.now() - t1);
+  f.delete_p50_ms = p50(del);
+  await sleep(3000);
+  const after = await ipvsCounts();
+  const mem = await memory(await mainPid(`${AGENTS.a.agentUnit}.service`));
+  f.after = { ...after, keepalived_procs: mem.keepalived_procs, agent_rss_mib: mem.agent_rss_mib, ...meminfo() };
+  s.check(after.virtual_servers === 0 && mem.keepalived_procs === 0, `after deleting all: ${JSON.stringify(f.after)}`);
+  return f;
 }
 
 export async function scenarioScale(s) {
@@ -329,17 +336,18 @@ export async function scenarioScale(s) {
   s.fig('baseline', { ...meminfo(), ...(await memory(await mainPid(`${AGENTS.a.agentUnit}.service`))), kernel_cmdline_mem: /mem=(\S+)/.exec(readFileSync('/proc/cmdline', 'utf8'))?.[1] ?? null });
   let have = 0;
   try {
-    for (const [k, n] of COUNTS.entries()) {
+    for (const n of COUNTS) {
       log(`scale: n=${n} (api ${API}, ${MEMBERS} members, delay ${DELAY} s)`);
       // what was measured at this N stays when a later step of it fails
       const f = {};
       try {
-        await atN(s, n, have, k === COUNTS.length - 1, f);
+        await atN(s, n, have, f);
       } finally {
         s.fig(`n${n}`, f);
       }
       have = n;
     }
+    s.fig('delete_all', await deleteAll(s, have));
   } catch (err) {
     s.check(false, `stopped at n after ${have}: ${err.message}`);
     s.fig('stopped_after_n', have);
