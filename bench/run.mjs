@@ -31,14 +31,16 @@ const SUITES = {
   scale: () => import('./suites/scale.mjs'),
   image: () => import('./suites/image.mjs'),
   healthcheck_cpu: () => import('./suites/healthcheck_cpu.mjs'),
+  scale_vm: () => import('./suites/scale_vm.mjs'),
 };
 
 /**
  * Suites that run only when BENCH_SUITES names them (image: two image builds and qemu boots, 15+
  * minutes; scale: hundreds of listeners and keepalived processes on both agents, 20+ minutes;
- * healthcheck_cpu: a UML VM with 50 listeners x 10 members per variant, 15-25 minutes).
+ * healthcheck_cpu: a UML VM with 50 listeners x 10 members per variant, 15-25 minutes; scale_vm:
+ * a UML VM with up to 200 listeners x 10 members on our agent).
  */
-const OPT_IN = new Set(['image', 'scale', 'healthcheck_cpu']);
+const OPT_IN = new Set(['image', 'scale', 'healthcheck_cpu', 'scale_vm']);
 
 function selectedSuites() {
   const defaults = Object.keys(SUITES).filter((s) => !OPT_IN.has(s));

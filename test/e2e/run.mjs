@@ -19,6 +19,7 @@
  *
  * usage: node test/e2e/run.mjs [--only single,delete,...] [--hog guest,host] [--rootfs DIR] [--keep] [--verbose] [--timeout SEC] [--probe SCRIPT]
  *   env: E2E_ONLY, E2E_HOG, E2E_ROOTFS, E2E_KEEP=1, E2E_VERBOSE=1, E2E_TIMEOUT, E2E_MEM (MiB, default 1024),
+ *        E2E_SCALE_* (the opt-in scale scenario's knobs, guest/scenarios/scale.mjs),
  *        AMPHORA_SHARED (the shared tools; default ../shared beside the repository)
  */
 import { spawn, execFileSync } from 'node:child_process';
@@ -33,14 +34,15 @@ const REPO = resolve(HERE, '..', '..');
 const SHARED = process.env.AMPHORA_SHARED ?? resolve(REPO, '..', 'shared');
 const GEN_CERTS = join(SHARED, 'tools', 'octavia-ref', 'gen-certs.sh');
 const UML = '/usr/bin/linux.uml';
-export const ALL_SCENARIOS = ['single', 'delete', 'changes', 'agent_restart', 'daemon_restart', 'active_standby', 'failover_sync', 'persistence', 'sctp', 'api2'];
+export const ALL_SCENARIOS = ['single', 'delete', 'changes', 'agent_restart', 'daemon_restart', 'active_standby', 'failover_sync', 'persistence', 'sctp', 'api2', 'scale'];
 // The default run (npm test) leaves active_standby out: test/controller-vm runs ACTIVE_STANDBY with
 // Octavia's own control plane on two amphora VMs (VRRP configs rendered and sent by the worker,
 // takeover when a listener's keepalived dies, failover by the health manager), and .ci/run's
 // 45 minutes cannot hold both. `--only active_standby` runs it (it also checks the heartbeat's
 // skip rule, which no other tier checks); its checker flapping under load is issue 14's item 12.
 // failover_sync is a measurement (ADR 0011: IPVS connection sync, detection times), opt-in like active_standby.
-const DEFAULT_SCENARIOS = ALL_SCENARIOS.filter((s) => s !== 'active_standby' && s !== 'failover_sync');
+// scale is one too (issue 15 item 1: hundreds of listeners with members; bench/suites/scale_vm.mjs runs it).
+const DEFAULT_SCENARIOS = ALL_SCENARIOS.filter((s) => s !== 'active_standby' && s !== 'failover_sync' && s !== 'scale');
 const AMPHORA_A = 'a0a0a0a0-0000-4000-8000-00000000000a';
 const AMPHORA_B = 'b0b0b0b0-0000-4000-8000-00000000000b';
 // Both agents send their heartbeats to the health manager stand-in in the guest (controller.py,
@@ -214,6 +216,8 @@ writeFileSync(
     // --verbose: the runner also copies the guest's journal into logs/ every 30 s (a stalled run can be read while it stalls)
     `E2E_VERBOSE=${verbose ? 1 : 0}`,
     ...(rootfs ? [`E2E_ROOTFS=${rootfs}`, `E2E_HOST_WORK=${work}`] : []),
+    // the scale scenario's knobs (guest/scenarios/scale.mjs), passed through as they are
+    ...Object.entries(process.env).filter(([k, v]) => /^E2E_SCALE_[A-Z]+$/.test(k) && /^[\w.,-]*$/.test(v)).map(([k, v]) => `${k}=${v}`),
     // development aid: --probe FILE runs a shell script in the guest instead of the scenarios
     ...(opts.probe ? [`E2E_PROBE=${resolve(opts.probe)}`] : []),
     '',

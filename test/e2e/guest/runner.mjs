@@ -43,6 +43,7 @@ import { scenarioChanges } from './scenarios/changes.mjs';
 import { scenarioDaemonRestart } from './scenarios/daemon-restart.mjs';
 import { scenarioDelete } from './scenarios/delete.mjs';
 import { scenarioPersistence } from './scenarios/persistence.mjs';
+import { scenarioScale } from './scenarios/scale.mjs';
 import { scenarioSctp } from './scenarios/sctp.mjs';
 import { scenarioSingle } from './scenarios/single.mjs';
 
@@ -61,6 +62,7 @@ const SCENARIOS = [
   ['api2', scenarioApi2],
   ['active_standby', scenarioActiveStandby],
   ['failover_sync', scenarioFailoverSync],
+  ['scale', scenarioScale],
   ['delete', scenarioDelete],
 ];
 
