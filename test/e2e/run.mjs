@@ -77,6 +77,14 @@ const started = Date.now();
 const log = (msg) => process.stdout.write(`[e2e ${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}\n`);
 
 function report(obj, code) {
+  if (code !== 0) {
+    // one line saying why, which test/run-tiers.mjs repeats at the end of npm test (CI shows the tail)
+    const failed = Object.entries(obj.scenarios ?? {}).filter(([, r]) => r.status !== 'passed').map(([n, r]) => {
+      const why = r.failures?.[0] ?? r.reason;
+      return `${n} ${r.status}${why ? ` (${String(why).slice(0, 160)})` : ''}`;
+    });
+    process.stdout.write(`FAIL e2e: ${[obj.error ?? obj.reason, ...failed].filter(Boolean).join('; ') || 'see the report'}\n`);
+  }
   process.stdout.write(`E2E-REPORT ${JSON.stringify(obj)}\n`);
   process.exit(code);
 }
