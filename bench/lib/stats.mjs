@@ -1,6 +1,7 @@
 /**
  * @module bench/lib/stats
- * Rounding, and the summary of a list of timing samples (median, percentiles, mean).
+ * Rounding, the summary of a list of timing samples (median, percentiles, mean), and the
+ * least-squares slope the scale suites give as a cost per listener.
  */
 
 export function round(x, digits) {
@@ -24,4 +25,14 @@ export function latencyStats(samples) {
     max_ms: round(v[v.length - 1], 3),
     mean_ms: round(v.reduce((a, b) => a + b, 0) / v.length, 3),
   };
+}
+
+/** Least-squares slope of y over x. */
+export function slope(points) {
+  const pts = points.filter(([, y]) => typeof y === 'number');
+  if (pts.length < 2) return null;
+  const mx = pts.reduce((a, [x]) => a + x, 0) / pts.length;
+  const my = pts.reduce((a, [, y]) => a + y, 0) / pts.length;
+  const sxx = pts.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+  return sxx === 0 ? null : pts.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0) / sxx;
 }

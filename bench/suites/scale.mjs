@@ -42,7 +42,7 @@ import { runCommand } from '../lib/processes.mjs';
 import { referenceAgent } from '../lib/reference-agent.mjs';
 import { compare } from '../lib/report.mjs';
 import { REPO, TOOLS } from '../lib/shared-tools.mjs';
-import { latencyStats, round } from '../lib/stats.mjs';
+import { latencyStats, round, slope } from '../lib/stats.mjs';
 import { testNamespace } from '../lib/test-namespace.mjs';
 import { addVeth, client, pointReference, referenceScripts, runOnce, startOurs } from './check_script.mjs';
 
@@ -227,16 +227,6 @@ async function deletePhase(b, n, order, last) {
   await sleep(1000);
   const procs = await processesOf(b);
   for (const side of SIDES) if (procs[side].keepalived.length > 0) b.errors.push(`n=${n}: ${side} still has ${procs[side].keepalived.length} keepalived after deleting all`);
-}
-
-/** Least-squares slope of y over x. */
-function slope(points) {
-  const pts = points.filter(([, y]) => typeof y === 'number');
-  if (pts.length < 2) return null;
-  const mx = pts.reduce((a, [x]) => a + x, 0) / pts.length;
-  const my = pts.reduce((a, [, y]) => a + y, 0) / pts.length;
-  const sxx = pts.reduce((a, [x]) => a + (x - mx) ** 2, 0);
-  return sxx === 0 ? null : pts.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0) / sxx;
 }
 
 /** The per-listener slopes, each segment's slope in the notes (a last segment much steeper than the first says worse than linear). */

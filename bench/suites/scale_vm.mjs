@@ -21,7 +21,7 @@ import { log } from '../lib/log.mjs';
 import { runCommand } from '../lib/processes.mjs';
 import { compare } from '../lib/report.mjs';
 import { SHARED } from '../lib/shared-tools.mjs';
-import { round } from '../lib/stats.mjs';
+import { round, slope } from '../lib/stats.mjs';
 
 export const name = 'scale_vm';
 
@@ -58,16 +58,6 @@ const PER_N = {
   check_p50_ms: 'check_p50_ms',
   hb_build_p50_ms: 'hb_build_p50_ms',
 };
-
-/** Least-squares slope of y over x. */
-function slope(points) {
-  const pts = points.filter(([, y]) => typeof y === 'number');
-  if (pts.length < 2) return null;
-  const mx = pts.reduce((a, [x]) => a + x, 0) / pts.length;
-  const my = pts.reduce((a, [, y]) => a + y, 0) / pts.length;
-  const sxx = pts.reduce((a, [x]) => a + (x - mx) ** 2, 0);
-  return sxx === 0 ? null : pts.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0) / sxx;
-}
 
 export async function run() {
   const params = {
