@@ -2,8 +2,10 @@
  * @module bench/lib/proc-memory
  * Memory of processes from /proc: the process tree (pid → parent, command name) read once, the
  * descendants of a process, and Rss, Pss, Pss_Anon and USS (Private_Clean + Private_Dirty) from
- * /proc/<pid>/smaps_rollup, summed over a set of processes.
+ * /proc/<pid>/smaps_rollup, summed over a set of processes; and a process's command line, to tell
+ * one keepalived from another.
  */
+import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 
 /** Map pid → { ppid, comm } of every process now (one that exits meanwhile is left out). */
@@ -24,6 +26,15 @@ export async function processTree() {
     tree.set(Number(entry), { ppid, comm });
   }
   return tree;
+}
+
+/** The NUL-separated command line of `pid`, or '' once it has exited. */
+export function cmdline(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+  } catch {
+    return '';
+  }
 }
 
 /** `root` and every process below it in `tree`. */

@@ -37,7 +37,7 @@ import { fileSize, waitForBeats } from '../lib/heartbeat-setup.mjs';
 import { envInt, UsageError } from '../lib/knobs.mjs';
 import { log, showLogTails } from '../lib/log.mjs';
 import { ourAgent } from '../lib/our-agent.mjs';
-import { descendants, memoryOf, processTree } from '../lib/proc-memory.mjs';
+import { cmdline, descendants, memoryOf, processTree } from '../lib/proc-memory.mjs';
 import { runCommand } from '../lib/processes.mjs';
 import { referenceAgent } from '../lib/reference-agent.mjs';
 import { compare } from '../lib/report.mjs';
@@ -81,14 +81,6 @@ async function scaleClient(ctx, agents) {
       return out;
     },
   };
-}
-
-function cmdline(pid) {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'latin1');
-  } catch {
-    return '';
-  }
 }
 
 /** The processes of each side now: agent pids and keepalived pids. */

@@ -20,7 +20,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { descendants, memoryOf, processTree } from '../../../../bench/lib/proc-memory.mjs';
+import { cmdline, descendants, memoryOf, processTree } from '../../../../bench/lib/proc-memory.mjs';
 import { agentRequest } from '../lib/agent-request.mjs';
 import { sh, shell, waitFor } from '../lib/commands.mjs';
 import { LOGS, PY, REPO, log, secs } from '../lib/context.mjs';
@@ -122,14 +122,6 @@ function meminfo() {
 const cpuTicks = () => {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   return { idle: f[3] + f[4], total: f.reduce((a, b) => a + b, 0) };
-};
-
-const cmdline = (pid) => {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'latin1');
-  } catch {
-    return '';
-  }
 };
 
 /** The agent (its unit's MainPID and descendants) and every listener keepalived with all below it (checkers, scripts). */
