@@ -7,8 +7,9 @@
  * FakeRunner. Real daemons through every adapter, and the same unit-file cases against the real
  * tools, run in test/integration/init-system.case.test.ts (root).
  */
+import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { FakeInit } from '../../../test/fakes/fake-init.js';
@@ -20,6 +21,7 @@ import { silentLogger } from '../../log.js';
 import type { Uuid } from '../../model/uuid.js';
 import { unitRenderer } from '../../render/init-units.js';
 import { DaemonSpecs } from '../../services/daemon-specs.js';
+import type { ProcessRunner } from '../exec.js';
 import { createPaths } from '../paths.js';
 import { createInitSystem } from './detect.js';
 import type { DaemonUnitSpec, InitKind, InitSystem } from './types.js';
@@ -96,3 +98,45 @@ for (const { kind, mode, reread } of FILE_BASED) {
     },
   });
 }
+
+describe('systemd adapter, units written at once', () => {
+  it('share daemon-reloads, and each unit is on disk before a reload its install waited for', async () => {
+    const t = await tempAgent('systemd-shared');
+    try {
+      // daemon-reload waits for the test to let it go, and records which unit files it could see
+      const reloads: { seen: Set<string>; finish: () => void }[] = [];
+      const inner = new FakeRunner().on(['systemctl'], { exitCode: 0 });
+      const runner: ProcessRunner = {
+        run: async (cmd, args, options) => {
+          if (args[0] === 'daemon-reload') {
+            const seen = new Set(await readdir(t.config.amphora_agent.systemd_unit_dir));
+            await new Promise<void>((finish) => reloads.push({ seen, finish }));
+          }
+          return inner.run(cmd, args, options);
+        },
+        spawnDetached: (cmd, args, options) => inner.spawnDetached(cmd, args, options),
+      };
+      const shared = createInitSystem('systemd', t.config, runner, t.paths, silentLogger(), unitRenderer);
+      const daemons = await Promise.all([1, 2, 3, 4].map(() => t.daemon('keepalived')));
+      const installs = daemons.map((d) => shared.install(d, t.netns).then(() => d));
+      const done: DaemonUnitSpec[] = [];
+      for (const p of installs) void p.then((d) => done.push(d));
+      while (done.length < daemons.length) {
+        await new Promise((r) => setTimeout(r, 5));
+        const next = reloads.find((r) => r.finish !== noop);
+        if (next === undefined) continue;
+        const finish = next.finish;
+        next.finish = noop;
+        finish();
+      }
+      expect(reloads.length).toBeLessThanOrEqual(2);
+      expect(reloads.length).toBeGreaterThanOrEqual(1);
+      const last = reloads[reloads.length - 1]!;
+      for (const d of daemons) expect(last.seen.has(`${d.unit}.service`)).toBe(true);
+    } finally {
+      await t.teardown();
+    }
+  });
+});
+
+function noop() {}

@@ -1,16 +1,20 @@
 /**
  * @module system/init/systemd
- * systemd adapter: units in `systemd_unit_dir`, daemon-reload after a unit changed, systemctl
- * for everything else.
+ * systemd adapter: units in `systemd_unit_dir`, daemon-reload after a unit changed (one reload
+ * shared by the units written while another ran), systemctl for everything else.
  */
 import type { ProcessRunner } from '../exec.js';
 import type { Paths } from '../paths.js';
+import { CoalescedRun } from './coalesced-run.js';
 import type { DaemonUnitSpec, InitSystem, NetnsUnitSpec, UnitRenderer } from './types.js';
 import { removeUnit, unitFilesOf, writeUnits, type UnitLocation } from './unit-files.js';
 
 export class SystemdInit implements InitSystem {
   readonly kind = 'systemd' as const;
   private readonly loc: UnitLocation;
+  private readonly daemonReload = new CoalescedRun(async () => {
+    await this.systemctl('daemon-reload');
+  });
 
   constructor(
     private readonly runner: ProcessRunner,
@@ -30,13 +34,13 @@ export class SystemdInit implements InitSystem {
 
   async install(daemon: DaemonUnitSpec, netns: NetnsUnitSpec): Promise<boolean> {
     const changed = await writeUnits(this.loc, daemon, netns);
-    if (changed) await this.systemctl('daemon-reload');
+    if (changed) await this.daemonReload.run();
     return changed;
   }
 
   async uninstall(daemon: DaemonUnitSpec): Promise<void> {
     await removeUnit(this.loc, daemon);
-    await this.systemctl('daemon-reload');
+    await this.daemonReload.run();
   }
 
   // --no-reload: enable and disable only change the [Install] links, which systemd reads at
