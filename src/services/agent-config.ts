@@ -6,6 +6,9 @@
  * log level, topology, TLS material and timeouts at once; the startup options (config/startup.ts:
  * the listening socket, directories, the daemon binaries) keep the values the agent started with
  * until it starts again, and the answer names those whose new value waits for that restart.
+ * Replacements run one at a time, in arrival order: two at once could otherwise leave the file
+ * holding one and the running agent applying the other (each writes, then applies, with awaits
+ * between), and the file is what the next start reads.
  */
 import type { Logger } from '../log.js';
 import { parseConfig, readConfigFiles, type LoadedConfig } from '../config/load.js';
@@ -13,6 +16,7 @@ import type { AgentConfig } from '../config/schema.js';
 import { startupOptionNames, withStartupValues } from '../config/startup.js';
 import { ConfigError, ConfigRejected } from '../model/errors.js';
 import { writeFileAtomic } from '../system/files.js';
+import { KeyedLock } from './keyed-lock.js';
 
 export type ConfigListener = (next: AgentConfig, previous: AgentConfig) => Promise<void> | void;
 /** Who sent the new configuration: the client certificate chain of the request (DER, client's first), when it came over TLS. */
@@ -46,6 +50,7 @@ export class AgentConfigService {
   private applied: AgentConfig;
   private readonly listeners: ConfigListener[] = [];
   private readonly checks: ConfigCheck[] = [];
+  private readonly lock = new KeyedLock();
 
   constructor(
     private readonly files: readonly string[],
@@ -74,7 +79,11 @@ export class AgentConfigService {
    * Checks, writes and applies `text`; returns the startup options whose value in it differs from
    * the one the agent started with (a restart applies them; a file sent again names them again).
    */
-  async replace(text: string, requester?: ConfigRequester): Promise<string[]> {
+  replace(text: string, requester?: ConfigRequester): Promise<string[]> {
+    return this.lock.run('config', () => this.replaceNow(text, requester));
+  }
+
+  private async replaceNow(text: string, requester: ConfigRequester | undefined): Promise<string[]> {
     const [target, ...others] = this.files;
     if (target === undefined) throw new Error('the agent was started without a configuration file');
     let next: LoadedConfig;
