@@ -89,9 +89,10 @@ function stopByPidFile(pidFile, configFile) {
  * temp root and init_system = direct. The rest of the configuration mirrors what
  * reference-agent.sh writes for the reference agent (debug, log file, heartbeat target).
  * `settings` ({ section: { option: value } }) adds or overrides options, e.g. the
- * network_namespace of a suite that runs keepalived (see testNamespace()).
+ * network_namespace of a suite that runs keepalived (see testNamespace()). `nodeArgs` are node's
+ * own flags before the script (e.g. `--inspect=127.0.0.1:PORT` for bench/agent-heap.mjs).
  */
-export async function ourAgent(ctx, { name = 'ours', settings = {}, netns = null } = {}) {
+export async function ourAgent(ctx, { name = 'ours', settings = {}, netns = null, nodeArgs = [] } = {}) {
   const port = await freePort();
   const home = join(ctx.tmp.dir, `ours-${name}`);
   const root = join(home, 'root');
@@ -109,7 +110,7 @@ export async function ourAgent(ctx, { name = 'ours', settings = {}, netns = null
   const startCmd =
     `cd ${sh(REPO)} && echo $$ > ${sh(pidFile)} && ` +
     // `ip netns exec` execs the command in place (no fork), so the pid stays node's
-    `exec ${netns === null ? '' : `ip netns exec ${sh(netns)} `}${sh(process.execPath)} ${sh(cli)} --config-file ${sh(configFile)} >> ${sh(stdoutFile)} 2>&1`;
+    `exec ${netns === null ? '' : `ip netns exec ${sh(netns)} `}${[process.execPath, ...nodeArgs].map(sh).join(' ')} ${sh(cli)} --config-file ${sh(configFile)} >> ${sh(stdoutFile)} 2>&1`;
 
   const stop = stopByPidFile(pidFile, configFile);
   ctx.cleanup.add(`stop our agent ${name}`, stop);
