@@ -68,6 +68,9 @@ export async function run() {
     timeout: 5,
     max_retries: 3,
     guest_mem_mib: 1024,
+    // PUTs at once while making listeners, and DELETEs at once at the end (1: the controller's pace)
+    parallel: envInt('BENCH_SCALE_VM_PARALLEL', 1),
+    delete_parallel: envInt('BENCH_SCALE_VM_DELETE_PARALLEL', 1),
   };
   const env = {
     // the same shared tools (gen-certs.sh) as the bench's own
@@ -79,6 +82,8 @@ export async function run() {
     E2E_SCALE_DELAY: String(params.delay),
     E2E_SCALE_TIMEOUT: String(params.timeout),
     E2E_SCALE_RETRIES: String(params.max_retries),
+    E2E_SCALE_PARALLEL: String(params.parallel),
+    E2E_SCALE_DELETE_PARALLEL: String(params.delete_parallel),
   };
   const limit = envInt('BENCH_SCALE_VM_TIMEOUT', 10800);
   log(`scale_vm: booting the VM (test/e2e/run.mjs --only scale), counts ${params.counts}, API ${params.api}, limit ${limit} s`);
@@ -105,7 +110,7 @@ export function summarize(report, params) {
   if (del) {
     ours[`delete_all_s_n${del.n}`] = del.delete_all_s;
     ours[`delete_p50_ms_n${del.n}`] = del.delete_p50_ms;
-    notes.push(`after deleting all ${del.n}: ${JSON.stringify(del.after)}`);
+    notes.push(`deleted ${del.parallel ?? 1} at a time (${del.via ?? 'controller client'}); after deleting all ${del.n}: ${JSON.stringify(del.after)}`);
   }
   const top = ns.at(-1);
   const base = figs.baseline ?? {};

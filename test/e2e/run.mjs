@@ -226,7 +226,7 @@ writeFileSync(
     `E2E_VERBOSE=${verbose ? 1 : 0}`,
     ...(rootfs ? [`E2E_ROOTFS=${rootfs}`, `E2E_HOST_WORK=${work}`] : []),
     // the scale scenario's knobs (guest/scenarios/scale.mjs), passed through as they are
-    ...Object.entries(process.env).filter(([k, v]) => /^E2E_SCALE_[A-Z]+$/.test(k) && /^[\w.,-]*$/.test(v)).map(([k, v]) => `${k}=${v}`),
+    ...Object.entries(process.env).filter(([k, v]) => /^E2E_SCALE_[A-Z_]+$/.test(k) && /^[\w.,-]*$/.test(v)).map(([k, v]) => `${k}=${v}`),
     // development aid: --probe FILE runs a shell script in the guest instead of the scenarios
     ...(opts.probe ? [`E2E_PROBE=${resolve(opts.probe)}`] : []),
     '',

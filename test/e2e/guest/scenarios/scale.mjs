@@ -13,7 +13,8 @@
  * the checkers ran), memory (PSS/RSS/USS of the agent's unit and of every listener keepalived with
  * its checker children and whatever they run; the harness's own PSS; /proc/meminfo), the guest's CPU busy share over the
  * settle window, GET /1.0/listeners, changed pairs on listener 1, the VRRP check script, the
- * heartbeat build times the agent logs. At the last N every listener is deleted, one at a time.
+ * heartbeat build times the agent logs. At the last N every listener is deleted,
+ * E2E_SCALE_DELETE_PARALLEL at a time (1, the default: through the controller's client).
  * A step that fails ends the ladder there (the figures so far stay), with the kernel's OOM lines.
  */
 import { spawn } from 'node:child_process';
@@ -36,9 +37,18 @@ const DELAY = Number(env.E2E_SCALE_DELAY ?? 10);
 const TIMEOUT = Number(env.E2E_SCALE_TIMEOUT ?? 5);
 const RETRIES = Number(env.E2E_SCALE_RETRIES ?? 3);
 const SETTLE_S = Number(env.E2E_SCALE_SETTLE ?? 2 * DELAY + 5);
-// one at a time, the controller's pace: the agent's PUTs queue behind each other's systemctl
-// daemon-reload (12-21 s each in UML), and 4 at once outlived the client's timeout
-const PARALLEL = Number(env.E2E_SCALE_PARALLEL ?? 1);
+// API 2.0 PUTs at once (1: the controller's pace). Each new listener's unit needs a systemctl
+// daemon-reload (5-21 s in UML). Since e85ba8d the systemd adapter shares one reload among units
+// written concurrently, but the agent runs API 2.0 model changes one at a time (ListenerModels'
+// `models` lock around the whole install), so PUTs at once still cost one reload each (8 at once,
+// 2026-12-07: 8 reloads, one PUT after the other); more than 1 only keeps the agent's queue full.
+// Each PUT's client timeout is 300 s: keep PARALLEL × the time of one PUT below that
+const PARALLEL = Math.max(1, Number(env.E2E_SCALE_PARALLEL ?? 1));
+// DELETEs at once at the end. 1: through the controller's client, one at a time, as Octavia does;
+// more: DELETE /1.0/listeners/{id} straight over mTLS, that many at a time (the controller process
+// answers one call at a time); the agent runs them one after the other too (the same lock), so
+// this saves the client's gaps only
+const DELETE_PARALLEL = Math.max(1, Number(env.E2E_SCALE_DELETE_PARALLEL ?? 1));
 // Octavia's default heartbeat_interval (the tier's agents send every 5 s; each heartbeat runs ipvsadm twice)
 const HEARTBEAT_S = Number(env.E2E_SCALE_HEARTBEAT ?? 10);
 const PAIRS = 5;
@@ -95,7 +105,8 @@ async function inParallel(items, parallel, fn) {
   const worker = async () => {
     while (next < items.length) {
       const item = items[next++];
-      const r = await fn(item);
+      // a request that throws (no answer within its timeout) is an error of its own, not the end of the others
+      const r = await fn(item).catch((err) => ({ ok: false, error: `${item}: ${err.message}` }));
       if (!r.ok) errors.push(r.error);
     }
   };
@@ -293,20 +304,29 @@ async function atN(s, n, have, f) {
 }
 
 /**
- * Every listener deleted through DELETE /1.0/listeners/{id}, one at a time (the controller's
- * pace), after the last N's figures are recorded (a VM cut short by its limit keeps them).
+ * Every listener deleted through DELETE /1.0/listeners/{id}, after the last N's figures are
+ * recorded (a VM cut short by its limit keeps them): one at a time through the controller's client
+ * (its pace), or DELETE_PARALLEL at a time straight to the agent.
  */
 async function deleteAll(s, n) {
-  const f = { n };
+  const f = { n, parallel: DELETE_PARALLEL, via: DELETE_PARALLEL === 1 ? 'controller client' : 'mTLS, DELETE /1.0/listeners/{id}' };
   const del = [];
   const t1 = performance.now();
-  for (let i = n; i >= 1; i--) {
-    const r = await call('a', 'delete_listener', lid(i));
+  let done = 0;
+  const ids = Array.from({ length: n }, (_, k) => n - k);
+  const errors = await inParallel(ids, DELETE_PARALLEL, async (i) => {
+    let r;
+    if (DELETE_PARALLEL === 1) r = await call('a', 'delete_listener', lid(i));
+    else {
+      const a = await agentRequest('a', 'DELETE', `/1.0/listeners/${lid(i)}`, undefined, 300_000);
+      r = { ok: a.status === 200, ms: a.ms, status: a.status, body: a.body };
+    }
     del.push(r.ms);
-    s.check(r.ok, `deleting listener ${i}: ${JSON.stringify(r).slice(0, 300)}`);
     // progress in the log: the deletes are the slowest part of a run
-    if ((n - i + 1) % 10 === 0) log(`scale: ${n - i + 1} of ${n} deleted in ${secs(performance.now() - t1)} s`);
-  }
+    if (++done % 10 === 0) log(`scale: ${done} of ${n} deleted in ${secs(performance.now() - t1)} s`);
+    return { ok: r.ok, error: `deleting listener ${i}: ${JSON.stringify(r).slice(0, 300)}` };
+  });
+  s.check(errors.length === 0, `${errors.length} delete(s) failed: ${errors.slice(0, 3).join(' || ')}`);
   f.delete_all_s = secs(performance.now() - t1);
   f.delete_p50_ms = p50(del);
   await sleep(3000);
@@ -318,7 +338,7 @@ async function deleteAll(s, n) {
 }
 
 export async function scenarioScale(s) {
-  s.fig('params', { counts: COUNTS, api: API, members: MEMBERS, delay: DELAY, timeout: TIMEOUT, max_retries: RETRIES, settle_s: SETTLE_S, heartbeat_interval: HEARTBEAT_S, parallel: PARALLEL });
+  s.fig('params', { counts: COUNTS, api: API, members: MEMBERS, delay: DELAY, timeout: TIMEOUT, max_retries: RETRIES, settle_s: SETTLE_S, heartbeat_interval: HEARTBEAT_S, parallel: PARALLEL, delete_parallel: DELETE_PARALLEL });
   // the agent's heartbeat interval, through PUT /1.0/config as the controller changes it
   const conf = readFileSync('/etc/octavia/amphora-agent.conf', 'utf8');
   const newConf = conf.replace(/^heartbeat_interval = \d+$/m, `heartbeat_interval = ${HEARTBEAT_S}`);
