@@ -27,5 +27,6 @@ export {
   spawnAgent,
   spawnCli,
   startInProcess,
+  tcpConnects,
   type SpawnOptions,
 } from './agent-process.js';

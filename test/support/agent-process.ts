@@ -46,7 +46,8 @@ export function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
-function tcpConnects(port: number, host: string): Promise<boolean> {
+/** Whether a TCP connection to host:port is accepted (a probe that, unlike portIsFree, never holds the port itself). */
+export function tcpConnects(port: number, host: string): Promise<boolean> {
   return new Promise((resolveConnect) => {
     const socket = createConnection({ port, host });
     socket.once('connect', () => {

@@ -10,7 +10,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, portIsFree } from '../../support/agent-fixture.js';
+import { freePort, portIsFree, tcpConnects } from '../../support/agent-fixture.js';
 import { tierCanRun } from '../../support/requirements.js';
 import { waitFor } from '../../support/wait-for.js';
 import { canRunTlsFaults, expectRefusedBeforeWriting, TlsAgent } from './config-faults-kit.js';
@@ -33,11 +33,21 @@ describe.skipIf(!canRun)('f03: a bind_host/bind_port the agent could not listen 
   let taken4: number;
   let taken6: number;
 
-  /** `nc -l -k` on host:port, a process of its own; resolves once the port is taken. */
+  /**
+   * `nc -l -k` on host:port, a process of its own; resolves once it accepts a connection. The
+   * wait connects rather than binding: a bind probe holds the port for a moment, and an nc that
+   * started in that moment failed its own bind and exited, leaving the port free (seen at host
+   * load 6: the wait timed out and the file's hook failed).
+   */
   async function otherProcessListens(family: '-4' | '-6', host: string, port: number): Promise<void> {
-    const nc = spawn('nc', ['-l', '-k', family, host, String(port)], { stdio: 'ignore' });
+    const nc = spawn('nc', ['-l', '-k', family, host, String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
     listeners.push(nc);
-    await waitFor(`nc to listen on [${host}]:${port}`, async () => !(await portIsFree(port, host)));
+    let stderr = '';
+    nc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    await waitFor(`nc to listen on [${host}]:${port}`, async () => {
+      if (nc.exitCode !== null) throw new Error(`nc -l ${host} ${port} exited ${nc.exitCode}: ${stderr.trim()}`);
+      return tcpConnects(port, host);
+    });
   }
 
   beforeAll(async () => {
