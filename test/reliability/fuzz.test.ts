@@ -153,12 +153,12 @@ describe.skipIf(!canRun)('API fuzz: every route and body shape against the real 
   it('wrote nothing outside its configured roots, and every route was fuzzed', async () => {
     await agent.stop();
     process.stderr.write(`fuzz time per route (ms total / requests): ${JSON.stringify(Object.fromEntries(timing))}\n`);
-    const { outside, kernel, daemonRuntime } = outsideRoots(agent.writtenPaths(), [agent.root.dir], agent.ns);
+    const { outside, kernel, daemonRuntime, namedByUploads } = outsideRoots(agent.writtenPaths(), [agent.root.dir], agent.ns, accepted);
     figures.outside_roots = outside.length;
     figures.kernel_writes = kernel;
     recordFigures('fuzz', import.meta.url, {
       requests: figures.requests, seed: SEED, routes: routesSeen.size, honest_ipvs_5xx: figures.honest_ipvs_5xx, honest_daemon_exit_5xx: figures.honest_daemon_exit_5xx, other_5xx: figures.other_5xx,
-      injected: figures.injected, outside_roots: outside.length, kernel_writes: kernel, keepalived_runtime_writes: daemonRuntime, transport_errors: figures.transport_errors,
+      injected: figures.injected, outside_roots: outside.length, kernel_writes: kernel, keepalived_runtime_writes: daemonRuntime, written_paths_named_by_uploads: namedByUploads, transport_errors: figures.transport_errors,
       ...Object.fromEntries(Object.entries(figures.by_status).map(([s, n]) => [`status_${s}`, n])),
     });
     expect(outside, `paths written outside ${agent.root.dir}`).toEqual([]);

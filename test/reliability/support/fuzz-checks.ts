@@ -75,16 +75,23 @@ export function injectedLines(file: string, text: string, explainedBy: readonly 
  * a namespace (/run/keepalived/<ns>/..., which keepalived makes for any config with
  * net_namespace, whatever the agent says; the agent cannot move it), with /run/keepalived itself,
  * which keepalived creates first on a machine where no keepalived ran yet (CI's fresh machine).
+ * Also apart: a path an accepted upload names (`uploads`, the texts the agent accepted). The
+ * controller's own keepalived config may run a script (`notify_master "/bin/touch /tmp/…"`, a
+ * `vrrp_script`), and keepalived runs it as the controller asked, as the reference's does; the
+ * agent installs such a text unchanged (the injection check explains its lines by the same uploads).
  */
-export function outsideRoots(written: readonly string[], roots: readonly string[], ns: string): { outside: string[]; kernel: number; daemonRuntime: number } {
+export function outsideRoots(written: readonly string[], roots: readonly string[], ns: string, uploads: readonly string[] = []): { outside: string[]; kernel: number; daemonRuntime: number; namedByUploads: number } {
   const outside = new Set<string>();
   let kernel = 0;
   let daemonRuntime = 0;
+  let namedByUploads = 0;
   const under = (p: string, r: string) => p === r || p.startsWith(r.endsWith('/') ? r : `${r}/`);
   for (const p of written) {
     if (/^\/(proc|sys)\//.test(p) || /^\/dev\/(null|console|pts\/|ptmx|tty|urandom|random|shm\/)/.test(p)) kernel++;
     else if (under(p, `/run/keepalived/${ns}`) || p.replace(/\/+$/, '') === '/run/keepalived') daemonRuntime++;
-    else if (!roots.some((r) => under(p, r))) outside.add(p);
+    else if (roots.some((r) => under(p, r))) continue;
+    else if (uploads.some((u) => u.includes(p))) namedByUploads++;
+    else outside.add(p);
   }
-  return { outside: [...outside].sort(), kernel, daemonRuntime };
+  return { outside: [...outside].sort(), kernel, daemonRuntime, namedByUploads };
 }
