@@ -5,9 +5,11 @@
  *
  * A run already going may have read the unit directory before a caller wrote its unit, so that
  * caller cannot share it; it shares the one queued behind it instead, with everyone else who
- * arrives meanwhile. Listeners created concurrently then cost two reloads instead of one each
- * (a reload takes 0.1-0.3 s on an amphora, 12-21 s in the UML test VM, and grows with the
- * number of units). A failed run fails every caller that shared it; the next caller starts anew.
+ * arrives meanwhile. Units installed concurrently (API 1.0 uploads of different listeners,
+ * haproxy load balancers; API 2.0 changes are serialized before they get here, ADR 0002) then
+ * cost two reloads instead of one each (a reload takes 0.1-0.3 s on an amphora, 5-21 s in the UML
+ * test VM, and grows with the number of units). A failed run fails every caller that shared it;
+ * the next caller starts anew.
  */
 export class CoalescedRun {
   private running: Promise<void> | null = null;
